@@ -1,0 +1,212 @@
+package io.pgrelay.protocol.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.pgrelay.protocol.Wire;
+
+/**
+ * Walks a stream of typed messages chunk by chunk and forwards it without copying or
+ * re-framing: consecutive forwarded frames leave as one retained slice of the input
+ * chunk, usually the whole chunk. Only the frames the {@link Handler} asks to inspect are
+ * seen whole (a copy is made only when such a frame straddles two chunks); every other
+ * frame streams through as it arrives, however large, so a huge row never has to fit in
+ * memory.
+ *
+ * <p>Not thread-safe: one scanner per connection, driven from its event loop.
+ */
+public final class FrameScanner {
+    /** {@link Handler#onFrame} result bit: pass the frame on. */
+    public static final int FORWARD = 1;
+    /** {@link Handler#onFrame} result bit: call {@link Handler#afterFrame} once the frame and everything before it are out. */
+    public static final int NOTIFY_AFTER = 2;
+
+    /** What to do with the frames of a stream. */
+    public interface Handler {
+        /** Whether frames of this type must be seen whole by {@link #onFrame}. */
+        boolean inspects(byte type);
+
+        /** For a frame not inspected: pass it on (true) or drop it (false). */
+        boolean forwards(byte type);
+
+        /**
+         * An inspected frame, header included, readable only during the call.
+         * Returns a combination of {@link #FORWARD} and {@link #NOTIFY_AFTER}.
+         */
+        int onFrame(byte type, ByteBuf frame);
+
+        /** Runs after a frame whose {@link #onFrame} asked for {@link #NOTIFY_AFTER}. */
+        void afterFrame(byte type);
+
+        /** Bytes to pass on, in stream order. The handler owns (must release) them. */
+        void forward(ByteBuf bytes);
+    }
+
+    private enum Mode { PASS, DROP, INSPECT }
+
+    private final Handler handler;
+    private final ByteBufAllocator alloc;
+    private final int maxMessageSize;
+
+    private final byte[] header = new byte[Wire.HEADER_LENGTH];
+    private int headerFill;
+    private Mode mode = Mode.PASS;
+    private byte type;
+    private int remaining;
+    private ByteBuf partial;
+
+    public FrameScanner(Handler handler, ByteBufAllocator alloc, int maxMessageSize) {
+        this.handler = handler;
+        this.alloc = alloc;
+        this.maxMessageSize = maxMessageSize;
+    }
+
+    /** Scans one chunk. Does not release {@code in}; forwarded parts are retained slices. */
+    public void scan(ByteBuf in) {
+        int runStart = -1;
+        while (in.isReadable()) {
+            int index = in.readerIndex();
+            if (remaining > 0) {
+                int n = Math.min(remaining, in.readableBytes());
+                switch (mode) {
+                    case PASS -> {
+                        if (runStart < 0) {
+                            runStart = index;
+                        }
+                        in.skipBytes(n);
+                    }
+                    case DROP -> {
+                        runStart = flushRun(in, runStart, index);
+                        in.skipBytes(n);
+                    }
+                    case INSPECT -> partial.writeBytes(in, n);
+                }
+                remaining -= n;
+                if (remaining == 0 && mode == Mode.INSPECT) {
+                    completePartial();
+                }
+                continue;
+            }
+            if (headerFill > 0 || in.readableBytes() < Wire.HEADER_LENGTH) {
+                // A header split across chunks: hold its bytes until it is whole.
+                runStart = flushRun(in, runStart, index);
+                int n = Math.min(Wire.HEADER_LENGTH - headerFill, in.readableBytes());
+                in.readBytes(header, headerFill, n);
+                headerFill += n;
+                if (headerFill < Wire.HEADER_LENGTH) {
+                    break;
+                }
+                headerFill = 0;
+                startSplitFrame();
+                continue;
+            }
+            byte frameType = in.getByte(index);
+            int length = in.getInt(index + 1);
+            FrameDecoder.checkLength(frameType, length, maxMessageSize);
+            int frameLength = length + 1;
+            if (handler.inspects(frameType)) {
+                if (in.readableBytes() >= frameLength) {
+                    int action = handler.onFrame(frameType, in.slice(index, frameLength));
+                    if ((action & FORWARD) != 0) {
+                        if (runStart < 0) {
+                            runStart = index;
+                        }
+                    } else {
+                        runStart = flushRun(in, runStart, index);
+                    }
+                    in.readerIndex(index + frameLength);
+                    if ((action & NOTIFY_AFTER) != 0) {
+                        runStart = flushRun(in, runStart, in.readerIndex());
+                        handler.afterFrame(frameType);
+                    }
+                } else {
+                    runStart = flushRun(in, runStart, index);
+                    type = frameType;
+                    mode = Mode.INSPECT;
+                    partial = alloc.buffer(frameLength);
+                    remaining = frameLength - in.readableBytes();
+                    partial.writeBytes(in);
+                }
+            } else {
+                type = frameType;
+                if (handler.forwards(frameType)) {
+                    mode = Mode.PASS;
+                    if (runStart < 0) {
+                        runStart = index;
+                    }
+                } else {
+                    mode = Mode.DROP;
+                    runStart = flushRun(in, runStart, index);
+                }
+                int n = Math.min(frameLength, in.readableBytes());
+                in.skipBytes(n);
+                remaining = frameLength - n;
+            }
+        }
+        flushRun(in, runStart, in.readerIndex());
+    }
+
+    /** Whether the stream stopped in the middle of a frame. */
+    public boolean inFrame() {
+        return remaining > 0 || headerFill > 0;
+    }
+
+    /** Frees a partially received inspected frame; call when the connection goes away. */
+    public void release() {
+        if (partial != null) {
+            partial.release();
+            partial = null;
+        }
+        remaining = 0;
+        headerFill = 0;
+    }
+
+    private void startSplitFrame() {
+        byte frameType = header[0];
+        int length = ((header[1] & 0xff) << 24) | ((header[2] & 0xff) << 16) | ((header[3] & 0xff) << 8) | (header[4] & 0xff);
+        FrameDecoder.checkLength(frameType, length, maxMessageSize);
+        type = frameType;
+        remaining = length - 4;
+        if (handler.inspects(frameType)) {
+            mode = Mode.INSPECT;
+            partial = alloc.buffer(length + 1);
+            partial.writeBytes(header);
+            if (remaining == 0) {
+                completePartial();
+            }
+        } else if (handler.forwards(frameType)) {
+            mode = Mode.PASS;
+            handler.forward(alloc.buffer(Wire.HEADER_LENGTH).writeBytes(header));
+        } else {
+            mode = Mode.DROP;
+        }
+    }
+
+    private void completePartial() {
+        ByteBuf frame = partial;
+        partial = null;
+        mode = Mode.PASS;
+        int action;
+        try {
+            action = handler.onFrame(type, frame);
+        } catch (RuntimeException e) {
+            frame.release();
+            throw e;
+        }
+        if ((action & FORWARD) != 0) {
+            handler.forward(frame);
+        } else {
+            frame.release();
+        }
+        if ((action & NOTIFY_AFTER) != 0) {
+            handler.afterFrame(type);
+        }
+    }
+
+    /** Passes on {@code in[runStart, end)} if a run is open; returns the closed-run marker. */
+    private int flushRun(ByteBuf in, int runStart, int end) {
+        if (runStart >= 0 && end > runStart) {
+            handler.forward(in.retainedSlice(runStart, end - runStart));
+        }
+        return -1;
+    }
+}
