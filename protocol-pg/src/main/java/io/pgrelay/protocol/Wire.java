@@ -27,10 +27,7 @@ public final class Wire {
 
     public static String readCString(ByteBuf buf, Charset charset) {
         int start = buf.readerIndex();
-        int end = buf.forEachByte(start, buf.readableBytes(), ByteProcessor.FIND_NUL);
-        if (end < 0) {
-            throw PgProtocolException.violation("invalid string in message: missing terminator");
-        }
+        int end = cStringEnd(buf, start);
         String value = buf.toString(start, end - start, charset);
         buf.readerIndex(end + 1);
         return value;
@@ -38,11 +35,16 @@ public final class Wire {
 
     /** Skips a NUL-terminated string without decoding it. */
     public static void skipCString(ByteBuf buf) {
-        int end = buf.forEachByte(buf.readerIndex(), buf.readableBytes(), ByteProcessor.FIND_NUL);
+        buf.readerIndex(cStringEnd(buf, buf.readerIndex()) + 1);
+    }
+
+    /** Index of the NUL ending the string that starts at {@code index}; indexes do not move. */
+    public static int cStringEnd(ByteBuf buf, int index) {
+        int end = buf.forEachByte(index, buf.writerIndex() - index, ByteProcessor.FIND_NUL);
         if (end < 0) {
             throw PgProtocolException.violation("invalid string in message: missing terminator");
         }
-        buf.readerIndex(end + 1);
+        return end;
     }
 
     public static void writeCString(ByteBuf buf, String value) {
@@ -77,6 +79,34 @@ public final class Wire {
             throw PgProtocolException.violation("insufficient data left in message");
         }
         return buf.readSlice(length);
+    }
+
+    /** Reads {@code length} bytes into a new array; fails if fewer remain. */
+    public static byte[] readBytes(ByteBuf buf, int length) {
+        if (length < 0 || buf.readableBytes() < length) {
+            throw PgProtocolException.violation("insufficient data left in message");
+        }
+        byte[] bytes = new byte[length];
+        buf.readBytes(bytes);
+        return bytes;
+    }
+
+    /** Reads every remaining byte into a new array. */
+    public static byte[] readRemaining(ByteBuf buf) {
+        return readBytes(buf, buf.readableBytes());
+    }
+
+    /** Reads an Int16 element count, which the server treats as unsigned. */
+    public static int readCount(ByteBuf buf) {
+        return Short.toUnsignedInt(readShort(buf));
+    }
+
+    /** Writes an Int16 element count; more than 65535 elements cannot be encoded. */
+    public static void writeCount(ByteBuf buf, int count) {
+        if (count < 0 || count > 0xffff) {
+            throw new IllegalArgumentException("too many elements for an Int16 count: " + count);
+        }
+        buf.writeShort(count);
     }
 
     /** Fails unless the whole body was consumed, as the server does ("invalid message format"). */

@@ -13,12 +13,15 @@ import java.util.List;
  * Splits a stream of typed messages ({@code type:1 length:4 body}) into whole frames,
  * each passed on as a retained slice of the input (header included, no copy). The length
  * is checked against the maximum before anything is buffered, so an oversize or
- * negative length fails fast with 08P01 / 54000 instead of growing memory.
+ * negative length fails fast with 08P01 instead of growing memory. After such a failure
+ * the rest of the input is discarded: the stream cannot be re-synchronized, and the
+ * violation is reported once rather than again on every read and when the channel closes.
  *
  * @see <a href="https://www.postgresql.org/docs/current/protocol-overview.html#PROTOCOL-MESSAGE-CONCEPTS">Messaging overview</a>
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
     private final int maxMessageSize;
+    private boolean failed;
 
     public FrameDecoder(int maxMessageSize) {
         if (maxMessageSize < Wire.HEADER_LENGTH) {
@@ -29,10 +32,20 @@ public final class FrameDecoder extends ByteToMessageDecoder {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (failed) {
+            in.skipBytes(in.readableBytes());
+            return;
+        }
         while (in.readableBytes() >= Wire.HEADER_LENGTH) {
             int start = in.readerIndex();
             int length = in.getInt(start + 1);
-            checkLength(in.getByte(start), length, maxMessageSize);
+            try {
+                checkLength(in.getByte(start), length, maxMessageSize);
+            } catch (PgProtocolException e) {
+                failed = true;
+                in.skipBytes(in.readableBytes());
+                throw e;
+            }
             if (in.readableBytes() < length + 1) {
                 return;
             }

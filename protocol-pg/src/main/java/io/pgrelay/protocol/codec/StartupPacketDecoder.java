@@ -21,6 +21,7 @@ import java.util.List;
  * {@link FrameDecoder}, which receives them. After an SSLRequest or GSSENCRequest the
  * reply has to be sent before the client may send more; bytes already buffered at that
  * point are a protocol violation (the server rejects them the same way, CVE-2021-23214).
+ * After any violation the rest of the input is discarded, so it is reported only once.
  *
  * @see <a href="https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-START-UP">Start-up</a>
  */
@@ -28,15 +29,29 @@ public final class StartupPacketDecoder extends ByteToMessageDecoder {
     /** The server's own limit for a startup packet (MAX_STARTUP_PACKET_LENGTH). */
     public static final int MAX_STARTUP_PACKET_LENGTH = 10_000;
 
-    private enum State { EXPECT_PACKET, DONE }
+    private enum State { EXPECT_PACKET, DONE, FAILED }
 
     private State state = State.EXPECT_PACKET;
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (state == State.FAILED) {
+            in.skipBytes(in.readableBytes());
+            return;
+        }
         if (state != State.EXPECT_PACKET || in.readableBytes() < 4) {
             return;
         }
+        try {
+            decodePacket(in, out);
+        } catch (PgProtocolException e) {
+            state = State.FAILED;
+            in.skipBytes(in.readableBytes());
+            throw e;
+        }
+    }
+
+    private void decodePacket(ByteBuf in, List<Object> out) {
         int length = in.getInt(in.readerIndex());
         if (length < 8 || length > MAX_STARTUP_PACKET_LENGTH) {
             throw PgProtocolException.violation("invalid length of startup packet");

@@ -1,0 +1,66 @@
+package io.pgrelay.admin;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.pgrelay.core.ProxyContext;
+import io.pgrelay.core.net.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The admin HTTP listener: REST API, health probes and Prometheus metrics. Runs on its
+ * own single event loop so it answers even when the proxy's workers are saturated.
+ */
+public final class AdminServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
+    private static final int MAX_REQUEST_BYTES = 1024 * 1024;
+
+    private final ProxyContext context;
+    private final Transport transport = Transport.best();
+    private final EventLoopGroup group = transport.newGroup(1, "pgrelay-admin");
+    private final AdminApi api;
+    private Channel channel;
+
+    public AdminServer(ProxyContext context) {
+        this.context = context;
+        this.api = new AdminApi(context);
+    }
+
+    public AdminServer start() throws InterruptedException {
+        var listen = context.config().admin().listen();
+        channel = new ServerBootstrap()
+                .group(group)
+                .channel(transport.serverChannel())
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new HttpServerCodec());
+                        ch.pipeline().addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES));
+                        ch.pipeline().addLast(new AdminHttpHandler(api));
+                    }
+                })
+                .bind(listen.host(), listen.port()).sync().channel();
+        log.info("admin API listening on http://{}", channel.localAddress());
+        return this;
+    }
+
+    public InetSocketAddress address() {
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    @Override
+    public void close() {
+        if (channel != null) {
+            channel.close().awaitUninterruptibly();
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,32 @@
+package io.pgrelay.core;
+
+import com.codahale.metrics.MetricRegistry;
+import io.netty.handler.ssl.SslContext;
+import io.pgrelay.core.auth.UserDirectory;
+import io.pgrelay.core.backend.EventLoops;
+import io.pgrelay.core.backend.PoolManager;
+import io.pgrelay.core.cluster.ClusterMonitor;
+import io.pgrelay.core.cluster.ClusterState;
+import io.pgrelay.core.config.ProxyConfig;
+import io.pgrelay.core.session.CancelRegistry;
+import io.pgrelay.core.session.CancelSender;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The services every client session shares. Built once by {@link ProxyServer}; handed to
+ * handlers explicitly (no global singletons), so tests can build their own.
+ */
+public record ProxyContext(
+        ProxyConfig config,
+        ClusterState cluster,
+        ClusterMonitor monitor,
+        PoolManager pools,
+        UserDirectory users,
+        CancelRegistry cancels,
+        CancelSender cancelSender,
+        SslContext clientSsl,
+        EventLoops loops,
+        MetricRegistry metrics,
+        AtomicInteger clientCount) {
+}

@@ -1,0 +1,116 @@
+package io.pgrelay.core;
+
+import com.codahale.metrics.MetricRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.pgrelay.core.auth.UserDirectory;
+import io.pgrelay.core.backend.BackendConnector;
+import io.pgrelay.core.backend.EventLoops;
+import io.pgrelay.core.backend.PoolManager;
+import io.pgrelay.core.cluster.ClusterMonitor;
+import io.pgrelay.core.cluster.ClusterState;
+import io.pgrelay.core.config.ProxyConfig;
+import io.pgrelay.core.net.TlsContexts;
+import io.pgrelay.core.net.Transport;
+import io.pgrelay.core.session.CancelRegistry;
+import io.pgrelay.core.session.CancelSender;
+import io.pgrelay.core.session.ClientStartupHandler;
+import io.pgrelay.protocol.codec.StartupPacketDecoder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The client-facing PostgreSQL listener and everything it needs: worker event loops,
+ * backend pools, the cluster monitor. {@link #start()} probes the cluster once before
+ * accepting clients, so the first client already knows the primary.
+ */
+public final class ProxyServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
+
+    /** Pause reading the peer above 256 kB queued; resume below 64 kB. */
+    public static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
+
+    private final ProxyConfig config;
+    private final Transport transport = Transport.best();
+    private final EventLoopGroup workers;
+    private final ProxyContext context;
+    private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+    private Channel serverChannel;
+
+    public ProxyServer(ProxyConfig config, MetricRegistry metrics) {
+        this.config = config;
+        int threads = config.workers() > 0 ? config.workers() : Runtime.getRuntime().availableProcessors();
+        this.workers = transport.newGroup(threads, "pgrelay-worker");
+        EventLoops loops = new EventLoops(workers);
+        ClusterState cluster = new ClusterState(config.nodes());
+        BackendConnector connector = new BackendConnector(transport, config.backend().tls(),
+                TlsContexts.forBackends(config.backend().tls()), config.backend().connectTimeout(),
+                config.backend().applicationName(), config.maxMessageBytes());
+        this.context = new ProxyContext(config, cluster, new ClusterMonitor(cluster, config.nodes(), config.monitor()),
+                new PoolManager(config.pool(), connector, loops), new UserDirectory(config.auth()),
+                new CancelRegistry(), new CancelSender(transport), TlsContexts.forClients(config.tls()), loops, metrics,
+                new AtomicInteger());
+    }
+
+    public ProxyServer start() throws InterruptedException {
+        context.monitor().start();
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(workers)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        clients.add(channel);
+                        channel.pipeline().addLast("startup", new StartupPacketDecoder());
+                        channel.pipeline().addLast("client-startup", new ClientStartupHandler(context));
+                    }
+                });
+        serverChannel = bootstrap.bind(config.listen().host(), config.listen().port()).sync().channel();
+        log.info("pgrelay listening on {} ({} transport, {} workers, pool mode {})", serverChannel.localAddress(),
+                transport.name().toLowerCase(java.util.Locale.ROOT), context.loops().size(),
+                config.poolMode().name().toLowerCase(java.util.Locale.ROOT));
+        return this;
+    }
+
+    public InetSocketAddress address() {
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    public ProxyContext context() {
+        return context;
+    }
+
+    public int clientConnections() {
+        return clients.size();
+    }
+
+    @Override
+    public void close() {
+        if (serverChannel != null) {
+            serverChannel.close().awaitUninterruptibly();
+        }
+        clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        context.pools().close();
+        context.monitor().close();
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        log.info("pgrelay stopped");
+    }
+}

@@ -1,0 +1,53 @@
+package io.pgrelay.core.cluster;
+
+import io.pgrelay.core.config.ProxyConfig.NodeConfig;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+
+/**
+ * Holds the current {@link Topology}. Readers call {@link #current()} (a volatile read);
+ * writers replace the snapshot with compare-and-set, so concurrent updates never lose one
+ * another. Listeners run on the writer's thread and must not block.
+ */
+public final class ClusterState {
+    private final AtomicReference<Topology> current;
+    private final List<Consumer<Topology>> listeners = new CopyOnWriteArrayList<>();
+
+    public ClusterState(List<NodeConfig> nodes) {
+        List<NodeStatus> initial = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            initial.add(NodeStatus.initial(i, nodes.get(i)));
+        }
+        current = new AtomicReference<>(new Topology(initial, 0));
+    }
+
+    public Topology current() {
+        return current.get();
+    }
+
+    /** Applies {@code change} atomically; notifies listeners when the snapshot changed. */
+    public Topology update(UnaryOperator<Topology> change) {
+        Topology before;
+        Topology after;
+        do {
+            before = current.get();
+            after = change.apply(before);
+            if (after == before) {
+                return before;
+            }
+        } while (!current.compareAndSet(before, after));
+        for (Consumer<Topology> listener : listeners) {
+            listener.accept(after);
+        }
+        return after;
+    }
+
+    public void addListener(Consumer<Topology> listener) {
+        listeners.add(listener);
+    }
+}

@@ -1,0 +1,248 @@
+package io.pgrelay.core.config;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The whole, validated configuration. Absent keys take their defaults here, so every
+ * accessor returns a usable value; the instance is immutable and swapped as a whole.
+ */
+public record ProxyConfig(
+        HostPort listen,
+        PoolMode poolMode,
+        Integer workers,
+        Integer maxClientConnections,
+        Long maxMessageSize,
+        TlsConfig tls,
+        BackendConfig backend,
+        PoolConfig pool,
+        AdminConfig admin,
+        List<NodeConfig> nodes,
+        AuthConfig auth,
+        MonitorConfig monitor,
+        RoutingConfig routing,
+        FailoverConfig failover) {
+
+    public ProxyConfig {
+        listen = orDefault(listen, new HostPort("127.0.0.1", 6432));
+        poolMode = orDefault(poolMode, PoolMode.SESSION);
+        workers = orDefault(workers, 0);
+        maxClientConnections = orDefault(maxClientConnections, 1000);
+        maxMessageSize = orDefault(maxMessageSize, 64L * 1024 * 1024);
+        tls = orDefault(tls, new TlsConfig(null, null, null));
+        backend = orDefault(backend, new BackendConfig(null, null, null));
+        pool = orDefault(pool, new PoolConfig(null, null, null, null));
+        admin = orDefault(admin, new AdminConfig(null, null, null));
+        nodes = nodes == null ? List.of() : List.copyOf(nodes);
+        auth = orDefault(auth, new AuthConfig(null, null));
+        monitor = orDefault(monitor, new MonitorConfig(null, null, null, null, null, null, null));
+        routing = orDefault(routing, RoutingConfig.defaults());
+        failover = orDefault(failover, new FailoverConfig(null, null, null));
+
+        if (nodes.isEmpty()) {
+            throw new ConfigException("nodes: at least one PostgreSQL node is required");
+        }
+        Set<String> names = new HashSet<>();
+        for (NodeConfig node : nodes) {
+            if (!names.add(node.name())) {
+                throw new ConfigException("nodes: duplicate node name '" + node.name() + "'");
+            }
+        }
+        if (workers < 0) {
+            throw new ConfigException("workers must be >= 0 (0 = one per CPU core)");
+        }
+        if (maxClientConnections < 1) {
+            throw new ConfigException("max-client-connections must be >= 1");
+        }
+        if (maxMessageSize < 1024 || maxMessageSize > Integer.MAX_VALUE) {
+            throw new ConfigException("max-message-size must be between 1kB and 2GB");
+        }
+    }
+
+    /** The maximum size of one protocol message, as an int for the codecs. */
+    public int maxMessageBytes() {
+        return maxMessageSize.intValue();
+    }
+
+    public NodeConfig node(String name) {
+        for (NodeConfig node : nodes) {
+            if (node.name().equals(name)) {
+                return node;
+            }
+        }
+        return null;
+    }
+
+    static <T> T orDefault(T value, T fallback) {
+        return value != null ? value : fallback;
+    }
+
+    /** TLS toward clients. Without cert and key a self-signed certificate is generated at start. */
+    public record TlsConfig(TlsMode mode, String cert, String key) {
+        public TlsConfig {
+            mode = orDefault(mode, TlsMode.PREFER);
+            if ((cert == null) != (key == null)) {
+                throw new ConfigException("tls: cert and key must be given together");
+            }
+        }
+    }
+
+    /** How pgrelay connects to the PostgreSQL nodes. */
+    public record BackendConfig(TlsMode tls, Duration connectTimeout, String applicationName) {
+        public BackendConfig {
+            tls = orDefault(tls, TlsMode.DISABLE);
+            connectTimeout = orDefault(connectTimeout, Duration.ofSeconds(5));
+            applicationName = orDefault(applicationName, "pgrelay");
+        }
+    }
+
+    /** One backend pool per (node, user, database). */
+    public record PoolConfig(Integer maxSize, Duration idleTimeout, Duration acquireTimeout, String resetQuery) {
+        public PoolConfig {
+            maxSize = orDefault(maxSize, 50);
+            idleTimeout = orDefault(idleTimeout, Duration.ofMinutes(5));
+            acquireTimeout = orDefault(acquireTimeout, Duration.ofSeconds(10));
+            resetQuery = orDefault(resetQuery, "DISCARD ALL");
+            if (maxSize < 1) {
+                throw new ConfigException("pool.max-size must be >= 1");
+            }
+        }
+    }
+
+    /** REST API, metrics and the SQL console. */
+    public record AdminConfig(HostPort listen, String token, List<String> consoleUsers) {
+        public AdminConfig {
+            listen = orDefault(listen, new HostPort("127.0.0.1", 6480));
+            consoleUsers = consoleUsers == null ? null : List.copyOf(consoleUsers);
+        }
+    }
+
+    /** A PostgreSQL server. Its role (primary or replica) is discovered, never configured. */
+    public record NodeConfig(String name, String host, Integer port, Integer weight) {
+        public NodeConfig {
+            if (name == null || name.isBlank()) {
+                throw new ConfigException("nodes: every node needs a name");
+            }
+            if (host == null || host.isBlank()) {
+                throw new ConfigException("nodes." + name + ": host is required");
+            }
+            port = orDefault(port, 5432);
+            weight = orDefault(weight, 1);
+            if (weight < 0) {
+                throw new ConfigException("nodes." + name + ": weight must be >= 0");
+            }
+        }
+    }
+
+    /** Client-facing users. By default pgrelay logs in to backends as the same user and password. */
+    public record AuthConfig(AuthMethod method, List<UserConfig> users) {
+        public AuthConfig {
+            method = orDefault(method, AuthMethod.SCRAM_SHA_256);
+            users = users == null ? List.of() : List.copyOf(users);
+            Set<String> seen = new HashSet<>();
+            for (UserConfig user : users) {
+                if (!seen.add(user.name())) {
+                    throw new ConfigException("auth.users: duplicate user '" + user.name() + "'");
+                }
+            }
+        }
+
+        public UserConfig user(String name) {
+            for (UserConfig user : users) {
+                if (user.name().equals(name)) {
+                    return user;
+                }
+            }
+            return null;
+        }
+    }
+
+    /**
+     * A client-facing user. {@code password} is what the client must present; it may be a
+     * plain password or a stored SCRAM / md5 verifier, in which case {@code backend-password}
+     * is needed to log in to the backends.
+     */
+    public record UserConfig(String name, String password, String backendUser, String backendPassword, AuthMethod method) {
+        public UserConfig {
+            if (name == null || name.isBlank()) {
+                throw new ConfigException("auth.users: every user needs a name");
+            }
+            password = orDefault(password, "");
+        }
+
+        public String effectiveBackendUser() {
+            return backendUser != null ? backendUser : name;
+        }
+
+        public String effectiveBackendPassword() {
+            return backendPassword != null ? backendPassword : password;
+        }
+    }
+
+    /** Credentials and cadence of the health and lag monitor. */
+    public record MonitorConfig(String user, String password, String database, Duration interval,
+                                Duration connectTimeout, Duration queryTimeout, Integer failureThreshold) {
+        public MonitorConfig {
+            user = orDefault(user, "postgres");
+            password = orDefault(password, "");
+            database = orDefault(database, "postgres");
+            interval = orDefault(interval, Duration.ofSeconds(1));
+            connectTimeout = orDefault(connectTimeout, Duration.ofSeconds(2));
+            queryTimeout = orDefault(queryTimeout, Duration.ofSeconds(2));
+            failureThreshold = orDefault(failureThreshold, 3);
+            if (interval.toMillis() < 50) {
+                throw new ConfigException("monitor.interval must be at least 50ms");
+            }
+            if (failureThreshold < 1) {
+                throw new ConfigException("monitor.failure-threshold must be >= 1");
+            }
+        }
+    }
+
+    /** Read/write routing. */
+    public record RoutingConfig(Duration maxReplicaLag, Long maxReplicaLagBytes, String consistency, String fallback,
+                                String balance, String transactionReads, List<String> writeFunctions,
+                                List<String> readOnlyFunctions, Integer maxStatementLength, Integer cacheSize,
+                                Boolean readsToReplicas) {
+        public RoutingConfig {
+            maxReplicaLag = orDefault(maxReplicaLag, Duration.ofSeconds(10));
+            consistency = orDefault(consistency, "eventual");
+            fallback = orDefault(fallback, "primary");
+            balance = orDefault(balance, "round-robin");
+            transactionReads = orDefault(transactionReads, "primary");
+            writeFunctions = writeFunctions == null ? List.of() : List.copyOf(writeFunctions);
+            readOnlyFunctions = readOnlyFunctions == null ? List.of() : List.copyOf(readOnlyFunctions);
+            maxStatementLength = orDefault(maxStatementLength, 16 * 1024);
+            cacheSize = orDefault(cacheSize, 10_000);
+            readsToReplicas = orDefault(readsToReplicas, Boolean.TRUE);
+            requireOneOf("routing.consistency", consistency, "eventual", "causal");
+            requireOneOf("routing.fallback", fallback, "primary", "error");
+            requireOneOf("routing.balance", balance, "round-robin", "least-outstanding");
+            requireOneOf("routing.transaction-reads", transactionReads, "primary", "first-statement");
+        }
+
+        static RoutingConfig defaults() {
+            return new RoutingConfig(null, null, null, null, null, null, null, null, null, null, null);
+        }
+    }
+
+    /** Automatic failover. */
+    public record FailoverConfig(Boolean automatic, Integer detect, List<String> hooks) {
+        public FailoverConfig {
+            automatic = orDefault(automatic, Boolean.TRUE);
+            detect = orDefault(detect, 3);
+            hooks = hooks == null ? List.of() : List.copyOf(hooks);
+        }
+    }
+
+    static void requireOneOf(String key, String value, String... allowed) {
+        for (String candidate : allowed) {
+            if (candidate.equals(value)) {
+                return;
+            }
+        }
+        throw new ConfigException(key + ": '" + value + "' is not one of " + String.join(" | ", allowed));
+    }
+}

@@ -1,0 +1,55 @@
+package io.pgrelay.core.session;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.pgrelay.core.net.Transport;
+import io.pgrelay.protocol.message.Messages;
+import io.pgrelay.protocol.message.frontend.CancelRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Delivers a CancelRequest to a backend server on a short-lived connection, as libpq
+ * does. The server answers nothing and closes; we close after a few seconds regardless.
+ */
+public final class CancelSender {
+    private static final Logger log = LoggerFactory.getLogger(CancelSender.class);
+
+    private final Transport transport;
+
+    public CancelSender(Transport transport) {
+        this.transport = transport;
+    }
+
+    public void send(EventLoop loop, String host, int port, int processId, int secretKey) {
+        new Bootstrap()
+                .group(loop)
+                .channel(transport.clientChannel())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
+                .handler(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelActive(ChannelHandlerContext ctx) {
+                        ctx.writeAndFlush(Messages.encode(ctx.alloc(), new CancelRequest(processId, secretKey)));
+                        ctx.executor().schedule(() -> ctx.close(), 5, TimeUnit.SECONDS);
+                    }
+
+                    @Override
+                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                        ctx.close();
+                    }
+                })
+                .connect(new InetSocketAddress(host, port))
+                .addListener(f -> {
+                    if (!f.isSuccess()) {
+                        log.warn("could not deliver a cancel request to {}:{}: {}", host, port, f.cause().getMessage());
+                    }
+                });
+    }
+}

@@ -1,0 +1,209 @@
+package io.pgrelay.core.session;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.pgrelay.core.ProxyContext;
+import io.pgrelay.core.auth.ClientCredentials;
+import io.pgrelay.core.config.AuthMethod;
+import io.pgrelay.protocol.PgProtocolException;
+import io.pgrelay.protocol.SqlState;
+import io.pgrelay.protocol.Wire;
+import io.pgrelay.protocol.auth.Md5Password;
+import io.pgrelay.protocol.auth.NonceSource;
+import io.pgrelay.protocol.auth.ScramServerSession;
+import io.pgrelay.protocol.auth.ScramSha256;
+import io.pgrelay.protocol.message.BackendMessage;
+import io.pgrelay.protocol.message.Messages;
+import io.pgrelay.protocol.message.backend.AuthenticationCleartextPassword;
+import io.pgrelay.protocol.message.backend.AuthenticationMd5Password;
+import io.pgrelay.protocol.message.backend.AuthenticationSasl;
+import io.pgrelay.protocol.message.backend.AuthenticationSaslContinue;
+import io.pgrelay.protocol.message.backend.AuthenticationSaslFinal;
+import io.pgrelay.protocol.message.frontend.PasswordMessage;
+import io.pgrelay.protocol.message.frontend.SaslInitialResponse;
+import io.pgrelay.protocol.message.frontend.SaslResponse;
+import io.pgrelay.protocol.message.frontend.StartupMessage;
+import io.pgrelay.protocol.message.frontend.Terminate;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Authenticates a client as PostgreSQL would: SCRAM-SHA-256 (the default), md5, cleartext
+ * or trust, per user. An unknown user goes through the same exchange and fails the same
+ * way as a wrong password, so user names cannot be probed. On success it hands the
+ * connection to a {@link ClientSession}.
+ *
+ * @see <a href="https://www.postgresql.org/docs/current/sasl-authentication.html">SASL authentication</a>
+ */
+final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
+    /** As the server's authentication_timeout default. */
+    private static final long AUTH_TIMEOUT_SECONDS = 60;
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final NonceSource NONCES = NonceSource.secureRandom(RANDOM);
+
+    private enum State { SASL_INITIAL, SASL_FINAL, MD5, CLEARTEXT, DONE }
+
+    private final ProxyContext context;
+    private final StartupMessage startup;
+    private final String user;
+    private final ClientCredentials credentials;
+    private State state;
+    private ScramServerSession scram;
+    private byte[] md5Salt;
+    private ScheduledFuture<?> timeout;
+
+    ClientAuthHandler(ProxyContext context, StartupMessage startup) {
+        this.context = context;
+        this.startup = startup;
+        this.user = startup.user();
+        this.credentials = context.users().find(user);
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        try {
+            requestCredentials(ctx);
+        } catch (PgProtocolException e) {
+            ClientErrors.handle(ctx.channel(), e);
+        }
+    }
+
+    private void requestCredentials(ChannelHandlerContext ctx) {
+        AuthMethod method = credentials != null ? credentials.method() : context.config().auth().method();
+        switch (method) {
+            case TRUST -> {
+                if (credentials == null) {
+                    throw new PgProtocolException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
+                            "role \"" + user + "\" does not exist");
+                }
+                succeed(ctx);
+                return;
+            }
+            case SCRAM_SHA_256 -> {
+                state = State.SASL_INITIAL;
+                scram = new ScramServerSession(user, credentials != null ? credentials.scramSecret() : null, NONCES);
+                send(ctx, new AuthenticationSasl(List.of(ScramSha256.MECHANISM)));
+            }
+            case MD5 -> {
+                state = State.MD5;
+                md5Salt = new byte[4];
+                RANDOM.nextBytes(md5Salt);
+                send(ctx, new AuthenticationMd5Password(md5Salt));
+            }
+            case PASSWORD -> {
+                state = State.CLEARTEXT;
+                send(ctx, AuthenticationCleartextPassword.INSTANCE);
+            }
+        }
+        timeout = ctx.executor().schedule(() -> {
+            if (state != State.DONE) {
+                ClientErrors.fatal(ctx.channel(), SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
+                        "authentication timed out for user \"" + user + "\"");
+            }
+        }, AUTH_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf frame = (ByteBuf) msg;
+        try {
+            byte type = Wire.frameType(frame);
+            if (type == Terminate.TYPE) {
+                ctx.close();
+                return;
+            }
+            if (type != PasswordMessage.TYPE) {
+                throw PgProtocolException.violation("expected password response, got message type "
+                        + (type & 0xff));
+            }
+            ByteBuf body = Wire.frameBody(frame);
+            switch (state) {
+                case SASL_INITIAL -> {
+                    SaslInitialResponse initial = SaslInitialResponse.decode(body);
+                    byte[] serverFirst = scram.handleClientFirst(initial.mechanism(), initial.data());
+                    state = State.SASL_FINAL;
+                    send(ctx, new AuthenticationSaslContinue(serverFirst));
+                }
+                case SASL_FINAL -> {
+                    byte[] serverFinal = scram.handleClientFinal(SaslResponse.decode(body).data());
+                    ctx.write(Messages.encode(ctx.alloc(), new AuthenticationSaslFinal(serverFinal)));
+                    succeed(ctx);
+                }
+                case MD5 -> {
+                    String response = PasswordMessage.decode(body).password();
+                    if (credentials == null || !md5Matches(response)) {
+                        throw passwordFailed();
+                    }
+                    succeed(ctx);
+                }
+                case CLEARTEXT -> {
+                    String password = PasswordMessage.decode(body).password();
+                    if (credentials == null || !cleartextMatches(password)) {
+                        throw passwordFailed();
+                    }
+                    succeed(ctx);
+                }
+                case DONE -> throw PgProtocolException.violation("unexpected password message");
+            }
+        } finally {
+            frame.release();
+        }
+    }
+
+    private boolean md5Matches(String response) {
+        return credentials.md5Hash() != null && Md5Password.verifyEncoded(credentials.md5Hash(), md5Salt, response);
+    }
+
+    private boolean cleartextMatches(String password) {
+        if (credentials.plainPassword() != null) {
+            return MessageDigest.isEqual(credentials.plainPassword().getBytes(StandardCharsets.UTF_8),
+                    password.getBytes(StandardCharsets.UTF_8));
+        }
+        return credentials.md5Hash() != null && MessageDigest.isEqual(
+                credentials.md5Hash().getBytes(StandardCharsets.US_ASCII),
+                Md5Password.encode(user, password).getBytes(StandardCharsets.US_ASCII));
+    }
+
+    private PgProtocolException passwordFailed() {
+        return new PgProtocolException(SqlState.INVALID_PASSWORD,
+                "password authentication failed for user \"" + user + "\"");
+    }
+
+    private void succeed(ChannelHandlerContext ctx) {
+        state = State.DONE;
+        if (timeout != null) {
+            timeout.cancel(false);
+        }
+        ctx.pipeline().replace(this, "session", new ClientSession(context, startup, credentials));
+    }
+
+    private void send(ChannelHandlerContext ctx, BackendMessage message) {
+        ctx.writeAndFlush(Messages.encode(ctx.alloc(), message));
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (state != State.DONE) {
+            ctx.read();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (timeout != null) {
+            timeout.cancel(false);
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ClientErrors.handle(ctx.channel(), cause);
+    }
+}

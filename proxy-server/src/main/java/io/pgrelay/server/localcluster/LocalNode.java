@@ -1,0 +1,1030 @@
+package io.pgrelay.server.localcluster;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Driver;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One PostgreSQL server of a {@link LocalCluster}: its data directory, port and lifecycle.
+ *
+ * <p>Lifecycle operations ({@link #start()}, {@link #stop()}, {@link #kill9()}, ...) are
+ * synchronized per node. Query helpers connect as the cluster superuser over TCP with short
+ * timeouts; they refuse to talk to a node suspended with {@link #sigstop()}.
+ */
+public final class LocalNode {
+    private static final Logger log = LoggerFactory.getLogger(LocalNode.class);
+    private static final Driver DRIVER = new org.postgresql.Driver();
+    private static final Pattern CONF_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_.]*");
+    private static final int LOG_TAIL_LINES = 40;
+    private static final Duration PG_CTL_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration STREAMING_TIMEOUT = Duration.ofSeconds(60);
+
+    static final String ADMIN_DB = "postgres";
+    static final String MARKER_TABLE = "pgrelay_localcluster_marker";
+    static final String COMMON_CONF = "pgrelay.conf";
+    static final String NODE_CONF = "pgrelay-node.conf";
+
+    private final LocalCluster cluster;
+    private final String name;
+    private final Path nodeDir;
+    private final Path dataDir;
+    private final Path logFile;
+    private final Path socketDir;
+    private final boolean fixedPort;
+    private volatile int port;
+    private volatile boolean suspended;
+    private final Set<String> confOverrides = ConcurrentHashMap.newKeySet();
+
+    LocalNode(LocalCluster cluster, String name, Path nodeDir, Path socketDir, int port, boolean fixedPort) {
+        this.cluster = cluster;
+        this.name = name;
+        this.nodeDir = nodeDir;
+        this.dataDir = nodeDir.resolve("data");
+        this.logFile = nodeDir.resolve("server.log");
+        this.socketDir = socketDir;
+        this.port = port;
+        this.fixedPort = fixedPort;
+    }
+
+    // ------------------------------------------------------------------ identity
+
+    /** Node name: pg1, pg2, ... (pg1 is the initial primary). */
+    public String name() {
+        return name;
+    }
+
+    /** Always {@code 127.0.0.1}. */
+    public String host() {
+        return OsSupport.LOOPBACK;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** The node's directory: holds {@code data/}, {@code server.log} and (usually) the Unix socket. */
+    public Path nodeDir() {
+        return nodeDir;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** The server log ({@code pg_ctl -l}); appended to across restarts and rebuilds. */
+    public Path logFile() {
+        return logFile;
+    }
+
+    /** Directory holding the Unix-domain socket ({@code unix_socket_directories}). */
+    public Path socketDir() {
+        return socketDir;
+    }
+
+    /** {@code jdbc:postgresql://127.0.0.1:<port>/<db>}. */
+    public String jdbcUrl(String db) {
+        return "jdbc:postgresql://" + host() + ":" + port + "/" + db;
+    }
+
+    /** The cluster this node belongs to. */
+    public LocalCluster cluster() {
+        return cluster;
+    }
+
+    @Override
+    public String toString() {
+        return name + "(" + host() + ":" + port + ")";
+    }
+
+    // ------------------------------------------------------------------ connections
+
+    /**
+     * Opens a pgjdbc connection over TCP. Uses {@code sslmode=disable}, {@code gssEncMode=disable}
+     * and a 10 s connect timeout.
+     */
+    public Connection connect(String db, String user, String password) throws SQLException {
+        return connect(db, user, password, new Properties());
+    }
+
+    /** Like {@link #connect(String, String, String)}; {@code extra} pgjdbc properties win. */
+    public Connection connect(String db, String user, String password, Properties extra) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", user);
+        props.setProperty("password", password);
+        props.setProperty("connectTimeout", "10");
+        props.setProperty("sslmode", "disable");
+        props.setProperty("gssEncMode", "disable");
+        props.putAll(extra);
+        Connection connection = DRIVER.connect(jdbcUrl(db), props);
+        if (connection == null) {
+            throw new SQLException("pgjdbc did not accept " + jdbcUrl(db));
+        }
+        return connection;
+    }
+
+    /** A superuser connection with short timeouts, for the cluster's own bookkeeping. */
+    Connection adminConnection(String db) throws SQLException {
+        if (suspended) {
+            throw new SQLException(name + " is suspended (SIGSTOP); call sigcont() first", "08006");
+        }
+        Properties props = new Properties();
+        props.setProperty("connectTimeout", "5");
+        props.setProperty("loginTimeout", "10");
+        props.setProperty("socketTimeout", "90");
+        props.setProperty("ApplicationName", "pgrelay-localcluster");
+        ClusterUser su = cluster.superuser();
+        return connect(db, su.name(), su.password(), props);
+    }
+
+    private <T> T withAdmin(String what, SqlFunction<T> body) {
+        try (Connection c = adminConnection(ADMIN_DB)) {
+            return body.apply(c);
+        } catch (SQLException e) {
+            throw new LocalClusterException(name + ": " + what + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    @FunctionalInterface
+    interface SqlFunction<T> {
+        T apply(Connection connection) throws SQLException;
+    }
+
+    private static String queryString(Connection c, String sql, Object... params) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                ps.setObject(i + 1, params[i]);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ state
+
+    /** Whether the postmaster recorded in {@code postmaster.pid} is alive (not a zombie). */
+    public boolean isRunning() {
+        long pid = readPid();
+        return pid > 0 && OsSupport.isAlive(pid) && isOurPostmaster(pid);
+    }
+
+    /** The postmaster's PID from {@code postmaster.pid}; fails when the node is not running. */
+    public int serverPid() {
+        long pid = readPid();
+        if (pid <= 0 || !OsSupport.isAlive(pid) || !isOurPostmaster(pid)) {
+            throw new IllegalStateException(name + " is not running");
+        }
+        return (int) pid;
+    }
+
+    /** Whether the data directory holds standby.signal, i.e. the node starts as a standby. */
+    boolean hasStandbySignal() {
+        return Files.exists(dataDir.resolve("standby.signal"));
+    }
+
+    /** Whether the node is currently suspended by {@link #sigstop()}. */
+    public boolean isSuspended() {
+        return suspended;
+    }
+
+    /** {@code SELECT pg_is_in_recovery()}: true for a standby. */
+    public boolean isInRecovery() {
+        return withAdmin("pg_is_in_recovery()", c -> "t".equals(queryString(c, "SELECT pg_is_in_recovery()")));
+    }
+
+    /** Whether WAL replay is paused ({@link #pauseReplay()}). */
+    public boolean isReplayPaused() {
+        return withAdmin("pg_is_wal_replay_paused()",
+                c -> "t".equals(queryString(c, "SELECT pg_is_wal_replay_paused()")));
+    }
+
+    long readPid() {
+        try {
+            List<String> lines = Files.readAllLines(dataDir.resolve("postmaster.pid"), StandardCharsets.UTF_8);
+            return lines.isEmpty() ? -1 : Long.parseLong(lines.get(0).strip());
+        } catch (NoSuchFileException e) {
+            return -1;
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** Guards against a stale postmaster.pid whose PID was reused: the postmaster's cwd is its data dir. */
+    private boolean isOurPostmaster(long pid) {
+        try {
+            Path cwd = Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "cwd"));
+            return cwd.equals(dataDir.toRealPath());
+        } catch (IOException | UnsupportedOperationException e) {
+            return true;
+        }
+    }
+
+    /** "primary", "replica of pg1 (streaming)", "stopped", ... for {@link LocalCluster#describe()}. */
+    String role() {
+        if (!isRunning()) {
+            return "stopped";
+        }
+        if (suspended) {
+            return "suspended (SIGSTOP)";
+        }
+        try (Connection c = adminConnection(ADMIN_DB)) {
+            if (!"t".equals(queryString(c, "SELECT pg_is_in_recovery()"))) {
+                return "primary";
+            }
+            StringBuilder role = new StringBuilder("replica");
+            try (Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT status, sender_port FROM pg_stat_wal_receiver")) {
+                if (rs.next()) {
+                    int senderPort = rs.getInt(2);
+                    String upstream = cluster.nodes().stream().filter(n -> n.port() == senderPort)
+                            .map(LocalNode::name).findFirst().orElse("port " + senderPort);
+                    role.append(" of ").append(upstream).append(" (").append(rs.getString(1)).append(')');
+                } else {
+                    role.append(" (no WAL receiver)");
+                }
+            }
+            if ("t".equals(queryString(c, "SELECT pg_is_wal_replay_paused()"))) {
+                role.append(", replay paused");
+            }
+            return role.toString();
+        } catch (SQLException e) {
+            return "unreachable (" + e.getMessage() + ")";
+        }
+    }
+
+    // ------------------------------------------------------------------ setup
+
+    private String pg(String executable) {
+        return cluster.binDir().resolve(executable).toString();
+    }
+
+    private OsSupport os() {
+        return cluster.os();
+    }
+
+    /** initdb, then write our configuration. Called once, for the initial primary. */
+    void initPrimary() {
+        os().createServerDirectory(nodeDir);
+        Path pwfile = nodeDir.resolve("initdb.pwfile");
+        os().writeServerFile(pwfile, cluster.superuser().password() + "\n");
+        log.info("{}: initdb in {}", name, dataDir);
+        try {
+            OsSupport.CommandResult result = os().runAsServer(List.of(pg("initdb"), "-D", dataDir.toString(),
+                    "--auth-local=trust", "--auth-host=scram-sha-256", "-U", cluster.superuser().name(),
+                    "--encoding=UTF8", "--locale=C", "--pwfile=" + pwfile, "--no-sync",
+                            // 1 MB WAL segments: base backups and initdb write far less
+                            "--wal-segsize=1"),
+                    Map.of(), nodeDir, Duration.ofMinutes(3));
+            if (!result.ok()) {
+                throw new LocalClusterException(name + ": initdb failed: " + result.describe());
+            }
+        } finally {
+            try {
+                Files.deleteIfExists(pwfile);
+            } catch (IOException ignored) {
+                // harmless
+            }
+        }
+        os().appendServerFile(dataDir.resolve("postgresql.conf"), "\n# added by pgrelay LocalCluster\n"
+                + "include '" + COMMON_CONF + "'\n"
+                + "include '" + NODE_CONF + "'\n");
+        os().writeServerFile(dataDir.resolve(COMMON_CONF), cluster.commonConf());
+        os().writeServerFile(dataDir.resolve("pg_hba.conf"), cluster.hbaConf());
+        writeNodeConf();
+    }
+
+    /** Per-node settings; rewritten after every base backup (which copies the primary's). */
+    private void writeNodeConf() {
+        os().writeServerFile(dataDir.resolve(NODE_CONF), "# written by pgrelay LocalCluster for " + name + "\n"
+                + "port = " + port + "\n"
+                + "unix_socket_directories = " + confQuote(socketDir.toString()) + "\n"
+                + "cluster_name = " + confQuote(name) + "\n");
+    }
+
+    /** pg_basebackup from {@code primary} into an empty data dir, configured as a streaming standby. */
+    void baseBackupFrom(LocalNode primary) {
+        os().createServerDirectory(nodeDir);
+        primary.dropSlot(name);
+        log.info("{}: pg_basebackup from {} ({}:{}) with slot {}", name, primary.name(), primary.host(),
+                primary.port(), name);
+        ClusterUser su = cluster.superuser();
+        long t0 = System.nanoTime();
+        OsSupport.CommandResult result = os().runAsServer(List.of(pg("pg_basebackup"),
+                        "-h", primary.host(), "-p", Integer.toString(primary.port()), "-U", su.name(), "-w",
+                        "-D", dataDir.toString(), "-R", "-C", "-S", name, "-X", "stream", "-c", "fast",
+                        "--no-sync"),
+                Map.of("PGPASSWORD", su.password(), "PGAPPNAME", name + "_basebackup"), nodeDir,
+                Duration.ofMinutes(5));
+        if (!result.ok()) {
+            throw new LocalClusterException(name + ": base backup from " + primary.name() + " failed: "
+                    + result.describe());
+        }
+        log.debug("{}: base backup took {} ms", name, (System.nanoTime() - t0) / 1_000_000);
+        writeNodeConf();
+        writeStandbyConnection(primary);
+    }
+
+    /** Replaces primary_conninfo / primary_slot_name written by {@code pg_basebackup -R}. */
+    private void writeStandbyConnection(LocalNode primary) {
+        Path auto = dataDir.resolve("postgresql.auto.conf");
+        List<String> kept = new ArrayList<>();
+        try {
+            for (String line : Files.readAllLines(auto, StandardCharsets.UTF_8)) {
+                String key = line.strip();
+                if (!key.startsWith("primary_conninfo") && !key.startsWith("primary_slot_name")) {
+                    kept.add(line);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            kept.add("# Do not edit this file manually!");
+            kept.add("# It will be overwritten by the ALTER SYSTEM command.");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        kept.add("primary_conninfo = " + confQuote(conninfoFor(primary)));
+        kept.add("primary_slot_name = " + confQuote(name));
+        os().writeServerFile(auto, String.join("\n", kept) + "\n");
+        try {
+            if (!Files.exists(dataDir.resolve("standby.signal"))) {
+                os().writeServerFile(dataDir.resolve("standby.signal"), "");
+            }
+        } catch (RuntimeException e) {
+            throw new LocalClusterException(name + ": cannot write standby.signal", e);
+        }
+    }
+
+    /** The libpq connection string this node uses to stream from {@code primary}. */
+    String conninfoFor(LocalNode primary) {
+        ClusterUser su = cluster.superuser();
+        return "host=" + primary.host() + " port=" + primary.port() + " user=" + su.name()
+                + " password=" + conninfoQuote(su.password()) + " application_name=" + name;
+    }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    /** Starts the server ({@code pg_ctl start -w}); a no-op when it is running. */
+    public synchronized void start() {
+        start(false);
+    }
+
+    /**
+     * @param mayChangePort whether a port clash may be resolved by picking another free port
+     *                      (only before the node was first started and only for non-fixed ports)
+     */
+    synchronized void start(boolean mayChangePort) {
+        if (isRunning()) {
+            log.info("{}: already running on {}:{}", name, host(), port);
+            return;
+        }
+        if (!Files.isRegularFile(dataDir.resolve("PG_VERSION"))) {
+            throw new LocalClusterException(name + ": no data directory at " + dataDir
+                    + " (use rebuildAsReplicaOf to recreate it)");
+        }
+        removeStaleLockFiles();
+        boolean allowRetry = mayChangePort && !fixedPort;
+        for (int attempt = 1; ; attempt++) {
+            if (allowRetry && !OsSupport.isPortFree(port)) {
+                int old = port;
+                port = OsSupport.pickFreePort(cluster.portsInUse());
+                log.info("{}: port {} was taken meanwhile, using {}", name, old, port);
+                writeNodeConf();
+            }
+            long logOffset = OsSupport.sizeOrZero(logFile);
+            log.info("{}: starting on {}:{}", name, host(), port);
+            long t0 = System.nanoTime();
+            OsSupport.CommandResult result = os().runAsServer(List.of(pg("pg_ctl"), "-D", dataDir.toString(),
+                            "-l", logFile.toString(), "-w", "-t", Long.toString(PG_CTL_TIMEOUT.toSeconds()), "start"),
+                    Map.of(), nodeDir, PG_CTL_TIMEOUT.plusSeconds(30));
+            if (result.ok() && isRunning()) {
+                suspended = false;
+                log.info("{}: running on {}:{} (pid {}) after {} ms", name, host(), port, readPid(),
+                        (System.nanoTime() - t0) / 1_000_000);
+                return;
+            }
+            String newLog;
+            try {
+                newLog = OsSupport.readFrom(logFile, logOffset);
+            } catch (IOException e) {
+                newLog = "";
+            }
+            stopAfterFailedStart();
+            boolean portClash = newLog.contains("Address already in use")
+                    || newLog.contains("could not create any TCP/IP sockets");
+            if (portClash && allowRetry && attempt < 5) {
+                int old = port;
+                port = OsSupport.pickFreePort(cluster.portsInUse());
+                log.warn("{}: port {} clashed with another process, retrying on {}", name, old, port);
+                writeNodeConf();
+                continue;
+            }
+            throw new LocalClusterException(name + ": server failed to start on " + host() + ":" + port
+                    + (portClash ? " (port already in use)" : "") + ": " + result.describe()
+                    + logTailForMessage());
+        }
+    }
+
+    /**
+     * Removes postmaster.pid and the socket lock file when the PID they name is not a live
+     * postmaster of this node. PostgreSQL treats a lock file as stale only when its PID does not
+     * exist; after {@link #kill9()} the postmaster may linger as an unreaped zombie (PID 1 in
+     * containers often does not reap orphans), which would block the next start.
+     */
+    private void removeStaleLockFiles() {
+        List<Path> lockFiles = new ArrayList<>();
+        lockFiles.add(dataDir.resolve("postmaster.pid"));
+        lockFiles.add(socketDir.resolve(".s.PGSQL." + port + ".lock"));
+        for (Path lock : lockFiles) {
+            long pid;
+            try {
+                List<String> lines = Files.readAllLines(lock, StandardCharsets.UTF_8);
+                pid = lines.isEmpty() ? -1 : Long.parseLong(lines.get(0).strip());
+            } catch (NoSuchFileException e) {
+                continue;
+            } catch (IOException | NumberFormatException e) {
+                pid = -1;
+            }
+            if (pid > 0 && OsSupport.isAlive(pid) && isOurPostmaster(pid)) {
+                continue;
+            }
+            try {
+                log.info("{}: removing stale {} (postmaster {} is gone)", name, lock.getFileName(), pid);
+                Files.deleteIfExists(lock);
+                if (lock.getFileName().toString().endsWith(".lock")) {
+                    String socket = lock.getFileName().toString();
+                    Files.deleteIfExists(lock.resolveSibling(socket.substring(0, socket.length() - ".lock".length())));
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(name + ": cannot remove stale " + lock, e);
+            }
+        }
+    }
+
+    private void stopAfterFailedStart() {
+        try {
+            if (isRunning()) {
+                os().runAsServer(List.of(pg("pg_ctl"), "-D", dataDir.toString(), "-m", "immediate", "-w", "stop"),
+                        Map.of(), nodeDir, PG_CTL_TIMEOUT);
+            }
+        } catch (RuntimeException e) {
+            log.debug("{}: cleanup after failed start failed", name, e);
+        }
+    }
+
+    /** The last 40 lines of the server log, formatted for an exception message. */
+    String logTailForMessage() {
+        return "\n--- last " + LOG_TAIL_LINES + " lines of " + logFile + " ---\n"
+                + OsSupport.tail(logFile, LOG_TAIL_LINES) + "\n--- end of log ---";
+    }
+
+    /** Fast shutdown ({@code pg_ctl stop -m fast -w}); a no-op when not running. */
+    public synchronized void stop() {
+        shutdown("fast");
+    }
+
+    /** Immediate shutdown ({@code pg_ctl stop -m immediate -w}): no checkpoint, crash recovery on start. */
+    public synchronized void stopImmediate() {
+        shutdown("immediate");
+    }
+
+    private void shutdown(String mode) {
+        if (!isRunning()) {
+            suspended = false;
+            return;
+        }
+        if (suspended) {
+            sigcont();
+        }
+        log.info("{}: stopping ({} mode)", name, mode);
+        OsSupport.CommandResult result = os().runAsServer(List.of(pg("pg_ctl"), "-D", dataDir.toString(),
+                "-m", mode, "-w", "-t", Long.toString(PG_CTL_TIMEOUT.toSeconds()), "stop"),
+                Map.of(), nodeDir, PG_CTL_TIMEOUT.plusSeconds(30));
+        if (!result.ok() && isRunning()) {
+            log.warn("{}: pg_ctl stop -m {} failed, killing: {}", name, mode, result.describe());
+            kill9();
+        }
+        log.info("{}: stopped", name);
+    }
+
+    /**
+     * Immediate stop for {@link LocalCluster#close()} and the shutdown hook. Deliberately not
+     * synchronized: it must not wait for a lifecycle operation stuck in another thread. Resumes
+     * a suspended server, tries {@code pg_ctl stop -m immediate}, and SIGKILLs what is left.
+     */
+    void emergencyStop() {
+        long pid = readPid();
+        if (pid <= 0 || !OsSupport.isAlive(pid) || !isOurPostmaster(pid)) {
+            return;
+        }
+        OsSupport.signal("CONT", OsSupport.descendants(pid));
+        OsSupport.signal("CONT", List.of(pid));
+        suspended = false;
+        try {
+            os().runAsServer(List.of(pg("pg_ctl"), "-D", dataDir.toString(), "-m", "immediate", "-w", "-t", "30",
+                    "stop"), Map.of(), nodeDir, Duration.ofSeconds(40));
+        } catch (RuntimeException e) {
+            log.warn("{}: pg_ctl stop failed: {}", name, e.getMessage());
+        }
+        if (OsSupport.isAlive(pid)) {
+            log.warn("{}: still running after pg_ctl stop; killing", name);
+            OsSupport.signal("STOP", List.of(pid));
+            List<Long> all = new ArrayList<>(OsSupport.descendants(pid));
+            all.add(pid);
+            OsSupport.signal("KILL", all);
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (all.stream().anyMatch(OsSupport::isAlive) && System.nanoTime() < deadline) {
+                sleep(10);
+            }
+        }
+        log.info("{}: stopped", name);
+    }
+
+    /** {@link #stop()} then {@link #start()}. */
+    public synchronized void restart() {
+        stop();
+        start();
+    }
+
+    /**
+     * SIGKILLs the postmaster and all its children (the postmaster is SIGSTOPped first so that it
+     * cannot fork meanwhile), then waits until they are gone and the port is closed. The next
+     * {@link #start()} runs crash recovery.
+     */
+    public synchronized void kill9() {
+        long pid = readPid();
+        if (pid <= 0 || !OsSupport.isAlive(pid) || !isOurPostmaster(pid)) {
+            log.info("{}: kill9: not running", name);
+            suspended = false;
+            return;
+        }
+        log.info("{}: SIGKILL postmaster {} and its children", name, pid);
+        OsSupport.signal("STOP", List.of(pid));
+        List<Long> all = new ArrayList<>();
+        all.add(pid);
+        all.addAll(OsSupport.descendants(pid));
+        OsSupport.signal("KILL", all);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (all.stream().anyMatch(OsSupport::isAlive)) {
+            if (System.nanoTime() > deadline) {
+                throw new LocalClusterException(name + ": processes survived SIGKILL: "
+                        + all.stream().filter(OsSupport::isAlive).toList());
+            }
+            sleep(10);
+            OsSupport.signal("KILL", all.stream().filter(OsSupport::isAlive).toList());
+        }
+        while (OsSupport.isListening(port)) {
+            if (System.nanoTime() > deadline) {
+                throw new LocalClusterException(name + ": port " + port + " still accepts connections after SIGKILL");
+            }
+            sleep(10);
+        }
+        suspended = false;
+        log.info("{}: killed", name);
+    }
+
+    /**
+     * SIGSTOPs the postmaster and all its children: the port stays open but nothing answers, like a
+     * hung or partitioned server. Undo with {@link #sigcont()}.
+     */
+    public synchronized void sigstop() {
+        long pid = serverPid();
+        log.info("{}: SIGSTOP postmaster {} and its children", name, pid);
+        OsSupport.signal("STOP", List.of(pid));
+        List<Long> children = OsSupport.descendants(pid);
+        OsSupport.signal("STOP", children);
+        // a child forked just before the postmaster stopped
+        List<Long> late = new ArrayList<>(OsSupport.descendants(pid));
+        late.removeAll(children);
+        OsSupport.signal("STOP", late);
+        suspended = true;
+    }
+
+    /** SIGCONTs the postmaster and all its children. Safe to call when not suspended. */
+    public synchronized void sigcont() {
+        long pid = readPid();
+        if (pid > 0 && OsSupport.isAlive(pid) && isOurPostmaster(pid)) {
+            if (suspended) {
+                log.info("{}: SIGCONT postmaster {} and its children", name, pid);
+            }
+            OsSupport.signal("CONT", OsSupport.descendants(pid));
+            OsSupport.signal("CONT", List.of(pid));
+        }
+        suspended = false;
+    }
+
+    /** Promotes a standby ({@code pg_ctl promote -w}) and waits until it accepts writes. */
+    public synchronized void promote() {
+        if (!isInRecovery()) {
+            throw new IllegalStateException(name + " is not a standby");
+        }
+        log.info("{}: promoting", name);
+        OsSupport.CommandResult result = os().runAsServer(List.of(pg("pg_ctl"), "-D", dataDir.toString(),
+                "-w", "-t", Long.toString(PG_CTL_TIMEOUT.toSeconds()), "promote"),
+                Map.of(), nodeDir, PG_CTL_TIMEOUT.plusSeconds(30));
+        if (!result.ok()) {
+            throw new LocalClusterException(name + ": promote failed: " + result.describe() + logTailForMessage());
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (isInRecovery()) {
+            if (System.nanoTime() > deadline) {
+                throw new LocalClusterException(name + ": still in recovery 30 s after promote" + logTailForMessage());
+            }
+            sleep(20);
+        }
+        log.info("{}: promoted, now a primary on {}:{}", name, host(), port);
+    }
+
+    // ------------------------------------------------------------------ replication control
+
+    /**
+     * {@code pg_wal_replay_pause()}: WAL keeps arriving but is not applied. Waits (up to 5 s) until
+     * the startup process reports "paused"; replay is stopped before the next record either way.
+     */
+    public void pauseReplay() {
+        withAdmin("pg_wal_replay_pause()", c -> {
+            queryString(c, "SELECT pg_wal_replay_pause()");
+            if (cluster.serverVersionNum() >= 140000) {
+                long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                while (!"paused".equals(queryString(c, "SELECT pg_get_wal_replay_pause_state()"))
+                        && System.nanoTime() < deadline) {
+                    sleep(10);
+                }
+            }
+            return null;
+        });
+        log.info("{}: WAL replay paused", name);
+    }
+
+    /** {@code pg_wal_replay_resume()}. */
+    public void resumeReplay() {
+        withAdmin("pg_wal_replay_resume()", c -> queryString(c, "SELECT pg_wal_replay_resume()"));
+        log.info("{}: WAL replay resumed", name);
+    }
+
+    /**
+     * {@code ALTER SYSTEM SET key = 'value'} plus {@code pg_reload_conf()}; returns once new
+     * sessions see the reloaded configuration. Settings that need a restart log a warning (call
+     * {@link #restart()}). {@link LocalCluster#resetToInitialTopology()} resets them.
+     */
+    public void setConf(String key, String value) {
+        requireConfKey(key);
+        String context = withAdmin("ALTER SYSTEM SET " + key, c -> {
+            try (Statement st = c.createStatement()) {
+                st.execute("ALTER SYSTEM SET " + key + " = " + sqlLiteral(value));
+            }
+            return queryString(c, "SELECT context FROM pg_settings WHERE name = lower(?)", key);
+        });
+        confOverrides.add(key);
+        reloadAndWait();
+        if ("postmaster".equals(context)) {
+            log.warn("{}: {} = {} takes effect only after restart()", name, key, value);
+        } else {
+            log.info("{}: {} = {}", name, key, value);
+        }
+    }
+
+    /** {@code ALTER SYSTEM RESET key} plus reload. */
+    public void resetConf(String key) {
+        requireConfKey(key);
+        withAdmin("ALTER SYSTEM RESET " + key, c -> {
+            try (Statement st = c.createStatement()) {
+                st.execute("ALTER SYSTEM RESET " + key);
+            }
+            return null;
+        });
+        confOverrides.remove(key);
+        reloadAndWait();
+        log.info("{}: {} reset", name, key);
+    }
+
+    /** Keys changed through {@link #setConf}; reset by {@link LocalCluster#resetToInitialTopology()}. */
+    Set<String> confOverrides() {
+        return Set.copyOf(confOverrides);
+    }
+
+    private static void requireConfKey(String key) {
+        if (key == null || !CONF_KEY.matcher(key).matches()) {
+            throw new IllegalArgumentException("not a configuration parameter name: " + key);
+        }
+    }
+
+    /** pg_reload_conf(), then waits until a new session's pg_conf_load_time() moved on. */
+    private void reloadAndWait() {
+        String before = withAdmin("pg_reload_conf()", c -> {
+            String t = queryString(c, "SELECT pg_conf_load_time()::text");
+            queryString(c, "SELECT pg_reload_conf()");
+            return t;
+        });
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (true) {
+            boolean reloaded = withAdmin("pg_conf_load_time()",
+                    c -> "t".equals(queryString(c, "SELECT pg_conf_load_time() > ?::timestamptz", before)));
+            if (reloaded) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new LocalClusterException(name + ": configuration reload not observed within 10 s"
+                        + logTailForMessage());
+            }
+            sleep(10);
+        }
+    }
+
+    /**
+     * Makes this standby stream from {@code newPrimary} (typically after a promotion): creates
+     * this node's slot there, then {@code ALTER SYSTEM SET primary_conninfo / primary_slot_name}
+     * plus reload, and waits until it streams. The standby follows the new timeline as long as
+     * it has not replayed past the promotion point; otherwise use {@link #rebuildAsReplicaOf}.
+     */
+    public void repointTo(LocalNode newPrimary) {
+        repointTo(newPrimary, Duration.ofSeconds(30));
+    }
+
+    synchronized void repointTo(LocalNode newPrimary, Duration timeout) {
+        if (newPrimary == this) {
+            throw new IllegalArgumentException(name + " cannot stream from itself");
+        }
+        if (!isInRecovery()) {
+            throw new IllegalStateException(name + " is not a standby; use rebuildAsReplicaOf(" + newPrimary.name()
+                    + ")");
+        }
+        log.info("{}: repointing to {} ({}:{})", name, newPrimary.name(), newPrimary.host(), newPrimary.port());
+        newPrimary.ensureSlot(name);
+        withAdmin("ALTER SYSTEM SET primary_conninfo", c -> {
+            try (Statement st = c.createStatement()) {
+                st.execute("ALTER SYSTEM SET primary_conninfo = " + sqlLiteral(conninfoFor(newPrimary)));
+                st.execute("ALTER SYSTEM SET primary_slot_name = " + sqlLiteral(name));
+            }
+            return null;
+        });
+        reloadAndWait();
+        waitUntilStreamingFrom(newPrimary, timeout);
+    }
+
+    /**
+     * Stops this node (immediately), wipes its data directory and takes a fresh base backup from
+     * {@code primary}; returns once it streams and has replayed a marker row. The port stays the same.
+     */
+    public synchronized void rebuildAsReplicaOf(LocalNode primary) {
+        if (primary == this) {
+            throw new IllegalArgumentException(name + " cannot be rebuilt from itself");
+        }
+        if (primary.isInRecovery()) {
+            throw new IllegalStateException(primary.name() + " is a standby; rebuild from the primary");
+        }
+        log.info("{}: rebuilding as a replica of {}", name, primary.name());
+        sigcont();
+        stopImmediate();
+        try {
+            OsSupport.deleteRecursively(dataDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(name + ": cannot wipe " + dataDir, e);
+        }
+        appendLogMarker("rebuilding as a replica of " + primary.name());
+        baseBackupFrom(primary);
+        confOverrides.clear();
+        start();
+        waitUntilStreamingFrom(primary, STREAMING_TIMEOUT);
+    }
+
+    private void appendLogMarker(String text) {
+        try {
+            if (Files.exists(logFile)) {
+                Files.writeString(logFile, "\n=== pgrelay LocalCluster: " + name + " " + text + " ===\n",
+                        StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+            }
+        } catch (IOException e) {
+            log.debug("cannot append to {}", logFile, e);
+        }
+    }
+
+    /**
+     * Waits until {@code primary}'s pg_stat_replication shows this node (application_name) as
+     * 'streaming' and a marker row inserted on the primary afterwards is visible here.
+     */
+    void waitUntilStreamingFrom(LocalNode primary, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String lastState = "(not connected)";
+        SQLException lastError = null;
+        while (true) {
+            try (Connection c = primary.adminConnection(ADMIN_DB)) {
+                String state = queryString(c,
+                        "SELECT state FROM pg_stat_replication WHERE application_name = ? ORDER BY backend_start DESC",
+                        name);
+                if ("streaming".equals(state)) {
+                    break;
+                }
+                lastState = state == null ? "(not connected)" : state;
+            } catch (SQLException e) {
+                lastError = e;
+            }
+            if (!isRunning()) {
+                throw new LocalClusterException(name + ": server exited while waiting to stream from "
+                        + primary.name() + logTailForMessage());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new LocalClusterException(name + ": not streaming from " + primary.name() + " within "
+                        + timeout + "; replication state on " + primary.name() + ": " + lastState
+                        + (lastError == null ? "" : "; last error: " + lastError.getMessage())
+                        + logTailForMessage());
+            }
+            sleep(20);
+        }
+        String token = UUID.randomUUID().toString();
+        primary.withAdmin("insert marker", c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO " + MARKER_TABLE + " (token, written_on, for_node) VALUES (?, ?, ?)")) {
+                ps.setString(1, token);
+                ps.setString(2, primary.name());
+                ps.setString(3, name);
+                return ps.executeUpdate();
+            }
+        });
+        while (true) {
+            try (Connection c = adminConnection(ADMIN_DB)) {
+                if (queryString(c, "SELECT token FROM " + MARKER_TABLE + " WHERE token = ?", token) != null) {
+                    break;
+                }
+            } catch (SQLException e) {
+                lastError = e;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new LocalClusterException(name + ": marker row written on " + primary.name()
+                        + " not visible within " + timeout
+                        + (lastError == null ? "" : "; last error: " + lastError.getMessage()) + logTailForMessage());
+            }
+            sleep(10);
+        }
+        log.info("{}: streaming from {} on {}:{}", name, primary.name(), host(), port);
+    }
+
+    /** Whether {@code primary}'s pg_stat_replication shows this node streaming. */
+    public boolean isStreamingFrom(LocalNode primary) {
+        try (Connection c = primary.adminConnection(ADMIN_DB)) {
+            return "streaming".equals(queryString(c,
+                    "SELECT state FROM pg_stat_replication WHERE application_name = ? AND state = 'streaming'",
+                    name));
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    /** The port in this standby's primary_conninfo, or -1 when unknown. */
+    int upstreamPort() {
+        try (Connection c = adminConnection(ADMIN_DB)) {
+            String conninfo = queryString(c, "SELECT setting FROM pg_settings WHERE name = 'primary_conninfo'");
+            java.util.regex.Matcher m = PORT_IN_CONNINFO.matcher(conninfo == null ? "" : conninfo);
+            return m.find() ? Integer.parseInt(m.group(1)) : -1;
+        } catch (SQLException e) {
+            return -1;
+        }
+    }
+
+    private static final Pattern PORT_IN_CONNINFO = Pattern.compile("(?:^|\\s)port=(\\d+)");
+
+    /** Creates a physical slot on this node unless it exists. */
+    void ensureSlot(String slot) {
+        withAdmin("create slot " + slot, c -> queryString(c,
+                "SELECT pg_create_physical_replication_slot(?, true) WHERE NOT EXISTS "
+                        + "(SELECT 1 FROM pg_replication_slots WHERE slot_name = ?)", slot, slot));
+    }
+
+    /** Drops a slot on this node if it exists, terminating a walsender still using it. */
+    void dropSlot(String slot) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        withAdmin("drop slot " + slot, c -> {
+            while (true) {
+                try (PreparedStatement ps = c.prepareStatement(
+                        "SELECT active, active_pid FROM pg_replication_slots WHERE slot_name = ?")) {
+                    ps.setString(1, slot);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (!rs.next()) {
+                            return null;
+                        }
+                        if (rs.getBoolean(1)) {
+                            int activePid = rs.getInt(2);
+                            queryString(c, "SELECT pg_terminate_backend(?)", activePid);
+                        } else {
+                            try {
+                                queryString(c, "SELECT pg_drop_replication_slot(?)", slot);
+                                log.debug("{}: dropped slot {}", name, slot);
+                                return null;
+                            } catch (SQLException e) {
+                                // became active again, or is being dropped concurrently: retry
+                                if (System.nanoTime() > deadline) {
+                                    throw e;
+                                }
+                            }
+                        }
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new SQLException("slot " + slot + " stayed active for 15 s");
+                }
+                sleep(20);
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ LSNs
+
+    /** {@code pg_last_wal_replay_lsn()} of a standby (or of a promoted node: the last replayed LSN). */
+    public String replayLsn() {
+        String lsn = withAdmin("pg_last_wal_replay_lsn()", c -> queryString(c, "SELECT pg_last_wal_replay_lsn()::text"));
+        if (lsn == null) {
+            throw new IllegalStateException(name + " has not replayed any WAL (it is not a standby)");
+        }
+        return lsn;
+    }
+
+    /** {@code pg_last_wal_receive_lsn()} of a standby: WAL received (not necessarily replayed). */
+    public String receiveLsn() {
+        String lsn = withAdmin("pg_last_wal_receive_lsn()",
+                c -> queryString(c, "SELECT pg_last_wal_receive_lsn()::text"));
+        if (lsn == null) {
+            throw new IllegalStateException(name + " has not received any WAL by streaming");
+        }
+        return lsn;
+    }
+
+    /** {@code pg_current_wal_lsn()} of a primary; fails on a standby. */
+    public String currentWalLsn() {
+        return withAdmin("pg_current_wal_lsn()", c -> {
+            if ("t".equals(queryString(c, "SELECT pg_is_in_recovery()"))) {
+                throw new IllegalStateException(name + " is a standby; currentWalLsn() needs a primary");
+            }
+            return queryString(c, "SELECT pg_current_wal_lsn()::text");
+        });
+    }
+
+    /**
+     * Waits until this node has replayed (standby) or written (primary) WAL up to {@code lsn}.
+     *
+     * @throws LocalClusterException on timeout, naming the replay position and pause state
+     */
+    public void waitForReplay(String lsn, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String sql = "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() >= ?::pg_lsn "
+                + "ELSE pg_current_wal_lsn() >= ?::pg_lsn END";
+        while (true) {
+            boolean done = withAdmin("wait for replay", c -> "t".equals(queryString(c, sql, lsn, lsn)));
+            if (done) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                String state = withAdmin("replay state", c -> queryString(c,
+                        "SELECT 'replayed ' || coalesce(pg_last_wal_replay_lsn()::text, '?') || ', received '"
+                                + " || coalesce(pg_last_wal_receive_lsn()::text, '?') || ', paused '"
+                                + " || pg_is_wal_replay_paused()"));
+                throw new LocalClusterException(name + ": did not replay " + lsn + " within " + timeout + " ("
+                        + state + ")");
+            }
+            sleep(10);
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    static String sqlLiteral(String value) {
+        return "'" + value.replace("'", "''") + "'";
+    }
+
+    /** A postgresql.conf string value. */
+    static String confQuote(String value) {
+        return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
+    }
+
+    /** A libpq connection-string value. */
+    static String conninfoQuote(String value) {
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'";
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LocalClusterException("interrupted", e);
+        }
+    }
+}

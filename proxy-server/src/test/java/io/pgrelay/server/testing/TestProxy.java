@@ -1,0 +1,121 @@
+package io.pgrelay.server.testing;
+
+import io.pgrelay.core.config.ProxyConfig;
+import io.pgrelay.server.ConfigLoader;
+import io.pgrelay.server.PgRelay;
+import io.pgrelay.server.localcluster.LocalCluster;
+import io.pgrelay.server.localcluster.LocalNode;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Properties;
+
+/**
+ * A pgrelay running in the test JVM in front of the {@link TestCluster}, configured from
+ * YAML exactly as a user would. {@link #shared()} serves tests that need the default
+ * configuration; tests with special settings start their own with {@link #start(String)}.
+ */
+public final class TestProxy implements AutoCloseable {
+    private static TestProxy shared;
+
+    private final PgRelay relay;
+    private final LocalCluster cluster;
+
+    private TestProxy(PgRelay relay, LocalCluster cluster) {
+        this.relay = relay;
+        this.cluster = cluster;
+    }
+
+    public static synchronized TestProxy shared() {
+        if (shared == null) {
+            shared = start("");
+            Runtime.getRuntime().addShutdownHook(new Thread(shared::close, "test-proxy-shutdown"));
+        }
+        return shared;
+    }
+
+    /** Starts a proxy; {@code extraYaml} holds top-level keys not set by the base configuration. */
+    public static TestProxy start(String extraYaml) {
+        LocalCluster cluster = TestCluster.get();
+        ProxyConfig config = new ConfigLoader().parse(yaml(cluster, extraYaml));
+        try {
+            return new TestProxy(PgRelay.start(config), cluster);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String yaml(LocalCluster cluster, String extraYaml) {
+        StringBuilder yaml = new StringBuilder();
+        yaml.append("listen: 127.0.0.1:0\n");
+        if (!extraYaml.contains("admin:")) {
+            yaml.append("admin: { listen: 127.0.0.1:0, token: test-token }\n");
+        }
+        yaml.append("nodes:\n");
+        for (LocalNode node : cluster.nodes()) {
+            yaml.append("  - { name: ").append(node.name()).append(", host: ").append(node.host())
+                    .append(", port: ").append(node.port()).append(" }\n");
+        }
+        if (!extraYaml.contains("auth:")) {
+            yaml.append("""
+                    auth:
+                      users:
+                        - { name: app, password: app }
+                        - { name: app_md5, password: app_md5, method: md5 }
+                        - { name: postgres, password: postgres }
+                    """);
+        }
+        if (!extraYaml.contains("monitor:")) {
+            yaml.append("monitor: { user: postgres, password: postgres, interval: 250ms }\n");
+        }
+        yaml.append(extraYaml);
+        return yaml.toString();
+    }
+
+    public PgRelay relay() {
+        return relay;
+    }
+
+    public LocalCluster cluster() {
+        return cluster;
+    }
+
+    public String host() {
+        return relay.address().getHostString();
+    }
+
+    public int port() {
+        return relay.address().getPort();
+    }
+
+    public String jdbcUrl(String database) {
+        return "jdbc:postgresql://" + host() + ":" + port() + "/" + database;
+    }
+
+    /** A pgjdbc connection through the proxy as {@code app} to database {@code app}, TLS off. */
+    public Connection connect() throws SQLException {
+        return connect("app", "app", "app", new Properties());
+    }
+
+    public Connection connect(String database, String user, String password, Properties extra) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", user);
+        props.setProperty("password", password);
+        props.setProperty("sslmode", "disable");
+        props.setProperty("connectTimeout", "10");
+        props.putAll(extra);
+        return DriverManager.getConnection(jdbcUrl(database), props);
+    }
+
+    /** The libpq connection string for psql/pgbench. */
+    public String libpqUri(String user, String password, String database) {
+        return "postgresql://" + user + ":" + password + "@" + host() + ":" + port() + "/" + database;
+    }
+
+    @Override
+    public void close() {
+        relay.close();
+    }
+}
