@@ -231,6 +231,11 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
         }
     }
 
+    /** After a move to another event loop the read interest is gone: ask again on the next attach. */
+    void movedToAnotherLoop() {
+        readRequested = false;
+    }
+
     public void close() {
         if (!closed) {
             closed = true;

@@ -116,8 +116,34 @@ public final class BackendPool {
             } else {
                 total.decrementAndGet();
             }
+        } else if (idleCount.get() > 0) {
+            stealIdleFromOtherLoops(loop);
         }
         return promise;
+    }
+
+    /**
+     * The pool is full but connections sit idle on other loops: have each of those loops
+     * pass one of its idle connections through {@link #release}, which serves the waiter.
+     */
+    private void stealIdleFromOtherLoops(EventLoop current) {
+        for (int i = 0; i < idle.length; i++) {
+            EventLoop other = loops.get(i);
+            if (other == current) {
+                continue;
+            }
+            int index = i;
+            other.execute(() -> {
+                if (waiters.isEmpty()) {
+                    return;
+                }
+                BackendConnection connection = idle[index].pollFirst();
+                if (connection != null) {
+                    idleCount.decrementAndGet();
+                    release(connection);
+                }
+            });
+        }
     }
 
     private boolean reserveSlot() {
@@ -176,24 +202,27 @@ public final class BackendPool {
         idleCount.incrementAndGet();
     }
 
-    /** Moves a connection to another event loop for a waiter there. */
+    /**
+     * Moves a connection to another event loop for a waiter there. If the move fails the
+     * connection is closed and the waiter queued again, so the freed slot serves it.
+     */
     private void handOver(BackendConnection connection, Waiter waiter) {
         Channel channel = connection.channel();
         channel.deregister().addListener(deregistered -> {
             if (!deregistered.isSuccess()) {
-                connection.close();
+                log.warn("could not detach {} from its event loop: {}", connection, deregistered.cause().toString());
                 waiters.add(waiter);
+                connection.close();
                 return;
             }
             waiter.loop().register(channel).addListener(registered -> {
-                if (registered.isSuccess() && waiter.promise().trySuccess(connection)) {
-                    return;
-                }
-                if (registered.isSuccess()) {
-                    release(connection);
-                } else {
-                    log.debug("could not move {} to another event loop: {}", connection, registered.cause());
+                connection.movedToAnotherLoop();
+                if (!registered.isSuccess()) {
+                    log.warn("could not move {} to another event loop: {}", connection, registered.cause().toString());
+                    waiters.add(waiter);
                     connection.close();
+                } else if (!waiter.promise().trySuccess(connection)) {
+                    release(connection);
                 }
             });
         });
