@@ -90,7 +90,11 @@ public final class ConfigLoader {
         } catch (JsonMappingException e) {
             Throwable cause = e.getCause();
             if (cause instanceof ConfigException config) {
-                throw new ConfigException(path(e) + ": " + config.getMessage(), config);
+                // Checks in the config records already name their key; a top-level one has no path.
+                String path = path(e);
+                String message = config.getMessage();
+                throw new ConfigException(path.isEmpty() || message.startsWith(path) ? message : path + ": " + message,
+                        config);
             }
             throw new ConfigException("invalid configuration at '" + path(e) + "': " + e.getOriginalMessage(), e);
         } catch (IOException e) {

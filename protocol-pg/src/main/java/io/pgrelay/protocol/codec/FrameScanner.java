@@ -7,26 +7,25 @@ import io.pgrelay.protocol.Wire;
 /**
  * Walks a stream of typed messages chunk by chunk and forwards it without copying or
  * re-framing: consecutive forwarded frames leave as one retained slice of the input
- * chunk, usually the whole chunk. Only the frames the {@link Handler} asks to inspect are
- * seen whole (a copy is made only when such a frame straddles two chunks); every other
- * frame streams through as it arrives, however large, so a huge row never has to fit in
- * memory.
+ * chunk, usually the whole chunk. The {@link Handler} sees every frame's type and length
+ * when the frame starts; only the frames it asks to inspect are seen whole (a copy is made
+ * only when such a frame straddles two chunks). Every other frame streams through as it
+ * arrives, however large, so a huge row never has to fit in memory.
  *
  * <p>Not thread-safe: one scanner per connection, driven from its event loop.
  */
 public final class FrameScanner {
-    /** {@link Handler#onFrame} result bit: pass the frame on. */
+    /** Pass the frame on (from {@link Handler#onFrameStart} or {@link Handler#onFrame}). */
     public static final int FORWARD = 1;
-    /** {@link Handler#onFrame} result bit: call {@link Handler#afterFrame} once the frame and everything before it are out. */
+    /** Call {@link Handler#afterFrame} once the frame and everything before it are out. */
     public static final int NOTIFY_AFTER = 2;
+    /** {@link Handler#onFrameStart} only: deliver the whole frame to {@link Handler#onFrame}, which decides. */
+    public static final int INSPECT = 4;
 
     /** What to do with the frames of a stream. */
     public interface Handler {
-        /** Whether frames of this type must be seen whole by {@link #onFrame}. */
-        boolean inspects(byte type);
-
-        /** For a frame not inspected: pass it on (true) or drop it (false). */
-        boolean forwards(byte type);
+        /** Every frame's start: a combination of {@link #FORWARD}, {@link #NOTIFY_AFTER}, {@link #INSPECT}. */
+        int onFrameStart(byte type, int frameLength);
 
         /**
          * An inspected frame, header included, readable only during the call.
@@ -34,7 +33,7 @@ public final class FrameScanner {
          */
         int onFrame(byte type, ByteBuf frame);
 
-        /** Runs after a frame whose {@link #onFrame} asked for {@link #NOTIFY_AFTER}. */
+        /** Runs after a frame that asked for {@link #NOTIFY_AFTER}. */
         void afterFrame(byte type);
 
         /** Bytes to pass on, in stream order. The handler owns (must release) them. */
@@ -50,6 +49,7 @@ public final class FrameScanner {
     private final byte[] header = new byte[Wire.HEADER_LENGTH];
     private int headerFill;
     private Mode mode = Mode.PASS;
+    private boolean notifyAfter;
     private byte type;
     private int remaining;
     private ByteBuf partial;
@@ -81,8 +81,14 @@ public final class FrameScanner {
                     case INSPECT -> partial.writeBytes(in, n);
                 }
                 remaining -= n;
-                if (remaining == 0 && mode == Mode.INSPECT) {
-                    completePartial();
+                if (remaining == 0) {
+                    if (mode == Mode.INSPECT) {
+                        completePartial();
+                    } else if (notifyAfter) {
+                        runStart = flushRun(in, runStart, in.readerIndex());
+                        notifyAfter = false;
+                        handler.afterFrame(type);
+                    }
                 }
                 continue;
             }
@@ -103,9 +109,10 @@ public final class FrameScanner {
             int length = in.getInt(index + 1);
             FrameDecoder.checkLength(frameType, length, maxMessageSize);
             int frameLength = length + 1;
-            if (handler.inspects(frameType)) {
+            int action = handler.onFrameStart(frameType, frameLength);
+            if ((action & INSPECT) != 0) {
                 if (in.readableBytes() >= frameLength) {
-                    int action = handler.onFrame(frameType, in.slice(index, frameLength));
+                    action = handler.onFrame(frameType, in.slice(index, frameLength));
                     if ((action & FORWARD) != 0) {
                         if (runStart < 0) {
                             runStart = index;
@@ -126,20 +133,26 @@ public final class FrameScanner {
                     remaining = frameLength - in.readableBytes();
                     partial.writeBytes(in);
                 }
-            } else {
-                type = frameType;
-                if (handler.forwards(frameType)) {
-                    mode = Mode.PASS;
-                    if (runStart < 0) {
-                        runStart = index;
-                    }
-                } else {
-                    mode = Mode.DROP;
-                    runStart = flushRun(in, runStart, index);
+                continue;
+            }
+            type = frameType;
+            notifyAfter = (action & NOTIFY_AFTER) != 0;
+            if ((action & FORWARD) != 0) {
+                mode = Mode.PASS;
+                if (runStart < 0) {
+                    runStart = index;
                 }
-                int n = Math.min(frameLength, in.readableBytes());
-                in.skipBytes(n);
-                remaining = frameLength - n;
+            } else {
+                mode = Mode.DROP;
+                runStart = flushRun(in, runStart, index);
+            }
+            int n = Math.min(frameLength, in.readableBytes());
+            in.skipBytes(n);
+            remaining = frameLength - n;
+            if (remaining == 0 && notifyAfter) {
+                runStart = flushRun(in, runStart, in.readerIndex());
+                notifyAfter = false;
+                handler.afterFrame(frameType);
             }
         }
         flushRun(in, runStart, in.readerIndex());
@@ -166,18 +179,26 @@ public final class FrameScanner {
         FrameDecoder.checkLength(frameType, length, maxMessageSize);
         type = frameType;
         remaining = length - 4;
-        if (handler.inspects(frameType)) {
+        int action = handler.onFrameStart(frameType, length + 1);
+        if ((action & INSPECT) != 0) {
             mode = Mode.INSPECT;
             partial = alloc.buffer(length + 1);
             partial.writeBytes(header);
             if (remaining == 0) {
                 completePartial();
             }
-        } else if (handler.forwards(frameType)) {
+            return;
+        }
+        notifyAfter = (action & NOTIFY_AFTER) != 0;
+        if ((action & FORWARD) != 0) {
             mode = Mode.PASS;
             handler.forward(alloc.buffer(Wire.HEADER_LENGTH).writeBytes(header));
         } else {
             mode = Mode.DROP;
+        }
+        if (remaining == 0 && notifyAfter) {
+            notifyAfter = false;
+            handler.afterFrame(frameType);
         }
     }
 

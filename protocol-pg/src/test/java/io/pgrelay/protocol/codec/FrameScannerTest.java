@@ -76,13 +76,11 @@ class FrameScannerTest {
         }
 
         @Override
-        public boolean inspects(byte type) {
-            return inspectedByType.containsKey(type);
-        }
-
-        @Override
-        public boolean forwards(byte type) {
-            return type != NoticeResponse.TYPE;
+        public int onFrameStart(byte type, int frameLength) {
+            if (inspectedByType.containsKey(type)) {
+                return FrameScanner.INSPECT;
+            }
+            return type != NoticeResponse.TYPE ? FORWARD : 0;
         }
 
         @Override

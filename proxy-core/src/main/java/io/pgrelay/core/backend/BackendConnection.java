@@ -8,6 +8,7 @@ import io.netty.channel.EventLoop;
 import io.pgrelay.protocol.PgProtocolException;
 import io.pgrelay.protocol.Wire;
 import io.pgrelay.protocol.codec.FrameScanner;
+import io.pgrelay.protocol.message.FrontendMessage;
 import io.pgrelay.protocol.message.Messages;
 import io.pgrelay.protocol.message.backend.DataRow;
 import io.pgrelay.protocol.message.backend.ErrorResponse;
@@ -18,7 +19,9 @@ import io.pgrelay.protocol.message.frontend.Query;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayDeque;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -27,39 +30,58 @@ import java.util.function.Consumer;
 /**
  * One authenticated connection to a PostgreSQL server, relaying its byte stream to the
  * attached client session without re-framing (see {@link FrameScanner}) while keeping
- * track of what the proxy must know: which request each ReadyForQuery answers, the
- * transaction status, server parameters and errors.
+ * track of what the proxy must know: which message each reply answers, the transaction
+ * status, server parameters and errors.
  *
- * <p>Every request that the server answers with a ReadyForQuery (Query, Sync, FunctionCall)
- * pushes an owner on {@link #pending}: either the client, whose responses are forwarded,
- * or an internal query of pgrelay's own, whose responses are swallowed. This lets pgrelay
- * pipeline its own statements (parameter replay, reset) in front of a client's.
+ * <p>Every message sent that gets a reply is recorded in {@link PendingResponses} with the
+ * owner of its replies: the client (forwarded), pgrelay itself (an internal query, whose
+ * results are swallowed), or a message pgrelay inserted into the client's stream (a Parse
+ * re-preparing a statement on this server, whose reply is dropped). This lets pgrelay
+ * pipeline its own messages in front of a client's without a round trip.
  *
  * <p>Confined to its channel's event loop.
  */
 public final class BackendConnection extends ChannelInboundHandlerAdapter implements FrameScanner.Handler {
     private static final Logger log = LoggerFactory.getLogger(BackendConnection.class);
 
-    /** Marks a pending request whose responses belong to the client. */
+    /** Owner of replies that go to the client. */
     private static final Object CLIENT = new Object();
+    /** Owner of replies to messages pgrelay inserted; only their errors reach the client. */
+    private static final Object INSERTED = new Object();
+
+    private enum Gate { OPEN, HOLDING, DISCARDING }
 
     private final Channel channel;
     private final PoolKey key;
     private final int processId;
     private final int secretKey;
     private final Map<String, String> parameters = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-    private final ArrayDeque<Object> pending = new ArrayDeque<>(8);
+    private final PendingResponses pending = new PendingResponses();
     private final long createdNanos = System.nanoTime();
     private final FrameScanner scanner;
+    private final Map<String, Object> preparedStatements = new HashMap<>();
 
     private BackendPool pool;
     private BackendListener listener;
-    private TransactionStatus transactionStatus = TransactionStatus.IDLE;
-    private Object completed;
+    private TransactionStatus transactionStatus;
     private boolean closed;
     private boolean readRequested;
     private ErrorResponse fatalError;
     private long idleSinceNanos = System.nanoTime();
+
+    /** Set while a frame that completes the head entry is being passed on. */
+    private boolean completesHead;
+    private boolean skipAfterError;
+    private boolean describeStarted;
+
+    private boolean errorInUnit;
+    private boolean lastUnitFailed;
+
+    private Gate gate = Gate.OPEN;
+    private List<ByteBuf> held;
+
+    /** Settings applied here beyond the server's defaults ("" = pristine); see appliedSettings(). */
+    private String appliedSettings = PRISTINE;
 
     /** A query of pgrelay's own, in flight. */
     private static final class Internal {
@@ -96,6 +118,10 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
         return key;
     }
 
+    public int nodeIndex() {
+        return key.nodeIndex();
+    }
+
     public int processId() {
         return processId;
     }
@@ -118,9 +144,14 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
         return transactionStatus;
     }
 
-    /** No request outstanding: every Query/Sync sent has been answered. */
+    /** No reply outstanding and not in the middle of a frame. */
     public boolean isIdle() {
         return pending.isEmpty() && !scanner.inFrame();
+    }
+
+    /** Whether the client's last request answered with ReadyForQuery raised an error. */
+    public boolean lastUnitFailed() {
+        return lastUnitFailed;
     }
 
     public boolean isUsable() {
@@ -151,6 +182,32 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
         return listener;
     }
 
+    /**
+     * Named prepared statements that exist on this server connection, by name, with
+     * whatever the session layer records about them (owner, text identity).
+     */
+    public Map<String, Object> preparedStatements() {
+        return preparedStatements;
+    }
+
+    /** Settings state of a connection nothing was applied to since it was opened or reset. */
+    public static final String PRISTINE = "";
+    /** Settings state of a connection changed in ways pgrelay does not know exactly. */
+    public static final String UNKNOWN_SETTINGS = "\u0000unknown";
+
+    /**
+     * The key of the session settings applied on this connection (as built by the session
+     * layer), {@link #PRISTINE} or {@link #UNKNOWN_SETTINGS}. A session whose own key is
+     * equal needs no replay here, whichever session applied them.
+     */
+    public String appliedSettings() {
+        return appliedSettings;
+    }
+
+    public void appliedSettings(String key) {
+        this.appliedSettings = key;
+    }
+
     /** Attaches the session that will receive this backend's output. */
     public void attach(BackendListener newListener) {
         this.listener = newListener;
@@ -162,15 +219,27 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
         this.idleSinceNanos = System.nanoTime();
     }
 
-    /**
-     * Sends one client frame (header included; ownership passes to the channel). Query,
-     * Sync and FunctionCall expect a ReadyForQuery, which will be forwarded to the client.
-     */
-    public void writeClientFrame(ByteBuf frame, byte type) {
-        if (type == Query.TYPE || type == 'S' || type == 'F') {
-            pending.addLast(CLIENT);
+    /** Sends one client frame (header included; ownership passes to the channel). */
+    public void writeClientFrame(ByteBuf frame) {
+        byte type = Wire.frameType(frame);
+        byte kind = PendingResponses.kindOf(type, type == 'D' ? frame.getByte(frame.readerIndex() + 5) : 0);
+        if (kind != 0) {
+            pending.add(kind, CLIENT);
         }
         channel.write(frame, channel.voidPromise());
+    }
+
+    /**
+     * Sends a message of pgrelay's own inside the client's stream (e.g. a Parse preparing a
+     * statement the client prepared on another server); its reply is dropped, its error
+     * goes to the client. Does not flush.
+     */
+    public void writeInsertedMessage(FrontendMessage message, byte type) {
+        byte kind = PendingResponses.kindOf(type, (byte) 'S');
+        if (kind != 0) {
+            pending.add(kind, INSERTED);
+        }
+        channel.write(Messages.encode(channel.alloc(), message), channel.voidPromise());
     }
 
     /** Runs a statement for pgrelay itself; its results are swallowed. Does not flush. */
@@ -180,8 +249,17 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
 
     /** Like {@link #writeInternalQuery(String, InternalQueryCallback)}, passing each row's text values to {@code rows}. */
     public void writeInternalQuery(String sql, Consumer<List<String>> rows, InternalQueryCallback callback) {
-        pending.addLast(new Internal(callback, rows));
+        pending.add(PendingResponses.QUERY, new Internal(callback, rows));
         channel.write(Messages.encode(channel.alloc(), new Query(sql)), channel.voidPromise());
+    }
+
+    /**
+     * Holds back the replies to what was just sent until the first row, command completion
+     * or error: if that is an error only a standby raises, the client sees nothing and the
+     * listener is told to run the same request on the primary ({@link BackendListener#onBackendRetry}).
+     */
+    public void holdUntilResult() {
+        gate = Gate.HOLDING;
     }
 
     /**
@@ -203,6 +281,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
                 }
             });
         }
+        preparedStatements.clear();
+        appliedSettings = PRISTINE;
         writeInternalQuery(resetQuery, (backend, error) -> {
             if (error != null || !isUsable()) {
                 log.debug("{} could not be reset ({}); closing it", this, error);
@@ -214,16 +294,27 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
         flush();
     }
 
+    /** Returns a clean connection to its pool as is (transaction pooling: session state is replayed, not reset). */
+    public void release() {
+        detach();
+        BackendPool owner = pool;
+        if (owner == null || !isUsable() || !isIdle() || transactionStatus != TransactionStatus.IDLE) {
+            close();
+            return;
+        }
+        owner.release(this);
+    }
+
     /** The server's address, for cancel requests. */
-    public java.net.InetSocketAddress remoteAddress() {
-        return (java.net.InetSocketAddress) channel.remoteAddress();
+    public InetSocketAddress remoteAddress() {
+        return (InetSocketAddress) channel.remoteAddress();
     }
 
     public void flush() {
         channel.flush();
     }
 
-    /** Asks for the next read unless the attached client cannot take more output. */
+    /** Asks for the next read unless one is already requested. */
     public void requestRead() {
         if (!readRequested && !closed) {
             readRequested = true;
@@ -278,8 +369,19 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
     public void channelInactive(ChannelHandlerContext ctx) {
         closed = true;
         scanner.release();
+        releaseHeld();
         String reason = fatalError != null ? fatalError.message() : "server closed the connection unexpectedly";
-        failInternal(reason);
+        List<Internal> internals = new ArrayList<>();
+        pending.forEachOwner(owner -> {
+            if (owner instanceof Internal internal) {
+                internals.add(internal);
+            }
+        });
+        pending.clear();
+        for (Internal internal : internals) {
+            internal.callback.onComplete(this, internal.error != null ? internal.error
+                    : ErrorResponse.error("08006", reason));
+        }
         BackendListener current = listener;
         listener = null;
         if (pool != null) {
@@ -293,89 +395,131 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof PgProtocolException) {
-            log.warn("backend {} pid {} sent malformed data: {}", key, processId, cause.getMessage());
+            log.warn("{} sent malformed data: {}", this, cause.getMessage());
         } else {
-            log.debug("backend {} pid {}: {}", key, processId, cause.toString());
+            log.debug("{}: {}", this, cause.toString());
         }
         close();
-    }
-
-    private void failInternal(String reason) {
-        for (Object owner : pending) {
-            if (owner instanceof Internal internal) {
-                ErrorResponse error = internal.error != null ? internal.error
-                        : ErrorResponse.error("08006", reason);
-                internal.callback.onComplete(this, error);
-            }
-        }
-        pending.clear();
     }
 
     // ---- FrameScanner.Handler ----
 
     private Object owner() {
-        Object head = pending.peekFirst();
+        Object head = pending.headOwner();
         if (head != null) {
             return head;
         }
         return listener != null ? CLIENT : null;
     }
 
-    @Override
-    public boolean inspects(byte type) {
-        return switch (type) {
-            case ReadyForQuery.TYPE, ErrorResponse.TYPE, ParameterStatus.TYPE -> true;
-            case DataRow.TYPE -> owner() instanceof Internal internal && internal.rows != null;
-            default -> false;
-        };
+    private int toClient(Object owner) {
+        return owner == CLIENT && listener != null ? FrameScanner.FORWARD : 0;
     }
 
     @Override
-    public boolean forwards(byte type) {
-        return owner() == CLIENT && listener != null;
+    public int onFrameStart(byte type, int frameLength) {
+        Object owner = owner();
+        byte kind = pending.headKind();
+        switch (type) {
+            case ReadyForQuery.TYPE, ErrorResponse.TYPE, ParameterStatus.TYPE:
+                return FrameScanner.INSPECT;
+            case DataRow.TYPE:
+                if (owner instanceof Internal internal && internal.rows != null) {
+                    return FrameScanner.INSPECT;
+                }
+                openGateFor(owner);
+                return toClient(owner);
+            case 'A':
+                // Notifications belong to the client whatever is in flight.
+                return listener != null ? FrameScanner.FORWARD : 0;
+            case 'N':
+                return toClient(owner);
+            case '1':
+                return complete(kind == PendingResponses.PARSE, owner);
+            case '2':
+                return complete(kind == PendingResponses.BIND, owner);
+            case '3':
+                return complete(kind == PendingResponses.CLOSE, owner);
+            case 't':
+                describeStarted = kind == PendingResponses.DESCRIBE_STATEMENT;
+                return toClient(owner);
+            case 'T', 'n':
+                return complete(kind == PendingResponses.DESCRIBE_PORTAL
+                        || (kind == PendingResponses.DESCRIBE_STATEMENT && describeStarted), owner);
+            case 'C', 's', 'I':
+                openGateFor(owner);
+                return complete(kind == PendingResponses.EXECUTE, owner);
+            case 'G', 'H', 'W', 'd', 'c', 'V':
+                openGateFor(owner);
+                return toClient(owner);
+            default:
+                return toClient(owner);
+        }
+    }
+
+    private int complete(boolean completesHeadEntry, Object owner) {
+        int action = toClient(owner);
+        if (completesHeadEntry) {
+            completesHead = true;
+            action |= FrameScanner.NOTIFY_AFTER;
+        }
+        return action;
     }
 
     @Override
     public int onFrame(byte type, ByteBuf frame) {
         Object owner = owner();
-        boolean toClient = owner == CLIENT && listener != null;
         switch (type) {
             case ReadyForQuery.TYPE -> {
                 transactionStatus = ReadyForQuery.decode(Wire.frameBody(frame)).status();
-                completed = pending.pollFirst();
-                if (completed == null) {
-                    log.warn("backend {} pid {} sent ReadyForQuery with no request outstanding", key, processId);
-                    completed = CLIENT;
+                if (!PendingResponses.endsAtReady(pending.headKind())) {
+                    log.warn("{} sent ReadyForQuery while expecting reply kind {}", this, pending.headKind());
+                    pending.skipToSync();
                 }
-                if (completed instanceof Internal) {
+                completesHead = true;
+                if (gate == Gate.DISCARDING || owner instanceof Internal) {
                     return FrameScanner.NOTIFY_AFTER;
                 }
-                return toClient ? FrameScanner.FORWARD | FrameScanner.NOTIFY_AFTER : FrameScanner.NOTIFY_AFTER;
+                openGateFor(owner);
+                return toClient(owner) | FrameScanner.NOTIFY_AFTER;
             }
             case ErrorResponse.TYPE -> {
                 ErrorResponse error = ErrorResponse.decode(Wire.frameBody(frame));
                 if (error.isFatal()) {
                     fatalError = error;
                 }
+                byte kind = pending.headKind();
+                if (PendingResponses.isExtended(kind)) {
+                    skipAfterError = true;
+                }
                 if (owner instanceof Internal internal) {
                     if (internal.error == null) {
                         internal.error = error;
                     }
-                    return 0;
+                    return skipAfterError ? FrameScanner.NOTIFY_AFTER : 0;
+                }
+                if (gate == Gate.HOLDING && owner == CLIENT) {
+                    if (StandbyErrors.isStandbyOnly(error)) {
+                        gate = Gate.DISCARDING;
+                        releaseHeld();
+                        return skipAfterError ? FrameScanner.NOTIFY_AFTER : 0;
+                    }
+                    openGate();
                 }
                 // A FATAL error while nothing is outstanding (admin shutdown, idle timeout)
                 // concerns this connection, not the client's statement: keep it from the client.
                 if (error.isFatal() && pending.isEmpty()) {
-                    log.info("backend {} pid {} is terminating: {} ({})", key, processId, error.message(),
-                            error.sqlState());
+                    log.info("{} is terminating: {} ({})", this, error.message(), error.sqlState());
                     return 0;
                 }
-                return toClient ? FrameScanner.FORWARD : 0;
+                int forward = owner == CLIENT || owner == INSERTED ? (listener != null ? FrameScanner.FORWARD : 0) : 0;
+                errorInUnit = true;
+                return forward | (skipAfterError ? FrameScanner.NOTIFY_AFTER : 0);
             }
             case ParameterStatus.TYPE -> {
                 ParameterStatus status = ParameterStatus.decode(Wire.frameBody(frame));
                 parameters.put(status.name(), status.value());
-                return toClient ? FrameScanner.FORWARD : 0;
+                return toClient(owner);
             }
             case DataRow.TYPE -> {
                 if (owner instanceof Internal internal && internal.rows != null) {
@@ -384,32 +528,95 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
                 return 0;
             }
             default -> {
-                return toClient ? FrameScanner.FORWARD : 0;
+                return toClient(owner);
             }
         }
     }
 
     @Override
     public void afterFrame(byte type) {
+        if (skipAfterError) {
+            skipAfterError = false;
+            completesHead = false;
+            describeStarted = false;
+            pending.poll();
+            pending.skipToSync();
+            return;
+        }
+        if (!completesHead) {
+            return;
+        }
+        completesHead = false;
+        describeStarted = false;
+        Object done = pending.poll();
         if (type != ReadyForQuery.TYPE) {
             return;
         }
-        Object done = completed;
-        completed = null;
         if (done instanceof Internal internal) {
             internal.callback.onComplete(this, internal.error);
-        } else if (listener != null) {
-            listener.onBackendReady(this, transactionStatus, pending.isEmpty());
+            return;
+        }
+        BackendListener current = listener;
+        if (gate == Gate.DISCARDING) {
+            gate = Gate.OPEN;
+            if (current != null) {
+                current.onBackendRetry(this);
+            }
+            return;
+        }
+        lastUnitFailed = errorInUnit;
+        errorInUnit = false;
+        if (current != null && done == CLIENT) {
+            current.onBackendReady(this, transactionStatus, pending.isEmpty());
         }
     }
 
     @Override
     public void forward(ByteBuf bytes) {
         BackendListener current = listener;
-        if (current != null) {
-            current.onBackendData(this, bytes);
-        } else {
+        if (current == null || gate == Gate.DISCARDING) {
             bytes.release();
+        } else if (gate == Gate.HOLDING) {
+            if (held == null) {
+                held = new ArrayList<>(4);
+            }
+            held.add(bytes);
+        } else {
+            current.onBackendData(this, bytes);
+        }
+    }
+
+    private void openGateFor(Object owner) {
+        if (owner == CLIENT) {
+            openGate();
+        }
+    }
+
+    /** A decisive reply arrived: what was held back goes to the client, in order. */
+    private void openGate() {
+        if (gate != Gate.HOLDING) {
+            return;
+        }
+        gate = Gate.OPEN;
+        if (held != null) {
+            BackendListener current = listener;
+            for (ByteBuf bytes : held) {
+                if (current != null) {
+                    current.onBackendData(this, bytes);
+                } else {
+                    bytes.release();
+                }
+            }
+            held.clear();
+        }
+    }
+
+    private void releaseHeld() {
+        if (held != null) {
+            for (ByteBuf bytes : held) {
+                bytes.release();
+            }
+            held.clear();
         }
     }
 

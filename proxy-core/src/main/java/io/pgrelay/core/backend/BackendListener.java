@@ -20,6 +20,14 @@ public interface BackendListener {
      */
     void onBackendReady(BackendConnection backend, TransactionStatus status, boolean idle);
 
+    /**
+     * A request sent with {@link BackendConnection#holdUntilResult()} failed with an error
+     * only a standby raises, before anything reached the client; the backend is idle again
+     * and the request can be run on the primary.
+     */
+    default void onBackendRetry(BackendConnection backend) {
+    }
+
     /** The backend can take more writes again (or cannot); for backpressure on the client. */
     void onBackendWritabilityChanged(BackendConnection backend, boolean writable);
 

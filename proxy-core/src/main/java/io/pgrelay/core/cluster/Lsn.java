@@ -9,20 +9,32 @@ public final class Lsn {
     private Lsn() {
     }
 
+    /** Parses the text form as the server's {@code pg_lsn} input does: 1 to 8 hex digits, '/', 1 to 8 hex digits. */
     public static long parse(String text) {
         if (text == null || text.isEmpty()) {
             return INVALID;
         }
         int slash = text.indexOf('/');
-        if (slash <= 0 || slash == text.length() - 1) {
+        if (!isComponent(text, 0, slash) || !isComponent(text, slash + 1, text.length())) {
             throw new IllegalArgumentException("invalid LSN: " + text);
         }
         long high = Long.parseLong(text.substring(0, slash), 16);
         long low = Long.parseLong(text.substring(slash + 1), 16);
-        if (high > 0xffffffffL || low > 0xffffffffL) {
-            throw new IllegalArgumentException("invalid LSN: " + text);
-        }
         return (high << 32) | low;
+    }
+
+    /** Whether {@code text[from, to)} is 1 to 8 ASCII hex digits (Long.parseLong alone would also take a sign). */
+    private static boolean isComponent(String text, int from, int to) {
+        if (from < 0 || to - from < 1 || to - from > 8) {
+            return false;
+        }
+        for (int i = from; i < to; i++) {
+            char c = text.charAt(i);
+            if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     public static String format(long lsn) {

@@ -241,7 +241,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             fatal(SqlState.CONNECTION_FAILURE, "the connection to the database server was lost");
             return;
         }
-        backend.writeClientFrame(frame, type);
+        backend.writeClientFrame(frame);
         backendNeedsFlush = true;
     }
 

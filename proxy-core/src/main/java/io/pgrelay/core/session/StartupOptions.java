@@ -29,13 +29,6 @@ public final class StartupOptions {
     public static StartupOptions parse(Map<String, String> startupParameters) {
         Map<String, String> settings = new LinkedHashMap<>();
         Map<String, String> proxySettings = new LinkedHashMap<>();
-        for (Map.Entry<String, String> parameter : startupParameters.entrySet()) {
-            String name = parameter.getKey();
-            if (NOT_SETTINGS.contains(name) || name.startsWith("_pq_.")) {
-                continue;
-            }
-            put(settings, proxySettings, name, parameter.getValue());
-        }
         String options = startupParameters.get("options");
         if (options != null) {
             List<String> args = split(options);
@@ -60,6 +53,14 @@ public final class StartupOptions {
                 }
                 put(settings, proxySettings, assignment.substring(0, eq).replace('-', '_'), assignment.substring(eq + 1));
             }
+        }
+        // After the options, as the server does: a plain parameter wins over the same -c setting.
+        for (Map.Entry<String, String> parameter : startupParameters.entrySet()) {
+            String name = parameter.getKey();
+            if (NOT_SETTINGS.contains(name) || name.startsWith("_pq_.")) {
+                continue;
+            }
+            put(settings, proxySettings, name, parameter.getValue());
         }
         return new StartupOptions(settings, proxySettings);
     }
@@ -104,7 +105,7 @@ public final class StartupOptions {
         return args;
     }
 
-    /** Server settings to apply on every backend the session uses, in the client's order. */
+    /** Server settings to apply on every backend the session uses, in the order the server would apply them. */
     public Map<String, String> settings() {
         return settings;
     }

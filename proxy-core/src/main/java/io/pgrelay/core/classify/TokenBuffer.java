@@ -1,0 +1,101 @@
+package io.pgrelay.core.classify;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * The tokens {@link SqlLexer} found in a byte range, as parallel int arrays (kind, start, end,
+ * aux). Reused per thread: after warm-up, lexing allocates nothing.
+ */
+public final class TokenBuffer {
+    int[] kind = new int[128];
+    int[] start = new int[128];
+    int[] end = new int[128];
+    /** For strings: {@link SqlLexer#STR_PLAIN} etc.; for dollar strings the tag length (incl. both '$'). */
+    int[] aux = new int[128];
+    int count;
+    boolean incomplete;
+    boolean hint;
+    boolean standardConformingStrings;
+    byte[] src;
+
+    void reset(byte[] src, boolean scs) {
+        this.src = src;
+        this.count = 0;
+        this.incomplete = false;
+        this.hint = false;
+        this.standardConformingStrings = scs;
+    }
+
+    void add(int k, int s, int e, int a) {
+        if (count == kind.length) {
+            int n = count * 2;
+            kind = Arrays.copyOf(kind, n);
+            start = Arrays.copyOf(start, n);
+            end = Arrays.copyOf(end, n);
+            aux = Arrays.copyOf(aux, n);
+        }
+        kind[count] = k;
+        start[count] = s;
+        end[count] = e;
+        aux[count] = a;
+        count++;
+    }
+
+    public int count() {
+        return count;
+    }
+
+    public int kind(int i) {
+        return kind[i];
+    }
+
+    public int start(int i) {
+        return start[i];
+    }
+
+    public int end(int i) {
+        return end[i];
+    }
+
+    public int aux(int i) {
+        return aux[i];
+    }
+
+    /** True when a string, comment or quoted identifier was not terminated. */
+    public boolean incomplete() {
+        return incomplete;
+    }
+
+    /** True when a {@code pgrelay:primary} hint comment was seen. */
+    public boolean hint() {
+        return hint;
+    }
+
+    /** The raw text of token {@code i}. */
+    public String text(int i) {
+        return new String(src, start[i], end[i] - start[i], StandardCharsets.UTF_8);
+    }
+
+    /** True when token {@code i} is an unquoted word equal (case-insensitively) to lower-case ASCII {@code kw}. */
+    public boolean isWord(int i, String kw) {
+        if (i < 0 || i >= count || kind[i] != SqlLexer.IDENT) {
+            return false;
+        }
+        int s = start[i];
+        int len = end[i] - s;
+        if (len != kw.length()) {
+            return false;
+        }
+        for (int j = 0; j < len; j++) {
+            int c = src[s + j];
+            if (c >= 'A' && c <= 'Z') {
+                c += 32;
+            }
+            if (c != kw.charAt(j)) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

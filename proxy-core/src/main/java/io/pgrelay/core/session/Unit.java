@@ -1,0 +1,72 @@
+package io.pgrelay.core.session;
+
+import io.netty.buffer.ByteBuf;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The client messages that go to one server together: a simple Query, a FunctionCall, or
+ * the extended-protocol messages up to a Sync (or a Flush). Routing decides once per unit.
+ * One instance per session, reused.
+ */
+final class Unit {
+    /** The unit's frames, owned by the unit until written. */
+    final List<ByteBuf> frames = new ArrayList<>(8);
+    /** Per frame: the statement name a Parse, Bind, Describe or Close refers to, else null. */
+    final List<String> names = new ArrayList<>(8);
+    /** Commands with session effects, in order. */
+    final List<SessionCommand> commands = new ArrayList<>(2);
+
+    /** 'Q', 'F', 'S' (Sync) or 'H' (Flush): what ended the unit. */
+    byte terminator;
+    boolean primaryOnly;
+    String reason;
+    int effects;
+    /** The unit starts with a Query (not extended protocol). */
+    boolean simpleQuery;
+    /** Some statement's target depends on where a prepared statement / cursor lives. */
+    boolean sessionDependent;
+
+    void add(ByteBuf frame, String name) {
+        frames.add(frame);
+        names.add(name);
+    }
+
+    boolean isEmpty() {
+        return frames.isEmpty();
+    }
+
+    /** Notes that the unit must run on the primary, keeping the first reason given. */
+    void requirePrimary(String why) {
+        if (!primaryOnly) {
+            primaryOnly = true;
+            reason = why;
+        }
+    }
+
+    boolean has(int effect) {
+        return (effects & effect) != 0;
+    }
+
+    /** Forgets the unit after its frames were written (their ownership went with them). */
+    void clear() {
+        frames.clear();
+        names.clear();
+        commands.clear();
+        terminator = 0;
+        primaryOnly = false;
+        reason = null;
+        effects = 0;
+        simpleQuery = false;
+        sessionDependent = false;
+    }
+
+    /** Releases frames that will never be written (the session is closing). */
+    void release() {
+        for (ByteBuf frame : frames) {
+            frame.release();
+        }
+        clear();
+    }
+}

@@ -1,0 +1,383 @@
+package io.pgrelay.core.session;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.pgrelay.core.ProxyContext;
+import io.pgrelay.core.auth.UserDirectory;
+import io.pgrelay.core.config.AuthMethod;
+import io.pgrelay.core.config.ProxyConfig;
+import io.pgrelay.core.config.ProxyConfig.AuthConfig;
+import io.pgrelay.core.config.ProxyConfig.TlsConfig;
+import io.pgrelay.core.config.ProxyConfig.UserConfig;
+import io.pgrelay.core.config.TlsMode;
+import io.pgrelay.core.testing.ChannelTesting.Frame;
+import io.pgrelay.protocol.SqlState;
+import io.pgrelay.protocol.auth.Md5Password;
+import io.pgrelay.protocol.auth.NonceSource;
+import io.pgrelay.protocol.auth.ScramClientSession;
+import io.pgrelay.protocol.auth.ScramSha256;
+import io.pgrelay.protocol.codec.FrameDecoder;
+import io.pgrelay.protocol.message.FrontendMessage;
+import io.pgrelay.protocol.message.backend.Authentication;
+import io.pgrelay.protocol.message.backend.AuthenticationCleartextPassword;
+import io.pgrelay.protocol.message.backend.AuthenticationMd5Password;
+import io.pgrelay.protocol.message.backend.AuthenticationSasl;
+import io.pgrelay.protocol.message.backend.AuthenticationSaslContinue;
+import io.pgrelay.protocol.message.backend.AuthenticationSaslFinal;
+import io.pgrelay.protocol.message.frontend.PasswordMessage;
+import io.pgrelay.protocol.message.frontend.Query;
+import io.pgrelay.protocol.message.frontend.SaslInitialResponse;
+import io.pgrelay.protocol.message.frontend.SaslResponse;
+import io.pgrelay.protocol.message.frontend.StartupMessage;
+import io.pgrelay.protocol.message.frontend.Terminate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static io.pgrelay.core.testing.ChannelTesting.assertFatal;
+import static io.pgrelay.core.testing.ChannelTesting.drainFrames;
+import static io.pgrelay.core.testing.ChannelTesting.encode;
+import static io.pgrelay.core.testing.ChannelTesting.writeByteByByte;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The authentication exchange of {@link ClientAuthHandler} behind a {@link FrameDecoder},
+ * with the client's messages fed one byte at a time. A successful login hands the channel
+ * to {@link ClientSession}; with no primary in the test cluster the session answers 57P03
+ * and closes, which is where these tests stop. A {@link SessionTesting.PipelineProbe}
+ * shows which handler wrote each message.
+ */
+class ClientAuthHandlerTest {
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final String HASHED_PASSWORD = Md5Password.encode("hana", "secret");
+
+    private static final ProxyConfig CONFIG = new ProxyConfig(null, null, null, null, null,
+            new TlsConfig(TlsMode.DISABLE, null, null), null, null, null, List.of(SessionTesting.NODE),
+            new AuthConfig(AuthMethod.SCRAM_SHA_256, List.of(
+                    new UserConfig("alice", "secret", null, null, null),
+                    new UserConfig("mona", "secret", null, null, AuthMethod.MD5),
+                    new UserConfig("paul", "secret", null, null, AuthMethod.PASSWORD),
+                    new UserConfig("hana", HASHED_PASSWORD, null, "secret", AuthMethod.PASSWORD),
+                    new UserConfig("tom", "", null, null, AuthMethod.TRUST))),
+            null, null, null);
+    /** Built once: it derives each user's SCRAM secret (PBKDF2). */
+    private static final UserDirectory USERS = new UserDirectory(CONFIG.auth());
+
+    private final ProxyContext context = SessionTesting.context(CONFIG, USERS, null);
+    private final SessionTesting.PipelineProbe probe = new SessionTesting.PipelineProbe();
+    private EmbeddedChannel channel;
+
+    @AfterEach
+    void closeChannel() {
+        if (channel != null) {
+            channel.finishAndReleaseAll();
+        }
+    }
+
+    private EmbeddedChannel open(ProxyContext ctx, String user, String... moreParameters) {
+        Map<String, String> parameters = new LinkedHashMap<>();
+        parameters.put("user", user);
+        parameters.put("database", "shop");
+        for (int i = 0; i < moreParameters.length; i += 2) {
+            parameters.put(moreParameters[i], moreParameters[i + 1]);
+        }
+        StartupMessage startup = new StartupMessage(StartupMessage.PROTOCOL_3_0, parameters);
+        channel = new EmbeddedChannel(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast("probe", probe);
+                ch.pipeline().addLast("frames", new FrameDecoder(ctx.config().maxMessageBytes()));
+                ch.pipeline().addLast("auth", new ClientAuthHandler(ctx, startup));
+            }
+        });
+        return channel;
+    }
+
+    private EmbeddedChannel open(String user, String... moreParameters) {
+        return open(context, user, moreParameters);
+    }
+
+    private void send(FrontendMessage message) {
+        writeByteByByte(channel, encode(message));
+    }
+
+    /** The only frame written since the last read: an authentication request. */
+    private Authentication nextRequest() {
+        List<Frame> frames = drainFrames(channel);
+        assertThat(frames).hasSize(1);
+        assertThat(frames.get(0).typeChar()).isEqualTo('R');
+        return frames.get(0).decode(Authentication::decode);
+    }
+
+    /** The frame is the session's "no primary" error, written after authentication handed over to it. */
+    private void assertHandedOverToSession(Frame frame, int writeIndex) {
+        assertThat(assertFatal(frame, SqlState.CANNOT_CONNECT_NOW).message()).isEqualTo("no primary node is available");
+        assertThat(probe.pipelineAtWrite.get(writeIndex)).contains("frames", "session").doesNotContain("auth");
+        assertEnded();
+        assertThat(context.cancels().size()).as("session unregistered its cancel key").isZero();
+    }
+
+    private void assertPasswordFailed(Frame frame, String user) {
+        assertThat(assertFatal(frame, SqlState.INVALID_PASSWORD).message())
+                .isEqualTo("password authentication failed for user \"" + user + "\"");
+        assertEnded();
+    }
+
+    private void assertEnded() {
+        assertThat(channel.isOpen()).as("channel open").isFalse();
+        assertThat(channel.finish()).as("messages left in the channel").isFalse();
+    }
+
+    /** Runs SCRAM up to the client-final-message; returns the frames written in answer to it. */
+    private List<Frame> scramExchange(ScramClientSession client) {
+        assertThat(nextRequest()).isEqualTo(new AuthenticationSasl(List.of(ScramSha256.MECHANISM)));
+        send(new SaslInitialResponse(client.mechanism(), client.clientFirstMessage()));
+        Authentication serverFirst = nextRequest();
+        assertThat(serverFirst).isInstanceOf(AuthenticationSaslContinue.class);
+        assertThat(channel.isOpen()).isTrue();
+        send(new SaslResponse(client.handleServerFirst(((AuthenticationSaslContinue) serverFirst).data())));
+        return drainFrames(channel);
+    }
+
+    private static ScramClientSession scramClient(String password) {
+        return new ScramClientSession(password, NonceSource.secureRandom(RANDOM));
+    }
+
+    // ---- SCRAM-SHA-256 ----
+
+    @Test
+    void scramHappyPath() {
+        open("alice");
+        ScramClientSession client = scramClient("secret");
+
+        List<Frame> frames = scramExchange(client);
+
+        assertThat(frames).extracting(Frame::typeChar).containsExactly('R', 'E');
+        Authentication serverFinal = frames.get(0).decode(Authentication::decode);
+        assertThat(serverFinal).isInstanceOf(AuthenticationSaslFinal.class);
+        client.handleServerFinal(((AuthenticationSaslFinal) serverFinal).data());
+        assertThat(client.isComplete()).as("server signature verified").isTrue();
+        assertThat(probe.pipelineAtWrite.get(2)).contains("auth");
+        assertHandedOverToSession(frames.get(1), 3);
+    }
+
+    @Test
+    void scramWrongPassword() {
+        open("alice");
+
+        List<Frame> frames = scramExchange(scramClient("wrong"));
+
+        assertThat(frames).hasSize(1);
+        assertPasswordFailed(frames.get(0), "alice");
+    }
+
+    @Test
+    void scramUnknownUserFailsOnlyAfterTheWholeExchange() {
+        open("nobody");
+
+        // scramExchange checks that the server-first-message comes as for a known user.
+        List<Frame> frames = scramExchange(scramClient("secret"));
+
+        assertThat(frames).hasSize(1);
+        assertPasswordFailed(frames.get(0), "nobody");
+    }
+
+    @Test
+    void scramWithAnotherMechanismIsAProtocolViolation() {
+        open("alice");
+        nextRequest();
+
+        send(new SaslInitialResponse("SCRAM-SHA-256-PLUS", "p=tls-server-end-point,,n=,r=abc".getBytes(StandardCharsets.US_ASCII)));
+
+        List<Frame> frames = drainFrames(channel);
+        assertThat(frames).hasSize(1);
+        assertFatal(frames.get(0), SqlState.PROTOCOL_VIOLATION);
+        assertEnded();
+    }
+
+    // ---- md5 ----
+
+    private String md5Response(String user, String password) {
+        Authentication request = nextRequest();
+        assertThat(request).isInstanceOf(AuthenticationMd5Password.class);
+        byte[] salt = ((AuthenticationMd5Password) request).salt();
+        return new String(Md5Password.response(user, password, salt), StandardCharsets.US_ASCII);
+    }
+
+    @Test
+    void md5HappyPath() {
+        open("mona");
+
+        send(new PasswordMessage(md5Response("mona", "secret")));
+
+        List<Frame> frames = drainFrames(channel);
+        assertThat(frames).hasSize(1);
+        assertHandedOverToSession(frames.get(0), 1);
+    }
+
+    @Test
+    void md5WrongPassword() {
+        open("mona");
+
+        send(new PasswordMessage(md5Response("mona", "wrong")));
+
+        List<Frame> frames = drainFrames(channel);
+        assertThat(frames).hasSize(1);
+        assertPasswordFailed(frames.get(0), "mona");
+    }
+
+    @Test
+    void md5UnknownUserFailsLikeAWrongPassword() {
+        ProxyContext md5ByDefault = SessionTesting.context(new AuthConfig(AuthMethod.MD5, List.of()),
+                new TlsConfig(TlsMode.DISABLE, null, null), null, 100);
+        open(md5ByDefault, "nobody");
+
+        send(new PasswordMessage(md5Response("nobody", "secret")));
+
+        List<Frame> frames = drainFrames(channel);
+        assertThat(frames).hasSize(1);
+        assertPasswordFailed(frames.get(0), "nobody");
+    }
+
+    // ---- cleartext ----
+
+    @Test
+    void cleartextHappyPath() {
+        open("paul");
+        assertThat(nextRequest()).isSameAs(AuthenticationCleartextPassword.INSTANCE);
+
+        send(new PasswordMessage("secret"));
+
+        List<Frame> frames = drainFrames(channel);
+        assertThat(frames).hasSize(1);
+        assertHandedOverToSession(frames.get(0), 1);
+    }
+
+    @Test
+    void cleartextWrongPassword() {
+        open("paul");
+        assertThat(nextRequest()).isSameAs(AuthenticationCleartextPassword.INSTANCE);
+
+        send(new PasswordMessage("Secret"));
+
+        List<Frame> frames = drainFrames(channel);
+        assertThat(frames).hasSize(1);
+        assertPasswordFailed(frames.get(0), "paul");
+    }
+
+    @Test
+    void cleartextIsCheckedAgainstAStoredMd5Hash() {
+        open("hana");
+        assertThat(nextRequest()).isSameAs(AuthenticationCleartextPassword.INSTANCE);
+
+        // The hash itself is not a password.
+        send(new PasswordMessage(HASHED_PASSWORD));
+        List<Frame> frames = drainFrames(channel);
+        assertThat(frames).hasSize(1);
+        assertPasswordFailed(frames.get(0), "hana");
+    }
+
+    @Test
+    void cleartextMatchingAStoredMd5Hash() {
+        open("hana");
+        assertThat(nextRequest()).isSameAs(AuthenticationCleartextPassword.INSTANCE);
+
+        send(new PasswordMessage("secret"));
+
+        List<Frame> frames = drainFrames(channel);
+        assertThat(frames).hasSize(1);
+        assertHandedOverToSession(frames.get(0), 1);
+    }
+
+    // ---- trust ----
+
+    @Test
+    void trustAsksForNothing() {
+        open("tom");
+
+        List<Frame> frames = drainFrames(channel);
+
+        assertThat(frames).hasSize(1);
+        assertHandedOverToSession(frames.get(0), 0);
+    }
+
+    @Test
+    void trustForAnUnknownUserIsRefused() {
+        ProxyContext trustByDefault = SessionTesting.context(new AuthConfig(AuthMethod.TRUST, List.of()),
+                new TlsConfig(TlsMode.DISABLE, null, null), null, 100);
+        open(trustByDefault, "nobody");
+
+        List<Frame> frames = drainFrames(channel);
+
+        assertThat(frames).hasSize(1);
+        assertThat(assertFatal(frames.get(0), SqlState.INVALID_AUTHORIZATION_SPECIFICATION).message())
+                .isEqualTo("role \"nobody\" does not exist");
+        assertEnded();
+    }
+
+    // ---- anything else during authentication ----
+
+    @Test
+    void anotherMessageDuringAuthenticationIsAProtocolViolation() {
+        open("alice");
+        nextRequest();
+
+        send(new Query("SELECT 1"));
+
+        List<Frame> frames = drainFrames(channel);
+        assertThat(frames).hasSize(1);
+        assertThat(assertFatal(frames.get(0), SqlState.PROTOCOL_VIOLATION).message())
+                .isEqualTo("expected password response, got message type 81");
+        assertEnded();
+    }
+
+    @Test
+    void terminateDuringAuthenticationClosesWithoutError() {
+        open("paul");
+        nextRequest();
+
+        send(Terminate.INSTANCE);
+
+        assertThat(drainFrames(channel)).isEmpty();
+        assertEnded();
+    }
+
+    @Test
+    void authenticationTimesOut() {
+        open("alice");
+        nextRequest();
+
+        channel.advanceTimeBy(59, TimeUnit.SECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(drainFrames(channel)).isEmpty();
+        channel.advanceTimeBy(1, TimeUnit.SECONDS);
+        channel.runScheduledPendingTasks();
+
+        List<Frame> frames = drainFrames(channel);
+        assertThat(frames).hasSize(1);
+        assertThat(assertFatal(frames.get(0), SqlState.INVALID_AUTHORIZATION_SPECIFICATION).message())
+                .isEqualTo("authentication timed out for user \"alice\"");
+        assertEnded();
+    }
+
+    @Test
+    void invalidStartupOptionsAreReportedAfterAuthentication() {
+        open("paul", "options", "-c");
+        assertThat(nextRequest()).isSameAs(AuthenticationCleartextPassword.INSTANCE);
+
+        send(new PasswordMessage("secret"));
+
+        List<Frame> frames = drainFrames(channel);
+        assertThat(frames).hasSize(1);
+        assertThat(assertFatal(frames.get(0), SqlState.INVALID_PARAMETER_VALUE).message())
+                .isEqualTo("invalid command-line argument for server process: -c");
+        assertEnded();
+    }
+}
