@@ -25,8 +25,6 @@ import java.util.Set;
  * {@link Hazard#UNKNOWN}, which routes to the primary.
  */
 public final class BuiltinCatalog implements Catalog {
-    private static final BuiltinCatalog INSTANCE = new BuiltinCatalog();
-
     /** VOLATILE built-ins that are safe on a hot standby (read-only, no server-local effect). */
     static final Set<String> ALLOWED_VOLATILE = Set.of(
             "random", "setseed", "clock_timestamp", "timeofday", "gen_random_uuid",
@@ -114,8 +112,10 @@ public final class BuiltinCatalog implements Catalog {
 
     private static final Set<String> BUILTIN_OPERATORS = Set.of(("!! !~ !~* !~~ !~~* # ## #- #> #>> % & && &< &<| "
             + "&> * *< *<= *<> *= *> *>= + - -> ->> -|- / < <-> << <<= <<| <= <> <@ <^ = > >= >> >>= >^ ? ?# ?& "
-            + "?- ?-| ?| ?|| @ @-@ @> @? @@ @@@ ^ ^@ | |&> |/ |>> || ||/ ~ ~* ~<=~ ~<~ ~= ~>=~ ~>~ ~~ ~~* != .. :=")
+            + "?- ?-| ?| ?|| @ @-@ @> @? @@ @@@ ^ ^@ | |&> |/ |>> || ||/ ~ ~* ~<=~ ~<~ ~= ~>=~ ~>~ ~~ ~~* != .. := =>")
             .split(" "));
+
+    private static final BuiltinCatalog INSTANCE = new BuiltinCatalog();
 
     private final Map<String, FunctionInfo> functions = new HashMap<>();
     private final Set<String> pgCatalogRelations = new HashSet<>();
@@ -147,12 +147,12 @@ public final class BuiltinCatalog implements Catalog {
     private static FunctionInfo decide(String name, char volatility, boolean aggregate, boolean set) {
         Hazard h = HAZARDS.get(name);
         if (h != null) {
-            return new FunctionInfo(name, h, reasonFor(h, name), aggregate, set);
+            return new FunctionInfo(name, h, reasonFor(h, name), aggregate, set, volatility == 'v');
         }
         if (volatility == 'v' && !ALLOWED_VOLATILE.contains(name)) {
-            return new FunctionInfo(name, Hazard.VOLATILE, "volatile function " + name + "()", aggregate, set);
+            return new FunctionInfo(name, Hazard.VOLATILE, "volatile function " + name + "()", aggregate, set, true);
         }
-        return FunctionInfo.safe(name, aggregate, set);
+        return new FunctionInfo(name, Hazard.NONE, "", aggregate, set, volatility == 'v');
     }
 
     static String reasonFor(Hazard h, String name) {
@@ -231,7 +231,7 @@ public final class BuiltinCatalog implements Catalog {
     @Override
     public FunctionInfo operator(String symbol) {
         return BUILTIN_OPERATORS.contains(symbol) ? null
-                : new FunctionInfo(symbol, Hazard.UNKNOWN, "unknown operator " + symbol, false, false);
+                : new FunctionInfo(symbol, Hazard.UNKNOWN, "unknown operator " + symbol, false, false, true);
     }
 
     @Override

@@ -64,12 +64,16 @@ public final class Effects {
     public static final int MULTI = 1 << 25;
     /** No statement at all (empty, only ';' or comments). */
     public static final int EMPTY = 1 << 26;
+    /** Names a relation or function the catalog does not know (yet): worth reloading the catalog. */
+    public static final int UNKNOWN_NAME = 1 << 27;
+    /** Changes the schema (CREATE / ALTER / DROP / IMPORT FOREIGN SCHEMA): the catalog must be reloaded after it. */
+    public static final int DDL = 1 << 28;
 
     private static final String[] NAMES = {
         "BEGIN", "BEGIN_READ_ONLY", "COMMIT_ROLLBACK", "SAVEPOINT", "SET_TRANSACTION", "SET", "PREPARE",
         "EXECUTE", "DEALLOCATE", "DECLARE_CURSOR", "DECLARE_WITH_HOLD", "CLOSE_CURSOR", "FETCH", "LISTEN",
         "UNLISTEN", "NOTIFY", "DISCARD", "TEMP_OBJECT", "ADVISORY_LOCK", "ADVISORY_UNLOCK", "PGRELAY_SETTING",
-        "HINT_PRIMARY", "COPY_FROM_STDIN", "COPY_TO_STDOUT", "LOCK", "MULTI", "EMPTY"};
+        "HINT_PRIMARY", "COPY_FROM_STDIN", "COPY_TO_STDOUT", "LOCK", "MULTI", "EMPTY", "UNKNOWN_NAME", "DDL"};
 
     private Effects() {
     }

@@ -1,5 +1,9 @@
 package io.pgrelay.core.classify;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
 /**
  * A 128-bit fingerprint (two independent 64-bit hashes) of a normalized token stream, the key of the
  * classification cache. Like pg_stat_statements' normalization, every literal (string of any kind,
@@ -14,9 +18,9 @@ package io.pgrelay.core.classify;
  * @param low  second, independent 64-bit hash
  */
 public record Fingerprint(long high, long low) {
-    private static final long SEED1 = 0x9E3779B97F4A7C15L;
-    private static final long SEED2 = 0xC2B2AE3D27D4EB4FL;
-    private static final int PLACEHOLDER = 100;
+    static final long SEED1 = 0x9E3779B97F4A7C15L;
+    static final long SEED2 = 0xC2B2AE3D27D4EB4FL;
+    static final long PLACEHOLDER = 100;
     private static final int DO_BODY = 101;
 
     /** Lower-case hex, 32 digits. */
@@ -36,13 +40,17 @@ public record Fingerprint(long high, long low) {
         return new Fingerprint(out[0], out[1]);
     }
 
-    private static long m1(long h, int v) {
-        return (h ^ v) * 0x100000001b3L;
-    }
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    static final long P1 = 0x9E3779B97F4A7C15L;
+    static final long P2 = 0xC2B2AE3D27D4EB4FL;
 
-    private static long m2(long h, int v) {
-        h += (v + 1) * 0xD6E8FEB86659FD93L;
-        return Long.rotateLeft(h, 29) * 0x9FB21C651E98DF25L;
+    /** Lower-cases the ASCII letters of 8 packed bytes (SWAR); other bytes, including non-ASCII, unchanged. */
+    static long lowerAscii(long w) {
+        long heptets = w & 0x7F7F7F7F7F7F7F7FL;
+        long geA = heptets + 0x3F3F3F3F3F3F3F3FL;
+        long gtZ = heptets + 0x2525252525252525L;
+        long upper = (geA ^ gtZ) & ~w & 0x8080808080808080L;
+        return w | (upper >>> 2);
     }
 
     private static long fmix(long k) {
@@ -58,70 +66,56 @@ public record Fingerprint(long high, long low) {
     public static void compute(TokenBuffer tb, long[] out) {
         long h1 = SEED1;
         long h2 = SEED2;
-        byte[] src = tb.src;
+        final byte[] src = tb.src;
+        final int limit = src.length - 8;
+        final int[] kinds = tb.kind;
+        final int[] starts = tb.start;
+        final int[] ends = tb.end;
         boolean statementStart = true;
         boolean inDo = false;
-        for (int t = 0; t < tb.count; t++) {
-            int k = tb.kind[t];
-            int s = tb.start[t];
-            int e = tb.end[t];
+        for (int t = 0, n = tb.count; t < n; t++) {
+            int k = kinds[t];
+            int s = starts[t];
+            int e = ends[t];
             if (statementStart) {
-                inDo = k == SqlLexer.IDENT && tb.isWord(t, "do");
+                inDo = k == SqlLexer.IDENT && e - s == 2 && (src[s] | 0x20) == 'd' && (src[s + 1] | 0x20) == 'o';
             }
             statementStart = k == SqlLexer.SEMI;
-            switch (k) {
-                case SqlLexer.STRING:
-                    if (inDo) {
-                        h1 = m1(h1, DO_BODY);
-                        h2 = m2(h2, DO_BODY);
-                        for (int j = s; j < e; j++) {
-                            int b = src[j];
-                            h1 = m1(h1, b);
-                            h2 = m2(h2, b);
-                        }
-                        h1 = m1(h1, e - s);
-                        h2 = m2(h2, e - s);
-                        break;
+            if (k == SqlLexer.NUMBER || k == SqlLexer.PARAM || (k == SqlLexer.STRING && !inDo)) {
+                h1 = (h1 ^ PLACEHOLDER) * P1;
+                h2 = (h2 + PLACEHOLDER) * P2;
+                continue;
+            }
+            boolean lower = k == SqlLexer.IDENT;
+            // kind and length are folded into the token's first word (every token has at least one byte)
+            long w = ((long) (k == SqlLexer.STRING ? DO_BODY : k) << 32 | (e - s)) * 0xD6E8FEB86659FD93L;
+            for (int j = s; j < e; j += 8) {
+                int left = e - j;
+                long v;
+                if (j <= limit) {
+                    v = (long) LONGS.get(src, j);
+                    if (left < 8) {
+                        v &= (1L << (left << 3)) - 1;
                     }
-                    h1 = m1(h1, PLACEHOLDER);
-                    h2 = m2(h2, PLACEHOLDER);
-                    break;
-                case SqlLexer.NUMBER:
-                case SqlLexer.PARAM:
-                    h1 = m1(h1, PLACEHOLDER);
-                    h2 = m2(h2, PLACEHOLDER);
-                    break;
-                case SqlLexer.IDENT:
-                    h1 = m1(h1, k);
-                    h2 = m2(h2, k);
-                    for (int j = s; j < e; j++) {
-                        int b = src[j];
-                        if (b >= 'A' && b <= 'Z') {
-                            b += 32;
-                        }
-                        h1 = m1(h1, b);
-                        h2 = m2(h2, b);
+                } else {
+                    v = 0;
+                    for (int x = 0; x < left && x < 8; x++) {
+                        v |= (src[j + x] & 0xffL) << (x << 3);
                     }
-                    h1 = m1(h1, e - s);
-                    h2 = m2(h2, e - s);
-                    break;
-                default:
-                    h1 = m1(h1, k);
-                    h2 = m2(h2, k);
-                    for (int j = s; j < e; j++) {
-                        int b = src[j];
-                        h1 = m1(h1, b);
-                        h2 = m2(h2, b);
-                    }
-                    h1 = m1(h1, e - s);
-                    h2 = m2(h2, e - s);
-                    break;
+                }
+                if (lower) {
+                    v = lowerAscii(v);
+                }
+                w ^= v;
+                h1 = (h1 ^ w) * P1;
+                h2 = (h2 + w) * P2;
+                w = 0;
             }
         }
-        int flags = (tb.standardConformingStrings ? 1 : 2) | (tb.hint ? 4 : 0) | (tb.incomplete ? 8 : 0);
-        h1 = m1(h1, 200 + flags);
-        h2 = m2(h2, 200 + flags);
+        long flags = (tb.standardConformingStrings ? 1 : 2) | (tb.hint ? 4 : 0) | (tb.incomplete ? 8 : 0);
+        h1 = (h1 ^ (200 + flags)) * P1;
+        h2 = (h2 + 200 + flags) * P2;
         out[0] = fmix(h1 ^ tb.count);
-        out[1] = fmix(h2 + tb.count);
+        out[1] = fmix(Long.rotateLeft(h2, 29) + tb.count);
     }
 }

@@ -8,10 +8,16 @@ package io.pgrelay.core.classify;
  * @param reason     human text for {@link Classification#reason()}
  * @param aggregate  some overload is an aggregate or window function
  * @param returnsSet some overload returns a set
+ * @param volatileDeclared every overload is declared VOLATILE (never evaluated while planning)
  */
-public record FunctionInfo(String name, Hazard hazard, String reason, boolean aggregate, boolean returnsSet) {
+public record FunctionInfo(String name, Hazard hazard, String reason, boolean aggregate, boolean returnsSet,
+                           boolean volatileDeclared) {
+    public FunctionInfo(String name, Hazard hazard, String reason, boolean aggregate, boolean returnsSet) {
+        this(name, hazard, reason, aggregate, returnsSet, true);
+    }
+
     public static FunctionInfo safe(String name, boolean aggregate, boolean returnsSet) {
-        return new FunctionInfo(name, Hazard.NONE, "", aggregate, returnsSet);
+        return new FunctionInfo(name, Hazard.NONE, "", aggregate, returnsSet, true);
     }
 
     FunctionInfo merge(FunctionInfo other) {
@@ -20,7 +26,7 @@ public record FunctionInfo(String name, Hazard hazard, String reason, boolean ag
         }
         FunctionInfo worse = rank(other.hazard) > rank(hazard) ? other : this;
         return new FunctionInfo(worse.name, worse.hazard, worse.reason, aggregate || other.aggregate,
-                returnsSet || other.returnsSet);
+                returnsSet || other.returnsSet, volatileDeclared && other.volatileDeclared);
     }
 
     static int rank(Hazard h) {

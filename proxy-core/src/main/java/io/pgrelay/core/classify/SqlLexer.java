@@ -50,12 +50,74 @@ public final class SqlLexer {
     private SqlLexer() {
     }
 
+    private static final byte C_START = 1;
+    private static final byte C_CONT = 2;
+    private static final byte C_WS = 4;
+    private static final byte[] CLASS = new byte[256];
+
+    static {
+        for (int c = 0; c < 256; c++) {
+            boolean start = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+            boolean cont = start || (c >= '0' && c <= '9') || c == '$';
+            boolean ws = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == 0x0b;
+            CLASS[c] = (byte) ((start ? C_START : 0) | (cont ? C_CONT : 0) | (ws ? C_WS : 0));
+        }
+    }
+
+    private static final byte D_OTHER = 0;
+    private static final byte D_WS = 1;
+    private static final byte D_IDENT = 2;
+    private static final byte D_DIGIT = 3;
+    private static final byte D_QUOTE = 4;
+    private static final byte D_DQUOTE = 5;
+    private static final byte D_DOLLAR = 6;
+    private static final byte D_PUNCT = 7;
+    private static final byte D_DOT = 8;
+    private static final byte D_COLON = 9;
+    private static final byte D_OP = 10;
+    private static final byte[] DISPATCH = new byte[256];
+    private static final int[] PUNCT_KIND = new int[256];
+
+    static {
+        for (int c = 0; c < 256; c++) {
+            byte d = D_OTHER;
+            if ((CLASS[c] & C_WS) != 0) {
+                d = D_WS;
+            } else if ((CLASS[c] & C_START) != 0) {
+                d = D_IDENT;
+            } else if (c >= '0' && c <= '9') {
+                d = D_DIGIT;
+            } else if (c == '\'') {
+                d = D_QUOTE;
+            } else if (c == '"') {
+                d = D_DQUOTE;
+            } else if (c == '$') {
+                d = D_DOLLAR;
+            } else if (c == '(' || c == ')' || c == '[' || c == ']' || c == ',' || c == ';') {
+                d = D_PUNCT;
+            } else if (c == '.') {
+                d = D_DOT;
+            } else if (c == ':') {
+                d = D_COLON;
+            } else if (isOpChar(c)) {
+                d = D_OP;
+            }
+            DISPATCH[c] = d;
+        }
+        PUNCT_KIND['('] = LPAREN;
+        PUNCT_KIND[')'] = RPAREN;
+        PUNCT_KIND['['] = LBRACKET;
+        PUNCT_KIND[']'] = RBRACKET;
+        PUNCT_KIND[','] = COMMA;
+        PUNCT_KIND[';'] = SEMI;
+    }
+
     static boolean identStart(int c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+        return (CLASS[c & 0xff] & C_START) != 0;
     }
 
     static boolean identCont(int c) {
-        return identStart(c) || (c >= '0' && c <= '9') || c == '$';
+        return (CLASS[c & 0xff] & C_CONT) != 0;
     }
 
     private static boolean isDigit(int c) {
@@ -72,10 +134,6 @@ public final class SqlLexer {
         }
     }
 
-    private static boolean isWhitespace(int c) {
-        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == 0x0b;
-    }
-
     /**
      * Lexes {@code src[off, off+len)} into {@code out}.
      *
@@ -88,163 +146,63 @@ public final class SqlLexer {
         final int end = off + len;
         while (i < end) {
             int c = src[i] & 0xff;
-            if (isWhitespace(c)) {
+            if (c == ' ') {
                 i++;
                 continue;
             }
-            int next = i + 1 < end ? src[i + 1] & 0xff : -1;
-            if (c == '-' && next == '-') {
-                int s = i + 2;
-                int j = s;
-                while (j < end && src[j] != '\n' && src[j] != '\r') {
-                    j++;
-                }
-                checkHint(src, s, j, out);
-                i = j;
-                continue;
-            }
-            if (c == '/' && next == '*') {
-                int j = i + 2;
-                int depth = 1;
-                while (j < end && depth > 0) {
-                    int d = src[j];
-                    if (d == '/' && j + 1 < end && src[j + 1] == '*') {
-                        depth++;
-                        j += 2;
-                    } else if (d == '*' && j + 1 < end && src[j + 1] == '/') {
-                        depth--;
-                        j += 2;
-                    } else {
-                        j++;
-                    }
-                }
-                if (depth > 0) {
-                    out.incomplete = true;
-                    return;
-                }
-                checkHint(src, i + 2, j - 2, out);
-                i = j;
-                continue;
-            }
-            if (c == '\'') {
-                i = string(src, i, i + 1, end, !scs, STR_PLAIN, out);
-                if (i < 0) {
-                    return;
-                }
-                continue;
-            }
-            if (identStart(c)) {
-                int lc = c | 0x20;
-                if (next == '\'') {
-                    if (lc == 'e') {
-                        i = string(src, i, i + 2, end, true, STR_ESCAPE, out);
-                    } else if (lc == 'b' || lc == 'x') {
-                        i = string(src, i, i + 2, end, false, STR_BIT, out);
-                    } else if (lc == 'n') {
-                        i = string(src, i, i + 2, end, !scs, STR_NATIONAL, out);
-                    } else {
-                        i = ident(src, i, end, out);
-                        continue;
-                    }
-                    if (i < 0) {
-                        return;
-                    }
+            switch (DISPATCH[c]) {
+                case D_WS:
+                    i++;
                     continue;
-                }
-                if (lc == 'u' && next == '&' && i + 2 < end && (src[i + 2] == '\'' || src[i + 2] == '"')) {
-                    if (src[i + 2] == '\'') {
-                        i = string(src, i, i + 3, end, false, STR_UNICODE, out);
-                    } else {
-                        i = quotedIdent(src, i, i + 3, end, out);
+                case D_IDENT: {
+                    int next = i + 1 < end ? src[i + 1] : -1;
+                    if (next == '\'' || next == '&') {
+                        int j = prefixedString(src, i, end, next, scs, out);
+                        if (j == -1) {
+                            return;
+                        }
+                        if (j > 0) {
+                            i = j;
+                            continue;
+                        }
                     }
-                    if (i < 0) {
-                        return;
-                    }
-                    continue;
-                }
-                i = ident(src, i, end, out);
-                continue;
-            }
-            if (c == '"') {
-                i = quotedIdent(src, i, i + 1, end, out);
-                if (i < 0) {
-                    return;
-                }
-                continue;
-            }
-            if (c == '$') {
-                if (isDigit(next)) {
                     int j = i + 1;
-                    while (j < end && isDigit(src[j])) {
+                    while (j < end && (CLASS[src[j] & 0xff] & C_CONT) != 0) {
                         j++;
                     }
-                    out.add(PARAM, i, j, 0);
+                    out.add(IDENT, i, j, 0);
                     i = j;
                     continue;
                 }
-                int tagEnd = -1;
-                if (next == '$') {
-                    tagEnd = i + 2;
-                } else if (next >= 0 && identStart(next)) {
-                    int j = i + 2;
-                    while (j < end && identCont(src[j] & 0xff) && src[j] != '$') {
-                        j++;
+                case D_DIGIT:
+                    i = number(src, i, end, out);
+                    continue;
+                case D_QUOTE:
+                    i = string(src, i, i + 1, end, !scs, STR_PLAIN, out);
+                    if (i < 0) {
+                        return;
                     }
-                    if (j < end && src[j] == '$') {
-                        tagEnd = j + 1;
+                    continue;
+                case D_DQUOTE:
+                    i = quotedIdent(src, i, i + 1, end, out);
+                    if (i < 0) {
+                        return;
                     }
-                }
-                if (tagEnd < 0) {
-                    out.add(OP, i, i + 1, 0);
+                    continue;
+                case D_DOLLAR:
+                    i = dollar(src, i, end, out);
+                    if (i < 0) {
+                        return;
+                    }
+                    continue;
+                case D_PUNCT:
+                    out.add(PUNCT_KIND[c], i, i + 1, 0);
                     i++;
                     continue;
-                }
-                int tagLen = tagEnd - i;
-                int close = findTag(src, tagEnd, end, i, tagLen);
-                if (close < 0) {
-                    out.incomplete = true;
-                    return;
-                }
-                out.add(STRING, i, close + tagLen, tagLen);
-                i = close + tagLen;
-                continue;
-            }
-            if (isDigit(c) || (c == '.' && isDigit(next))) {
-                int j = i;
-                while (j < end && isDigit(src[j])) {
-                    j++;
-                }
-                if (j < end && src[j] == '.' && !(j + 1 < end && src[j + 1] == '.')) {
-                    j++;
-                    while (j < end && isDigit(src[j])) {
-                        j++;
-                    }
-                }
-                if (j < end && (src[j] == 'e' || src[j] == 'E')) {
-                    int k = j + 1;
-                    if (k < end && (src[k] == '+' || src[k] == '-')) {
-                        k++;
-                    }
-                    if (k < end && isDigit(src[k])) {
-                        j = k;
-                        while (j < end && isDigit(src[j])) {
-                            j++;
-                        }
-                    }
-                }
-                out.add(NUMBER, i, j, 0);
-                i = j;
-                continue;
-            }
-            switch (c) {
-                case '(': out.add(LPAREN, i, i + 1, 0); i++; continue;
-                case ')': out.add(RPAREN, i, i + 1, 0); i++; continue;
-                case '[': out.add(LBRACKET, i, i + 1, 0); i++; continue;
-                case ']': out.add(RBRACKET, i, i + 1, 0); i++; continue;
-                case ',': out.add(COMMA, i, i + 1, 0); i++; continue;
-                case ';': out.add(SEMI, i, i + 1, 0); i++; continue;
-                case '.':
-                    if (next == '.') {
+                case D_DOT:
+                    if (i + 1 < end && isDigit(src[i + 1])) {
+                        i = number(src, i, end, out);
+                    } else if (i + 1 < end && src[i + 1] == '.') {
                         out.add(OP, i, i + 2, 0);
                         i += 2;
                     } else {
@@ -252,11 +210,11 @@ public final class SqlLexer {
                         i++;
                     }
                     continue;
-                case ':':
-                    if (next == ':') {
+                case D_COLON:
+                    if (i + 1 < end && src[i + 1] == ':') {
                         out.add(TYPECAST, i, i + 2, 0);
                         i += 2;
-                    } else if (next == '=') {
+                    } else if (i + 1 < end && src[i + 1] == '=') {
                         out.add(OP, i, i + 2, 0);
                         i += 2;
                     } else {
@@ -264,56 +222,178 @@ public final class SqlLexer {
                         i++;
                     }
                     continue;
-                default:
-                    break;
-            }
-            if (isOpChar(c)) {
-                int j = i;
-                while (j < end && isOpChar(src[j] & 0xff)) {
-                    if (j > i && ((src[j] == '-' && src[j - 1] == '-') || (src[j] == '*' && src[j - 1] == '/'))) {
-                        j--;
-                        break;
-                    }
-                    j++;
-                }
-                int opEnd = j;
-                if (opEnd - i > 1 && (src[opEnd - 1] == '+' || src[opEnd - 1] == '-')) {
-                    boolean special = false;
-                    for (int k = i; k < opEnd; k++) {
-                        int d = src[k];
-                        if (d == '~' || d == '!' || d == '@' || d == '#' || d == '^' || d == '&' || d == '|'
-                                || d == '`' || d == '?' || d == '%') {
-                            special = true;
-                            break;
+                case D_OP: {
+                    int next = i + 1 < end ? src[i + 1] : -1;
+                    if (c == '-' && next == '-') {
+                        int j = i + 2;
+                        while (j < end && src[j] != '\n' && src[j] != '\r') {
+                            j++;
                         }
+                        checkHint(src, i + 2, j, out);
+                        i = j;
+                        continue;
                     }
-                    if (!special) {
-                        while (opEnd - i > 1 && (src[opEnd - 1] == '+' || src[opEnd - 1] == '-')) {
-                            opEnd--;
+                    if (c == '/' && next == '*') {
+                        i = blockComment(src, i, end, out);
+                        if (i < 0) {
+                            return;
                         }
+                        continue;
                     }
+                    i = operator(src, i, end, out);
+                    continue;
                 }
-                out.add(OP, i, opEnd, 0);
-                i = opEnd;
-                continue;
+                default: {
+                    // an unexpected character: PostgreSQL reports a syntax error; we keep it as an operator
+                    int j = i + 1;
+                    while (j < end && (src[j] & 0xc0) == 0x80) {
+                        j++;
+                    }
+                    out.add(OP, i, j, 0);
+                    i = j;
+                }
             }
-            // an unexpected character: PostgreSQL reports a syntax error; we keep it as an operator
-            int j = i + 1;
-            while (j < end && (src[j] & 0xc0) == 0x80) {
-                j++;
-            }
-            out.add(OP, i, j, 0);
-            i = j;
         }
     }
 
-    private static int ident(byte[] src, int i, int end, TokenBuffer out) {
-        int j = i + 1;
-        while (j < end && identCont(src[j] & 0xff)) {
+    /** E'', B'', X'', N'', U&'' strings and U&"" identifiers; 0 when {@code i} starts a plain identifier, -1 if incomplete. */
+    private static int prefixedString(byte[] src, int i, int end, int next, boolean scs, TokenBuffer out) {
+        int lc = src[i] | 0x20;
+        if (next == '\'') {
+            if (lc == 'e') {
+                return string(src, i, i + 2, end, true, STR_ESCAPE, out);
+            } else if (lc == 'b' || lc == 'x') {
+                return string(src, i, i + 2, end, false, STR_BIT, out);
+            } else if (lc == 'n') {
+                return string(src, i, i + 2, end, !scs, STR_NATIONAL, out);
+            }
+            return 0;
+        }
+        if (lc == 'u' && i + 2 < end) {
+            if (src[i + 2] == '\'') {
+                return string(src, i, i + 3, end, false, STR_UNICODE, out);
+            }
+            if (src[i + 2] == '"') {
+                return quotedIdent(src, i, i + 3, end, out);
+            }
+        }
+        return 0;
+    }
+
+    private static int blockComment(byte[] src, int i, int end, TokenBuffer out) {
+        int j = i + 2;
+        int depth = 1;
+        while (j < end && depth > 0) {
+            int d = src[j];
+            if (d == '/' && j + 1 < end && src[j + 1] == '*') {
+                depth++;
+                j += 2;
+            } else if (d == '*' && j + 1 < end && src[j + 1] == '/') {
+                depth--;
+                j += 2;
+            } else {
+                j++;
+            }
+        }
+        if (depth > 0) {
+            out.incomplete = true;
+            return -1;
+        }
+        checkHint(src, i + 2, j - 2, out);
+        return j;
+    }
+
+    private static int number(byte[] src, int i, int end, TokenBuffer out) {
+        int j = i;
+        while (j < end && isDigit(src[j])) {
             j++;
         }
-        out.add(IDENT, i, j, 0);
+        if (j < end && src[j] == '.' && !(j + 1 < end && src[j + 1] == '.')) {
+            j++;
+            while (j < end && isDigit(src[j])) {
+                j++;
+            }
+        }
+        if (j < end && (src[j] == 'e' || src[j] == 'E')) {
+            int k = j + 1;
+            if (k < end && (src[k] == '+' || src[k] == '-')) {
+                k++;
+            }
+            if (k < end && isDigit(src[k])) {
+                j = k;
+                while (j < end && isDigit(src[j])) {
+                    j++;
+                }
+            }
+        }
+        out.add(NUMBER, i, j, 0);
         return j;
+    }
+
+    private static int dollar(byte[] src, int i, int end, TokenBuffer out) {
+        int next = i + 1 < end ? src[i + 1] & 0xff : -1;
+        if (next >= 0 && isDigit(next)) {
+            int j = i + 1;
+            while (j < end && isDigit(src[j])) {
+                j++;
+            }
+            out.add(PARAM, i, j, 0);
+            return j;
+        }
+        int tagEnd = -1;
+        if (next == '$') {
+            tagEnd = i + 2;
+        } else if (next >= 0 && identStart(next)) {
+            int j = i + 2;
+            while (j < end && identCont(src[j] & 0xff) && src[j] != '$') {
+                j++;
+            }
+            if (j < end && src[j] == '$') {
+                tagEnd = j + 1;
+            }
+        }
+        if (tagEnd < 0) {
+            out.add(OP, i, i + 1, 0);
+            return i + 1;
+        }
+        int tagLen = tagEnd - i;
+        int close = findTag(src, tagEnd, end, i, tagLen);
+        if (close < 0) {
+            out.incomplete = true;
+            return -1;
+        }
+        out.add(STRING, i, close + tagLen, tagLen);
+        return close + tagLen;
+    }
+
+    private static int operator(byte[] src, int i, int end, TokenBuffer out) {
+        int j = i;
+        while (j < end && isOpChar(src[j] & 0xff)) {
+            if (j > i && ((src[j] == '-' && src[j - 1] == '-') || (src[j] == '*' && src[j - 1] == '/'))) {
+                j--;
+                break;
+            }
+            j++;
+        }
+        int opEnd = j;
+        if (opEnd - i > 1 && (src[opEnd - 1] == '+' || src[opEnd - 1] == '-')) {
+            boolean special = false;
+            for (int k = i; k < opEnd; k++) {
+                int d = src[k];
+                if (d == '~' || d == '!' || d == '@' || d == '#' || d == '^' || d == '&' || d == '|'
+                        || d == '`' || d == '?' || d == '%') {
+                    special = true;
+                    break;
+                }
+            }
+            if (!special) {
+                while (opEnd - i > 1 && (src[opEnd - 1] == '+' || src[opEnd - 1] == '-')) {
+                    opEnd--;
+                }
+            }
+        }
+        out.add(OP, i, opEnd, 0);
+        return opEnd;
     }
 
     /** Scans a quoted string whose body starts at {@code body}; returns the index after it, or -1 (incomplete). */
