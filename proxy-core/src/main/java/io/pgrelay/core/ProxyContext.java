@@ -10,6 +10,8 @@ import io.pgrelay.core.cluster.ClusterState;
 import io.pgrelay.core.config.ProxyConfig;
 import io.pgrelay.core.session.CancelRegistry;
 import io.pgrelay.core.session.CancelSender;
+import io.pgrelay.core.session.SessionClassifiers;
+import io.pgrelay.core.route.ReplicaBalancer;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -28,5 +30,8 @@ public record ProxyContext(
         SslContext clientSsl,
         EventLoops loops,
         MetricRegistry metrics,
-        AtomicInteger clientCount) {
+        AtomicInteger clientCount,
+        SessionClassifiers classifiers,
+        ReplicaBalancer balancer,
+        ReplicaBalancer.ReadEligibility readEligibility) {
 }

@@ -23,6 +23,17 @@ import io.pgrelay.core.net.Transport;
 import io.pgrelay.core.session.CancelRegistry;
 import io.pgrelay.core.session.CancelSender;
 import io.pgrelay.core.session.ClientStartupHandler;
+import io.pgrelay.core.route.ReadPolicy;
+import io.pgrelay.core.classify.CatalogService;
+import io.pgrelay.core.classify.ClassifierConfig;
+import io.pgrelay.core.classify.JdbcConnectionSource;
+import io.pgrelay.core.cluster.NodeStatus;
+import io.pgrelay.core.cluster.Topology;
+import io.pgrelay.core.config.HostPort;
+import io.pgrelay.core.session.CatalogSessionClassifiers;
+import java.util.ArrayList;
+import java.util.List;
+import io.pgrelay.core.route.ReplicaBalancer;
 import io.pgrelay.protocol.codec.StartupPacketDecoder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,6 +58,7 @@ public final class ProxyServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final ProxyContext context;
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+    private final CatalogService catalogs;
     private Channel serverChannel;
 
     public ProxyServer(ProxyConfig config, MetricRegistry metrics) {
@@ -55,13 +67,17 @@ public final class ProxyServer implements AutoCloseable {
         this.workers = transport.newGroup(threads, "pgrelay-worker");
         EventLoops loops = new EventLoops(workers);
         ClusterState cluster = new ClusterState(config.nodes());
+        this.catalogs = new CatalogService(new JdbcConnectionSource(() -> primaryFirst(cluster),
+                config.monitor().user(), config.monitor().password(), config.monitor().connectTimeout()));
         BackendConnector connector = new BackendConnector(transport, config.backend().tls(),
                 TlsContexts.forBackends(config.backend().tls()), config.backend().connectTimeout(),
                 config.backend().applicationName(), config.maxMessageBytes());
         this.context = new ProxyContext(config, cluster, new ClusterMonitor(cluster, config.nodes(), config.monitor()),
                 new PoolManager(config.pool(), connector, loops), new UserDirectory(config.auth()),
                 new CancelRegistry(), new CancelSender(transport), TlsContexts.forClients(config.tls()), loops, metrics,
-                new AtomicInteger());
+                new AtomicInteger(), new CatalogSessionClassifiers(catalogs, ClassifierConfig.from(config.routing())),
+                ReplicaBalancer.of(config.routing().balance()),
+                new ReadPolicy(config.routing()));
     }
 
     public ProxyServer start() throws InterruptedException {
@@ -90,6 +106,26 @@ public final class ProxyServer implements AutoCloseable {
         return this;
     }
 
+    /** Catalog connections try the known primary first, then every other node. */
+    private static List<HostPort> primaryFirst(ClusterState cluster) {
+        Topology topology = cluster.current();
+        List<HostPort> nodes = new ArrayList<>();
+        NodeStatus primary = topology.primary();
+        if (primary != null) {
+            nodes.add(new HostPort(primary.host(), primary.port()));
+        }
+        for (NodeStatus node : topology.nodes()) {
+            if (node != primary) {
+                nodes.add(new HostPort(node.host(), node.port()));
+            }
+        }
+        return nodes;
+    }
+
+    public CatalogService catalogs() {
+        return catalogs;
+    }
+
     public InetSocketAddress address() {
         return (InetSocketAddress) serverChannel.localAddress();
     }
@@ -110,6 +146,7 @@ public final class ProxyServer implements AutoCloseable {
         clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         context.pools().close();
         context.monitor().close();
+        catalogs.close();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         log.info("pgrelay stopped");
     }

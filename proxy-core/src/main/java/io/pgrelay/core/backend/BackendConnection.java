@@ -519,7 +519,11 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
             case ParameterStatus.TYPE -> {
                 ParameterStatus status = ParameterStatus.decode(Wire.frameBody(frame));
                 parameters.put(status.name(), status.value());
-                return toClient(owner);
+                int action = toClient(owner);
+                if (action != 0) {
+                    listener.onBackendParameter(this, status.name(), status.value());
+                }
+                return action;
             }
             case DataRow.TYPE -> {
                 if (owner instanceof Internal internal && internal.rows != null) {

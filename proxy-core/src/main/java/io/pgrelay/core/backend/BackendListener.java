@@ -11,6 +11,10 @@ public interface BackendListener {
     /** Bytes for the client, in order. The listener owns (must release or write) them. */
     void onBackendData(BackendConnection backend, ByteBuf bytes);
 
+    /** A ParameterStatus passed on to the client: the client now sees this value. */
+    default void onBackendParameter(BackendConnection backend, String name, String value) {
+    }
+
     /** A read burst from the backend ended: the moment to flush toward the client. */
     void onBackendReadComplete(BackendConnection backend);
 

@@ -214,7 +214,7 @@ public record ProxyConfig(
             transactionReads = orDefault(transactionReads, "primary");
             writeFunctions = writeFunctions == null ? List.of() : List.copyOf(writeFunctions);
             readOnlyFunctions = readOnlyFunctions == null ? List.of() : List.copyOf(readOnlyFunctions);
-            maxStatementLength = orDefault(maxStatementLength, 16 * 1024);
+            maxStatementLength = orDefault(maxStatementLength, 64 * 1024);
             cacheSize = orDefault(cacheSize, 10_000);
             readsToReplicas = orDefault(readsToReplicas, Boolean.TRUE);
             requireOneOf("routing.consistency", consistency, "eventual", "causal");

@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
+import io.netty.util.ByteProcessor;
 import io.netty.util.concurrent.Future;
 import io.pgrelay.core.ProxyContext;
 import io.pgrelay.core.auth.ClientCredentials;
@@ -12,7 +13,12 @@ import io.pgrelay.core.backend.BackendConnection;
 import io.pgrelay.core.backend.BackendListener;
 import io.pgrelay.core.backend.BackendPool;
 import io.pgrelay.core.backend.BackendStartupException;
+import io.pgrelay.core.classify.Classification;
+import io.pgrelay.core.classify.Effects;
+import io.pgrelay.core.classify.Route;
 import io.pgrelay.core.cluster.NodeStatus;
+import io.pgrelay.core.cluster.Topology;
+import io.pgrelay.core.config.PoolMode;
 import io.pgrelay.protocol.PgProtocolException;
 import io.pgrelay.protocol.SqlState;
 import io.pgrelay.protocol.Wire;
@@ -24,21 +30,30 @@ import io.pgrelay.protocol.message.backend.Fields;
 import io.pgrelay.protocol.message.backend.ParameterStatus;
 import io.pgrelay.protocol.message.backend.ReadyForQuery;
 import io.pgrelay.protocol.message.backend.ReadyForQuery.TransactionStatus;
+import io.pgrelay.protocol.message.frontend.Close;
+import io.pgrelay.protocol.message.frontend.StartupMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
- * One authenticated client: completes the login on a backend, then relays the client's
- * frames to the backend serving it and the backend's bytes back, with backpressure both
- * ways (a side is read only while the other can take more).
+ * One authenticated client. Groups its messages into units (a Query; extended-protocol
+ * messages up to a Sync), classifies each unit, sends it to the primary or a replica, and
+ * relays the replies, keeping the session's semantics whole across the servers it uses:
+ * settings are replayed and prepared statements re-prepared on each server before the
+ * client's statement runs there, and state only one server has pins the session to the
+ * primary.
  *
- * <p>All state is confined to the client's event loop; backends are opened on the same
- * loop, so no locks are needed.
+ * <p>Messages for a server other than the one still answering earlier messages wait until
+ * that one is done, so replies always reach the client in order. All state is confined to
+ * the client's event loop; backends are opened on the same loop, so nothing needs locks.
  */
 public final class ClientSession extends ChannelInboundHandlerAdapter
         implements BackendListener, CancelRegistry.Cancellable {
@@ -46,36 +61,76 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     private enum State { CONNECTING, READY, CLOSED }
 
+    private static final int LOCAL = -1;
+    private static final long CATALOG_WAIT_MILLIS = 3000;
+    /** Marks a unit in flight that changes the schema: the catalog is reloaded once it completes. */
+    private static final List<SessionCommand> SCHEMA_CHANGE = java.util.Collections.unmodifiableList(new ArrayList<>(0));
+
     private final ProxyContext context;
     private final String user;
     private final String database;
     private final String backendUser;
     private final String backendPassword;
-    private final StartupOptions options;
+    private final boolean transactionPooling;
+    private final SessionState session;
+    private final SessionClassifier classifier;
     private final ArrayDeque<ByteBuf> waiting = new ArrayDeque<>();
+    private final Unit unit = new Unit();
+    private final Map<String, String> clientParameters = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
 
     private ChannelHandlerContext ctx;
     private Channel client;
     private EventLoop loop;
     private CancelRegistry.Key cancelKey;
     private State state = State.CONNECTING;
-    private BackendConnection primary;
-    private BackendConnection active;
+    private BackendConnection[] held;
+    private BackendPool[] pools;
+    /** The backend the latest unit went to; replies are flowing from it while it is not idle. */
+    private BackendConnection current;
     private TransactionStatus transactionStatus = TransactionStatus.IDLE;
-    /** Extended-protocol messages were sent since the last Sync. */
+    /** Extended-protocol messages went out without a Sync yet: the next ones must follow them. */
     private boolean extendedOpen;
+    /** A unit is complete and waits (for a backend, or for the current one to finish). */
+    private boolean blocked;
+    private int blockedTarget = LOCAL;
+    /** BEGIN answered by pgrelay and not yet sent: the next statement decides where the transaction runs. */
+    private String deferredBegin;
+    private boolean deferredBeginReadOnly;
+    /** Per unit in flight (ended by a ReadyForQuery), its session commands, applied once it succeeded. */
+    private final ArrayDeque<List<SessionCommand>> inflight = new ArrayDeque<>();
+    /** Frames of the unit in flight on a replica, kept to run it again on the primary if the replica refuses. */
+    private final List<ByteBuf> retryFrames = new ArrayList<>(4);
+    /** Session pooling: the replica this session reads from, kept while it can take reads. */
+    private int stickyReplica = LOCAL;
     private boolean backendNeedsFlush;
     private boolean clientReadPaused;
     private boolean backendReadPaused;
 
-    ClientSession(ProxyContext context, io.pgrelay.protocol.message.frontend.StartupMessage startup,
-                  ClientCredentials credentials) {
+    ClientSession(ProxyContext context, StartupMessage startup, ClientCredentials credentials) {
         this.context = context;
         this.user = startup.user();
         this.database = startup.database();
         this.backendUser = credentials != null ? credentials.backendUser() : user;
         this.backendPassword = credentials != null ? credentials.backendPassword() : null;
-        this.options = StartupOptions.parse(startup.parameters());
+        this.transactionPooling = context.config().poolMode() == PoolMode.TRANSACTION;
+        StartupOptions options = StartupOptions.parse(startup.parameters());
+        this.session = new SessionState(new SessionSettings(options.settings()));
+        this.classifier = context.classifiers().forDatabase(database);
+        for (Map.Entry<String, String> setting : options.proxySettings().entrySet()) {
+            applyProxySettingAtStartup(setting.getKey(), setting.getValue());
+        }
+    }
+
+    private void applyProxySettingAtStartup(String name, String value) {
+        if (!"pgrelay.route".equals(name)) {
+            throw new PgProtocolException(SqlState.UNDEFINED_OBJECT, "unrecognized configuration parameter \"" + name + "\"");
+        }
+        SessionState.RouteOverride override = parseRoute(value);
+        if (override == null) {
+            throw new PgProtocolException(SqlState.INVALID_PARAMETER_VALUE,
+                    "invalid value for parameter \"pgrelay.route\": \"" + value + "\" (primary | replica | auto)");
+        }
+        session.routeOverride(override);
     }
 
     @Override
@@ -83,11 +138,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         this.ctx = ctx;
         this.client = ctx.channel();
         this.loop = ctx.channel().eventLoop();
+        int nodes = context.cluster().current().nodes().size();
+        this.held = new BackendConnection[nodes];
+        this.pools = new BackendPool[nodes];
         this.cancelKey = context.cancels().register(this);
         connectPrimary();
     }
 
-    // ---- login ----
+    // ---------------------------------------------------------------- login
 
     private void connectPrimary() {
         NodeStatus node = context.cluster().current().primary();
@@ -95,12 +153,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             fatal(SqlState.CANNOT_CONNECT_NOW, "no primary node is available");
             return;
         }
-        BackendPool pool = context.pools().pool(node, backendUser, database, backendPassword);
-        Future<BackendConnection> acquired = pool.acquire(loop);
-        acquired.addListener(done -> onPrimaryAcquired(acquired));
+        Future<BackendConnection> acquired = pool(node).acquire(loop);
+        acquired.addListener(done -> onLoginBackend(acquired, node));
     }
 
-    private void onPrimaryAcquired(Future<BackendConnection> future) {
+    private void onLoginBackend(Future<BackendConnection> future, NodeStatus node) {
         if (!future.isSuccess()) {
             if (state != State.CLOSED) {
                 failLogin(future.cause());
@@ -116,41 +173,29 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             // The monitor's view is stale: this node was demoted or never was primary.
             log.warn("{} reports in_hot_standby=on although it was taken for the primary", backend);
             backend.close();
-            context.monitor().probeSoon(backend.key().nodeIndex());
+            context.monitor().probeSoon(node.index());
             fatal(SqlState.CANNOT_CONNECT_NOW, "the primary is changing; please retry");
             return;
         }
-        primary = backend;
-        active = backend;
+        held[node.index()] = backend;
+        current = backend;
         backend.attach(this);
-        String settings = SqlLiterals.setConfig(settingsToApply(backend).entrySet());
-        if (settings == null) {
-            completeLogin();
-            return;
+        if (prepareSettings(backend, this::onLoginSettingsApplied)) {
+            backend.flush();
+        } else {
+            completeLogin(backend);
         }
-        backend.writeInternalQuery(settings, (b, error) -> {
-            if (state == State.CLOSED) {
-                return;
-            }
-            if (error != null) {
-                ClientErrors.sendAndClose(client, asFatal(error));
-            } else {
-                completeLogin();
-            }
-        });
-        backend.flush();
     }
 
-    /** Client settings the backend does not already have (reported parameters compared by value). */
-    private Map<String, String> settingsToApply(BackendConnection backend) {
-        Map<String, String> result = new LinkedHashMap<>();
-        for (Map.Entry<String, String> setting : options.settings().entrySet()) {
-            String current = backend.parameters().get(setting.getKey());
-            if (!setting.getValue().equals(current)) {
-                result.put(setting.getKey(), setting.getValue());
-            }
+    private void onLoginSettingsApplied(BackendConnection backend, ErrorResponse error) {
+        if (state == State.CLOSED) {
+            return;
         }
-        return result;
+        if (error != null) {
+            ClientErrors.sendAndClose(client, asFatal(error));
+        } else {
+            completeLogin(backend);
+        }
     }
 
     private void failLogin(Throwable cause) {
@@ -162,9 +207,31 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
     }
 
-    private void completeLogin() {
+    /**
+     * The first client of a database waits (briefly) for its catalog: until it is loaded every
+     * read would go to the primary.
+     */
+    private void completeLogin(BackendConnection backend) {
+        java.util.concurrent.CompletableFuture<?> ready = classifier.ready();
+        if (ready.isDone()) {
+            finishLogin(backend);
+            return;
+        }
+        io.netty.util.concurrent.ScheduledFuture<?> timeout = loop.schedule(() -> finishLogin(backend),
+                CATALOG_WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        ready.whenComplete((ignored, error) -> loop.execute(() -> {
+            timeout.cancel(false);
+            finishLogin(backend);
+        }));
+    }
+
+    private void finishLogin(BackendConnection backend) {
+        if (state != State.CONNECTING) {
+            return;
+        }
         client.write(Messages.encode(client.alloc(), AuthenticationOk.INSTANCE), client.voidPromise());
-        for (Map.Entry<String, String> parameter : primary.parameters().entrySet()) {
+        for (Map.Entry<String, String> parameter : backend.parameters().entrySet()) {
+            clientParameters.put(parameter.getKey(), parameter.getValue());
             client.write(Messages.encode(client.alloc(), new ParameterStatus(parameter.getKey(), parameter.getValue())),
                     client.voidPromise());
         }
@@ -172,16 +239,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 client.voidPromise());
         client.writeAndFlush(Messages.encode(client.alloc(), ReadyForQuery.IDLE), client.voidPromise());
         state = State.READY;
-        try {
-            ByteBuf frame;
-            while (state == State.READY && (frame = waiting.pollFirst()) != null) {
-                handleFrame(frame);
-            }
-        } catch (RuntimeException e) {
-            ClientErrors.handle(client, e);
-            return;
-        }
-        flushBackend();
+        maybeRelease(backend);
+        drain();
         readClient();
     }
 
@@ -193,32 +252,66 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         return new ErrorResponse(fields);
     }
 
-    // ---- client -> backend ----
+    // ---------------------------------------------------------------- client -> backend
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf frame = (ByteBuf) msg;
-        if (state == State.READY) {
-            handleFrame(frame);
-        } else if (state == State.CONNECTING) {
-            waiting.addLast(frame);
-        } else {
+        if (state == State.CLOSED) {
             frame.release();
+            return;
+        }
+        waiting.addLast(frame);
+        if (state == State.READY && !blocked) {
+            drain();
         }
     }
 
-    private void handleFrame(ByteBuf frame) {
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        flushBackend();
+        readClient();
+    }
+
+    /** Processes queued client messages until one has to wait. */
+    private void drain() {
+        try {
+            ByteBuf frame;
+            while (state == State.READY && !blocked && (frame = waiting.pollFirst()) != null) {
+                process(frame);
+            }
+        } catch (RuntimeException e) {
+            ClientErrors.handle(client, e);
+            return;
+        }
+        flushBackend();
+    }
+
+    private void process(ByteBuf frame) {
         byte type = Wire.frameType(frame);
         switch (type) {
-            case 'Q', 'F', 'd', 'c', 'f' -> send(frame, type);
-            case 'P', 'B', 'E', 'D', 'C', 'H' -> {
-                extendedOpen = true;
-                send(frame, type);
+            case 'Q' -> {
+                addQuery(frame);
+                unit.terminator = 'Q';
+                dispatch();
             }
-            case 'S' -> {
-                extendedOpen = false;
-                send(frame, type);
+            case 'P' -> addParse(frame);
+            case 'B' -> addBind(frame);
+            case 'D' -> addDescribe(frame);
+            case 'E' -> unit.add(frame, null);
+            case 'C' -> addClose(frame);
+            case 'S', 'H' -> {
+                unit.add(frame, null);
+                unit.terminator = type;
+                dispatch();
             }
+            case 'F' -> {
+                unit.add(frame, null);
+                unit.requirePrimary("function call");
+                unit.terminator = 'F';
+                dispatch();
+            }
+            case 'd', 'c', 'f' -> copyData(frame);
             case 'X' -> {
                 frame.release();
                 close();
@@ -234,55 +327,688 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
     }
 
-    private void send(ByteBuf frame, byte type) {
-        BackendConnection backend = active;
+    private boolean standardConformingStrings() {
+        return !"off".equalsIgnoreCase(clientParameters.get("standard_conforming_strings"));
+    }
+
+    private void addQuery(ByteBuf frame) {
+        unit.simpleQuery = true;
+        unit.add(frame, null);
+        int start = frame.readerIndex() + Wire.HEADER_LENGTH;
+        int length = frame.readableBytes() - Wire.HEADER_LENGTH - 1;
+        if (length < 0) {
+            throw PgProtocolException.violation("invalid Query message");
+        }
+        Classification classification = classifier.classify(frame, start, length, standardConformingStrings());
+        noteClassification(classification, frame, start, length);
+    }
+
+    private void noteClassification(Classification classification, ByteBuf buf, int start, int length) {
+        unit.effects |= classification.effects();
+        boolean sessionDependent = classification.has(Effects.EXECUTE) || classification.has(Effects.FETCH);
+        if ((classification.effects() & SessionClassifier.NEEDS_COMMANDS) == 0 && !sessionDependent) {
+            if (classification.route() == Route.PRIMARY) {
+                unit.requirePrimary(classification.reason());
+            }
+            return;
+        }
+        String sql = buf.toString(start, length, StandardCharsets.UTF_8);
+        SessionClassifier.Analysis analysis = classifier.analyze(sql, standardConformingStrings());
+        unit.commands.addAll(analysis.commands());
+        if (!sessionDependent) {
+            if (classification.route() == Route.PRIMARY) {
+                unit.requirePrimary(classification.reason());
+            }
+            return;
+        }
+        // EXECUTE and FETCH go where the prepared statement may run / the cursor lives.
+        unit.sessionDependent = true;
+        if (analysis.otherPrimary()) {
+            unit.requirePrimary(analysis.otherReason());
+        }
+        for (SessionCommand command : analysis.commands()) {
+            if (command instanceof SessionCommand.Execute execute) {
+                SessionState.SqlPrepared prepared = session.sqlPrepared(execute.name());
+                if (prepared == null || prepared.primaryOnly()) {
+                    unit.requirePrimary("EXECUTE " + execute.name());
+                }
+            }
+        }
+        if (classification.has(Effects.FETCH)) {
+            unit.requirePrimary("FETCH from a cursor outside a transaction");
+        }
+    }
+
+    private void addParse(ByteBuf frame) {
+        int body = frame.readerIndex() + Wire.HEADER_LENGTH;
+        int end = frame.writerIndex();
+        int nameEnd = frame.forEachByte(body, end - body, ByteProcessor.FIND_NUL);
+        int sqlEnd = nameEnd < 0 ? -1 : frame.forEachByte(nameEnd + 1, end - nameEnd - 1, ByteProcessor.FIND_NUL);
+        if (sqlEnd < 0) {
+            frame.release();
+            throw PgProtocolException.violation("invalid Parse message");
+        }
+        String name = nameEnd == body ? "" : frame.toString(body, nameEnd - body, StandardCharsets.UTF_8);
+        unit.add(frame, name);
+        int sqlStart = nameEnd + 1;
+        Classification classification = classifier.classify(frame, sqlStart, sqlEnd - sqlStart,
+                standardConformingStrings());
+        noteClassification(classification, frame, sqlStart, sqlEnd - sqlStart);
+        if (!name.isEmpty()) {
+            io.pgrelay.protocol.message.frontend.Parse parse =
+                    io.pgrelay.protocol.message.frontend.Parse.decode(Wire.frameBody(frame));
+            StatementIdentity identity = new StatementIdentity(name, parse.sql(), parse.parameterTypes(),
+                    session.settings.stateKey());
+            session.putStatement(name, new SessionState.PreparedStatement(identity, classification));
+        }
+    }
+
+    private void addBind(ByteBuf frame) {
+        String name = statementNameOfBind(frame);
+        unit.add(frame, name);
+        noteStatementUse(name);
+    }
+
+    /** The statement a Bind refers to; allocation-free for the unnamed statement. */
+    private static String statementNameOfBind(ByteBuf frame) {
+        int body = frame.readerIndex() + Wire.HEADER_LENGTH;
+        int portalEnd = frame.forEachByte(body, frame.writerIndex() - body, ByteProcessor.FIND_NUL);
+        if (portalEnd < 0 || portalEnd + 1 >= frame.writerIndex()) {
+            throw PgProtocolException.violation("invalid Bind message");
+        }
+        if (frame.getByte(portalEnd + 1) == 0) {
+            return "";
+        }
+        return io.pgrelay.protocol.message.frontend.Bind.peekStatementName(Wire.frameBody(frame));
+    }
+
+    private void addDescribe(ByteBuf frame) {
+        byte kind = frame.getByte(frame.readerIndex() + Wire.HEADER_LENGTH);
+        if (kind == 'S') {
+            String name = frame.toString(frame.readerIndex() + Wire.HEADER_LENGTH + 1,
+                    frame.readableBytes() - Wire.HEADER_LENGTH - 2, StandardCharsets.UTF_8);
+            unit.add(frame, name);
+            noteStatementUse(name);
+        } else {
+            unit.add(frame, null);
+        }
+    }
+
+    private void addClose(ByteBuf frame) {
+        byte kind = frame.getByte(frame.readerIndex() + Wire.HEADER_LENGTH);
+        if (kind == 'S') {
+            String name = frame.toString(frame.readerIndex() + Wire.HEADER_LENGTH + 1,
+                    frame.readableBytes() - Wire.HEADER_LENGTH - 2, StandardCharsets.UTF_8);
+            unit.add(frame, name);
+        } else {
+            unit.add(frame, null);
+        }
+    }
+
+    /** A Bind or Describe of a statement parsed earlier (in this unit or before). */
+    private void noteStatementUse(String name) {
+        if (name.isEmpty() || parsedInUnit(name)) {
+            return;
+        }
+        SessionState.PreparedStatement statement = session.statement(name);
+        if (statement == null) {
+            unit.requirePrimary("unknown prepared statement " + name);
+        } else if (statement.classification().route() == Route.PRIMARY) {
+            unit.requirePrimary(statement.classification().reason());
+        }
+        if (statement != null) {
+            unit.effects |= statement.classification().effects() & ~SessionClassifier.NEEDS_COMMANDS;
+        }
+    }
+
+    private boolean parsedInUnit(String name) {
+        for (int i = 0; i < unit.frames.size() - 1; i++) {
+            if (Wire.frameType(unit.frames.get(i)) == 'P' && name.equals(unit.names.get(i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void copyData(ByteBuf frame) {
+        BackendConnection backend = current;
         if (backend == null || !backend.isUsable()) {
             frame.release();
-            fatal(SqlState.CONNECTION_FAILURE, "the connection to the database server was lost");
             return;
         }
         backend.writeClientFrame(frame);
         backendNeedsFlush = true;
     }
 
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-        flushBackend();
-        if (state == State.READY) {
+    // ---------------------------------------------------------------- routing
+
+    private void dispatch() {
+        int target = decide();
+        if (log.isDebugEnabled()) {
+            log.debug("client {}: unit ending '{}' → {} ({})", client.remoteAddress(), (char) unit.terminator,
+                    target == LOCAL ? "pgrelay" : context.cluster().current().node(target).name(),
+                    unit.primaryOnly ? unit.reason : "replica-safe");
+        }
+        if (target == LOCAL) {
+            answerLocally();
+            return;
+        }
+        sendUnit(target);
+    }
+
+    /** Where the unit goes: a node index, or LOCAL when pgrelay answers it itself. */
+    private int decide() {
+        if (unit.has(Effects.PGRELAY_SETTING)) {
+            return LOCAL;
+        }
+        if (deferredBegin != null) {
+            if (endsDeferred()) {
+                return LOCAL;
+            }
+        } else {
+            BackendConnection backend = current;
+            if (backend != null && (transactionStatus != TransactionStatus.IDLE || extendedOpen) && backend.isUsable()) {
+                return backend.nodeIndex();
+            }
+            if (isDeferrableBegin()) {
+                return LOCAL;
+            }
+        }
+        Topology topology = context.cluster().current();
+        NodeStatus primary = topology.primary();
+        boolean toPrimary = unit.primaryOnly || session.pinned() || unit.has(Effects.HINT_PRIMARY)
+                || session.routeOverride() == SessionState.RouteOverride.PRIMARY
+                || unit.terminator == 'H' || !context.config().routing().readsToReplicas();
+        if (deferredBegin != null && !toPrimary) {
+            toPrimary = !deferredBeginReadOnly && !deferredTransactionMayUseReplica();
+        }
+        if (!toPrimary && unit.has(Effects.BEGIN) && !unit.has(Effects.BEGIN_READ_ONLY)
+                && !defaultTransactionReadOnly()) {
+            toPrimary = true;
+        }
+        if (toPrimary) {
+            if (primary == null) {
+                throw new PgProtocolException(SqlState.CANNOT_CONNECT_NOW, "no primary node is available");
+            }
+            return primary.index();
+        }
+        NodeStatus replica = null;
+        if (!transactionPooling && stickyReplica != LOCAL) {
+            NodeStatus sticky = topology.node(stickyReplica);
+            if (sticky.role() == io.pgrelay.core.cluster.Role.REPLICA && context.readEligibility().canRead(sticky)) {
+                replica = sticky;
+            }
+        }
+        if (replica == null) {
+            replica = context.balancer().pick(topology, context.readEligibility());
+            if (replica != null && !transactionPooling) {
+                stickyReplica = replica.index();
+            }
+        }
+        if (replica == null) {
+            if ("error".equals(context.config().routing().fallback())) {
+                throw new PgProtocolException(SqlState.CANNOT_CONNECT_NOW, "no replica is available for reads");
+            }
+            if (primary == null) {
+                throw new PgProtocolException(SqlState.CANNOT_CONNECT_NOW, "no node is available");
+            }
+            return primary.index();
+        }
+        return replica.index();
+    }
+
+    private boolean defaultTransactionReadOnly() {
+        return "on".equalsIgnoreCase(clientParameters.get("default_transaction_read_only"));
+    }
+
+    /** After a deferred BEGIN: may this first statement take the transaction to a replica? */
+    private boolean deferredTransactionMayUseReplica() {
+        for (SessionCommand command : unit.commands) {
+            if (command instanceof SessionCommand.SetTransaction setTransaction) {
+                return setTransaction.readOnly();
+            }
+        }
+        if (defaultTransactionReadOnly()) {
+            return true;
+        }
+        return "first-statement".equals(context.config().routing().transactionReads())
+                || session.routeOverride() == SessionState.RouteOverride.REPLICA;
+    }
+
+    /** A simple Query that is only a BEGIN pgrelay understands fully. */
+    private boolean isDeferrableBegin() {
+        if (!unit.simpleQuery || unit.commands.size() != 1 || deferredBegin != null
+                || transactionStatus != TransactionStatus.IDLE) {
+            return false;
+        }
+        return unit.commands.get(0) instanceof SessionCommand.Begin begin && begin.canDefer()
+                && !unit.has(Effects.MULTI);
+    }
+
+    /** A simple Query ending a transaction that was never sent to a server. */
+    private boolean endsDeferred() {
+        return unit.simpleQuery && unit.commands.size() == 1
+                && unit.commands.get(0) instanceof SessionCommand.EndTransaction end && end.tag() != null && !unit.has(Effects.MULTI);
+    }
+
+    private void sendUnit(int target) {
+        BackendConnection backend = held[target];
+        if (backend != null && !backend.isUsable()) {
+            held[target] = null;
+            backend = null;
+        }
+        if (current != null && current != backend && !current.isIdle()) {
+            // Replies from another server are still coming: keep the order.
+            block(target);
+            return;
+        }
+        if (backend == null) {
+            block(target);
+            acquire(target);
+            return;
+        }
+        write(backend);
+    }
+
+    private void block(int target) {
+        blocked = true;
+        blockedTarget = target;
+    }
+
+    private void acquire(int target) {
+        NodeStatus node = context.cluster().current().node(target);
+        Future<BackendConnection> acquired = pool(node).acquire(loop);
+        if (acquired.isDone()) {
+            onAcquired(acquired, target);
+        } else {
+            acquired.addListener(done -> onAcquired(acquired, target));
+        }
+    }
+
+    private void onAcquired(Future<BackendConnection> future, int target) {
+        if (log.isDebugEnabled()) {
+            log.debug("client {}: backend for node {}: {}", client.remoteAddress(), target,
+                    future.isSuccess() ? future.getNow() : String.valueOf(future.cause()));
+        }
+        if (!future.isSuccess()) {
+            if (state == State.CLOSED) {
+                return;
+            }
+            Throwable cause = future.cause();
+            ErrorResponse error = cause instanceof BackendStartupException startup
+                    ? startup.error() : ErrorResponse.error(SqlState.CONNECTION_FAILURE, String.valueOf(cause.getMessage()));
+            failUnit(ErrorResponse.error(error.sqlState(), error.message()));
+            return;
+        }
+        BackendConnection backend = future.getNow();
+        if (state == State.CLOSED) {
+            backend.recycle(context.config().pool().resetQuery());
+            return;
+        }
+        held[target] = backend;
+        backend.attach(this);
+        resume();
+    }
+
+    /** Continues with the blocked unit, then with whatever the client sent meanwhile. */
+    private void resume() {
+        if (!blocked || state != State.READY) {
+            return;
+        }
+        blocked = false;
+        int target = blockedTarget;
+        blockedTarget = LOCAL;
+        try {
+            sendUnit(target);
+        } catch (RuntimeException e) {
+            ClientErrors.handle(client, e);
+            return;
+        }
+        if (!blocked) {
+            drain();
             readClient();
         }
     }
 
-    private void flushBackend() {
-        if (backendNeedsFlush && active != null) {
-            backendNeedsFlush = false;
-            active.flush();
+    /** The unit cannot be served: the client gets an error in place of the replies. */
+    private void failUnit(ErrorResponse error) {
+        blocked = false;
+        blockedTarget = LOCAL;
+        boolean needsReady = unit.terminator == 'Q' || unit.terminator == 'S' || unit.terminator == 'F';
+        unit.release();
+        extendedOpen = false;
+        LocalAnswers answers = new LocalAnswers(client.alloc()).message(error);
+        if (needsReady) {
+            answers.ready(transactionStatus);
+        }
+        client.writeAndFlush(answers.buffer(), client.voidPromise());
+        drain();
+        readClient();
+    }
+
+    private void write(BackendConnection backend) {
+        boolean retryable = retryable(backend);
+        if (current != backend) {
+            current = backend;
+        }
+        String deferred = deferredBegin;
+        if (deferred != null) {
+            deferredBegin = null;
+            session.settings.beginTransaction();
+        }
+        prepareSettings(backend, this::onReplayDone);
+        if (deferred != null) {
+            backend.writeInternalQuery(deferred, this::onReplayDone);
+        }
+        prepareSqlStatements(backend);
+        List<ByteBuf> frames = unit.frames;
+        for (int i = 0; i < frames.size(); i++) {
+            ByteBuf frame = frames.get(i);
+            byte type = Wire.frameType(frame);
+            String name = unit.names.get(i);
+            if (name != null) {
+                prepareStatementFor(backend, type, name, frame);
+            }
+            if (retryable) {
+                retryFrames.add(frame.retain());
+            }
+            backend.writeClientFrame(frame);
+        }
+        if (unit.terminator != 'H') {
+            inflight.addLast(unit.commands.isEmpty() ? (unit.has(Effects.DDL) ? SCHEMA_CHANGE : List.of())
+                    : new ArrayList<>(unit.commands));
+            if (unit.has(Effects.DDL) && !unit.commands.isEmpty()) {
+                classifier.schemaChanged();
+            }
+        }
+        applyAtSend(backend);
+        extendedOpen = unit.terminator == 'H' || (extendedOpen && unit.terminator != 'S' && unit.terminator != 'Q');
+        if (retryable) {
+            backend.holdUntilResult();
+        }
+        unit.clear();
+        backendNeedsFlush = true;
+    }
+
+    /** Whether a replica's refusal of this unit can be hidden by running it on the primary. */
+    private boolean retryable(BackendConnection backend) {
+        NodeStatus node = context.cluster().current().node(backend.nodeIndex());
+        return node.role() == io.pgrelay.core.cluster.Role.REPLICA && transactionStatus == TransactionStatus.IDLE
+                && deferredBegin == null && !extendedOpen && !unit.has(Effects.BEGIN)
+                && !unit.has(Effects.COPY_FROM_STDIN) && unit.terminator != 'H' && retryFrames.isEmpty();
+    }
+
+    /** Brings the backend's settings to this session's, unless they already match. Returns whether it wrote. */
+    private boolean prepareSettings(BackendConnection backend, io.pgrelay.core.backend.InternalQueryCallback done) {
+        String wanted = session.settings.stateKey();
+        String applied = backend.appliedSettings();
+        if (wanted.equals(applied)) {
+            return false;
+        }
+        String sql = applied.equals(BackendConnection.PRISTINE) ? wanted
+                : wanted.isEmpty() ? SessionSettings.RESET_SQL : SessionSettings.RESET_SQL + "; " + wanted;
+        backend.appliedSettings(wanted);
+        backend.writeInternalQuery(sql, done);
+        return true;
+    }
+
+    private void onReplayDone(BackendConnection backend, ErrorResponse error) {
+        if (error != null && state != State.CLOSED) {
+            log.warn("client {}: could not re-establish session state on {}: {}", client.remoteAddress(), backend,
+                    error.message());
+            backend.appliedSettings(BackendConnection.UNKNOWN_SETTINGS);
         }
     }
 
-    /** Reads more from the client only while the backend can take it. */
-    private void readClient() {
-        if (active != null && !active.channel().isWritable()) {
-            clientReadPaused = true;
+    /** SQL-level prepared statements an EXECUTE / DEALLOCATE / PREPARE in the unit needs (or must replace) on this backend. */
+    private void prepareSqlStatements(BackendConnection backend) {
+        for (SessionCommand command : unit.commands) {
+            String name;
+            if (command instanceof SessionCommand.Execute execute) {
+                name = execute.name();
+            } else if (command instanceof SessionCommand.Deallocate deallocate && deallocate.name() != null) {
+                name = deallocate.name();
+            } else if (command instanceof SessionCommand.Prepare prepare) {
+                if (backend.preparedStatements().remove(sqlKey(prepare.name())) != null) {
+                    backend.writeInternalQuery("DEALLOCATE " + quoteIdent(prepare.name()), this::onReplayDone);
+                }
+                continue;
+            } else {
+                continue;
+            }
+            SessionState.SqlPrepared prepared = session.sqlPrepared(name);
+            Object present = backend.preparedStatements().get(sqlKey(name));
+            if (prepared == null || prepared.equals(present)) {
+                continue;
+            }
+            if (present != null) {
+                backend.writeInternalQuery("DEALLOCATE " + quoteIdent(name), this::onReplayDone);
+            }
+            backend.writeInternalQuery(prepared.prepareSql(), this::onReplayDone);
+            backend.preparedStatements().put(sqlKey(name), prepared);
+        }
+    }
+
+    private static String sqlKey(String name) {
+        return "sql:" + name.toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static String quoteIdent(String name) {
+        return "\"" + name.replace("\"", "\"\"") + "\"";
+    }
+
+    /**
+     * Makes sure the protocol-level statement a frame refers to exists on this backend as the
+     * session knows it, inserting a Close and/or Parse of pgrelay's own in front when not.
+     */
+    private void prepareStatementFor(BackendConnection backend, byte type, String name, ByteBuf frame) {
+        Map<String, Object> onBackend = backend.preparedStatements();
+        switch (type) {
+            case 'P' -> {
+                if (!name.isEmpty() && onBackend.containsKey(name)) {
+                    backend.writeInsertedMessage(Close.statement(name), Close.TYPE);
+                }
+                SessionState.PreparedStatement statement = name.isEmpty() ? null : session.statement(name);
+                onBackend.put(name, statement != null ? statement.identity() : this);
+            }
+            case 'B', 'D' -> {
+                if (name.isEmpty()) {
+                    return;
+                }
+                SessionState.PreparedStatement statement = session.statement(name);
+                if (statement == null || statement.identity().equals(onBackend.get(name))) {
+                    return;
+                }
+                if (onBackend.containsKey(name)) {
+                    backend.writeInsertedMessage(Close.statement(name), Close.TYPE);
+                }
+                backend.writeInsertedMessage(statement.identity().toParse(), io.pgrelay.protocol.message.frontend.Parse.TYPE);
+                onBackend.put(name, statement.identity());
+            }
+            case 'C' -> {
+                onBackend.remove(name);
+                session.removeStatement(name);
+            }
+            default -> {
+            }
+        }
+    }
+
+    /** Session effects that hold from the moment the statement is sent (pins are conservative). */
+    private void applyAtSend(BackendConnection backend) {
+        for (SessionCommand command : inflightCommandsJustSent()) {
+            if (command instanceof SessionCommand.TempObject) {
+                session.pin(SessionState.PIN_TEMP);
+            } else if (command instanceof SessionCommand.Listen listen) {
+                session.listen(listen.channel());
+            } else if (command instanceof SessionCommand.AdvisoryLock) {
+                session.pin(SessionState.PIN_ADVISORY);
+            } else if (command instanceof SessionCommand.DeclareCursor cursor && cursor.withHold()) {
+                session.declareHoldCursor(cursor.name());
+            } else if (command instanceof SessionCommand.Untracked) {
+                session.pin(SessionState.PIN_UNTRACKED);
+            } else if (command instanceof SessionCommand.Prepare prepare) {
+                SessionState.SqlPrepared prepared = new SessionState.SqlPrepared(prepare.name(), prepareSqlOf(prepare),
+                        prepare.primaryOnly());
+                session.putSqlPrepared(prepared);
+                backend.preparedStatements().put(sqlKey(prepare.name()), prepared);
+            }
+        }
+    }
+
+    private List<SessionCommand> inflightCommandsJustSent() {
+        return unit.commands;
+    }
+
+    private static String prepareSqlOf(SessionCommand.Prepare prepare) {
+        return prepare.sql();
+    }
+
+    // ---------------------------------------------------------------- local answers
+
+    /** Answers a unit pgrelay handles itself: its own settings, a deferred BEGIN, the end of a deferred transaction. */
+    private void answerLocally() {
+        boolean simple = unit.simpleQuery;
+        LocalAnswers answers = simple ? new LocalAnswers(client.alloc()) : null;
+        ErrorResponse error = null;
+        for (SessionCommand command : unit.commands) {
+            if (error != null) {
+                break;
+            }
+            if (command instanceof SessionCommand.ProxySetting setting) {
+                error = proxySetting(setting, answers, simple);
+            } else if (command instanceof SessionCommand.Begin begin) {
+                deferredBegin = begin.sql();
+                deferredBeginReadOnly = begin.readOnly();
+                transactionStatus = TransactionStatus.IN_TRANSACTION;
+                if (simple) {
+                    answers.commandComplete("BEGIN");
+                }
+            } else if (command instanceof SessionCommand.EndTransaction end) {
+                deferredBegin = null;
+                transactionStatus = TransactionStatus.IDLE;
+                if (simple) {
+                    answers.commandComplete(end.tag());
+                }
+            } else {
+                error = ErrorResponse.error(SqlState.FEATURE_NOT_SUPPORTED,
+                        "pgrelay settings must be set in statements of their own");
+            }
+        }
+        if (!simple) {
+            answers = extendedLocalAnswers(error);
         } else {
-            clientReadPaused = false;
-            ctx.read();
+            if (error != null) {
+                answers.message(error);
+            }
+            answers.ready(transactionStatus);
         }
+        unit.release();
+        client.write(answers.buffer(), client.voidPromise());
+        client.flush();
     }
 
-    @Override
-    public void onBackendWritabilityChanged(BackendConnection backend, boolean writable) {
-        if (writable && clientReadPaused && backend == active && state == State.READY) {
-            clientReadPaused = false;
-            ctx.read();
+    /** The same for an extended-protocol unit: one reply per message, as a server would send. */
+    private LocalAnswers extendedLocalAnswers(ErrorResponse error) {
+        LocalAnswers answers = new LocalAnswers(client.alloc());
+        boolean failed = false;
+        int command = 0;
+        for (ByteBuf frame : unit.frames) {
+            byte type = Wire.frameType(frame);
+            if (failed && type != 'S') {
+                continue;
+            }
+            switch (type) {
+                case 'P' -> answers.parseComplete();
+                case 'B' -> answers.bindComplete();
+                case 'D' -> {
+                    if (frame.getByte(frame.readerIndex() + Wire.HEADER_LENGTH) == 'S') {
+                        answers.noParameters();
+                    }
+                    SessionCommand next = command < unit.commands.size() ? unit.commands.get(command) : null;
+                    if (next instanceof SessionCommand.ProxySetting setting && setting.show()) {
+                        answers.rowDescription(setting.name());
+                    } else {
+                        answers.noData();
+                    }
+                }
+                case 'E' -> {
+                    SessionCommand next = command < unit.commands.size() ? unit.commands.get(command++) : null;
+                    if (error != null) {
+                        answers.message(error);
+                        failed = true;
+                    } else if (next instanceof SessionCommand.ProxySetting setting) {
+                        if (setting.show()) {
+                            answers.dataRow(proxySettingValue(setting.name()));
+                            answers.commandComplete("SHOW");
+                        } else {
+                            answers.commandComplete(setting.value() == null ? "RESET" : "SET");
+                        }
+                    } else if (next instanceof SessionCommand.Begin) {
+                        answers.commandComplete("BEGIN");
+                    } else if (next instanceof SessionCommand.EndTransaction end) {
+                        answers.commandComplete(end.tag());
+                    }
+                }
+                case 'C' -> answers.closeComplete();
+                case 'S' -> {
+                    answers.ready(transactionStatus);
+                    failed = false;
+                }
+                default -> {
+                }
+            }
         }
+        return answers;
     }
 
-    // ---- backend -> client ----
+    private ErrorResponse proxySetting(SessionCommand.ProxySetting setting, LocalAnswers answers, boolean simple) {
+        String name = setting.name();
+        if (!name.equals("pgrelay.route")) {
+            return ErrorResponse.error(SqlState.UNDEFINED_OBJECT, "unrecognized configuration parameter \"" + name + "\"");
+        }
+        if (setting.show()) {
+            if (simple) {
+                answers.showRow(name, proxySettingValue(name));
+            }
+            return null;
+        }
+        SessionState.RouteOverride override = setting.value() == null ? SessionState.RouteOverride.AUTO
+                : parseRoute(setting.value());
+        if (override == null) {
+            return ErrorResponse.error(SqlState.INVALID_PARAMETER_VALUE, "invalid value for parameter \"" + name
+                    + "\": \"" + setting.value() + "\" (primary | replica | auto)");
+        }
+        session.routeOverride(override);
+        if (simple) {
+            answers.commandComplete(setting.value() == null ? "RESET" : "SET");
+        }
+        return null;
+    }
+
+    private String proxySettingValue(String name) {
+        return session.routeOverride().name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static SessionState.RouteOverride parseRoute(String value) {
+        return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "primary" -> SessionState.RouteOverride.PRIMARY;
+            case "replica" -> SessionState.RouteOverride.REPLICA;
+            case "auto", "default" -> SessionState.RouteOverride.AUTO;
+            default -> null;
+        };
+    }
+
+    // ---------------------------------------------------------------- backend -> client
 
     @Override
     public void onBackendData(BackendConnection backend, ByteBuf bytes) {
         client.write(bytes, client.voidPromise());
+    }
+
+    @Override
+    public void onBackendParameter(BackendConnection backend, String name, String value) {
+        clientParameters.put(name, value);
     }
 
     @Override
@@ -299,8 +1025,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (client.isWritable() && backendReadPaused) {
             backendReadPaused = false;
-            if (active != null) {
-                active.requestRead();
+            for (BackendConnection backend : held) {
+                if (backend != null) {
+                    backend.requestRead();
+                }
             }
         }
         ctx.fireChannelWritabilityChanged();
@@ -308,28 +1036,265 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     @Override
     public void onBackendReady(BackendConnection backend, TransactionStatus status, boolean idle) {
+        TransactionStatus before = transactionStatus;
         transactionStatus = status;
+        releaseRetryFrames();
+        List<SessionCommand> commands = inflight.pollFirst();
+        if (commands == SCHEMA_CHANGE) {
+            classifier.schemaChanged();
+            commands = List.of();
+        }
+        if (commands != null && !commands.isEmpty()) {
+            applyCompleted(commands, backend, before, status);
+        } else if (before != TransactionStatus.IDLE && status == TransactionStatus.IDLE) {
+            session.settings.endTransaction(before == TransactionStatus.IN_TRANSACTION);
+        }
+        if (idle) {
+            maybeRelease(backend);
+            if (blocked) {
+                resume();
+            }
+        }
+    }
+
+    /** Applies the session commands of a unit that completed (failed units change nothing). */
+    private void applyCompleted(List<SessionCommand> commands, BackendConnection backend, TransactionStatus before,
+                                TransactionStatus after) {
+        boolean failed = after == TransactionStatus.FAILED || backend.lastUnitFailed();
+        boolean rolledBack = false;
+        if (before == TransactionStatus.IDLE && after != TransactionStatus.IDLE) {
+            session.settings.beginTransaction();
+        }
+        boolean inTransaction = after != TransactionStatus.IDLE;
+        long versionBefore = session.settings.version();
+        for (SessionCommand command : commands) {
+            if (command instanceof SessionCommand.EndTransaction end) {
+                rolledBack |= end.rollback();
+            }
+            if (failed) {
+                continue;
+            }
+            if (command instanceof SessionCommand.Set || command instanceof SessionCommand.Reset
+                    || command instanceof SessionCommand.ResetAll) {
+                session.settings.apply(command, inTransaction);
+                if (command instanceof SessionCommand.Reset reset && session.settings.isStartupSetting(reset.name())
+                        || command instanceof SessionCommand.ResetAll) {
+                    // The server reset it to its own default, not to the client's startup value.
+                    backend.appliedSettings(BackendConnection.UNKNOWN_SETTINGS);
+                }
+            } else if (command instanceof SessionCommand.Discard discard) {
+                if ("all".equalsIgnoreCase(discard.what())) {
+                    session.discardAll();
+                    session.settings.apply(new SessionCommand.ResetAll(), false);
+                    backend.preparedStatements().clear();
+                    backend.appliedSettings(BackendConnection.UNKNOWN_SETTINGS);
+                } else if ("temp".equalsIgnoreCase(discard.what()) || "temporary".equalsIgnoreCase(discard.what())) {
+                    session.unpin(SessionState.PIN_TEMP);
+                }
+            } else if (command instanceof SessionCommand.Unlisten unlisten) {
+                session.unlisten(unlisten.channel());
+            } else if (command instanceof SessionCommand.AdvisoryUnlock unlock && unlock.all()) {
+                session.unpin(SessionState.PIN_ADVISORY);
+            } else if (command instanceof SessionCommand.CloseCursor close) {
+                session.closeCursor(close.name());
+            } else if (command instanceof SessionCommand.Deallocate deallocate) {
+                session.removeSqlPrepared(deallocate.name());
+                if (deallocate.name() == null) {
+                    backend.preparedStatements().clear();
+                } else {
+                    backend.preparedStatements().remove(sqlKey(deallocate.name()));
+                }
+            }
+        }
+        if (session.settings.version() != versionBefore
+                && !BackendConnection.UNKNOWN_SETTINGS.equals(backend.appliedSettings())) {
+            backend.appliedSettings(session.settings.stateKey());
+        }
+        if (before != TransactionStatus.IDLE && after == TransactionStatus.IDLE) {
+            session.settings.endTransaction(before == TransactionStatus.IN_TRANSACTION && !rolledBack);
+        }
+    }
+
+    /** Transaction pooling: backends go back to their pools as soon as the client no longer needs them. */
+    private void maybeRelease(BackendConnection completed) {
+        if (!transactionPooling || transactionStatus != TransactionStatus.IDLE || extendedOpen
+                || deferredBegin != null) {
+            return;
+        }
+        boolean flushed = false;
+        for (int i = 0; i < held.length; i++) {
+            BackendConnection backend = held[i];
+            if (backend == null || !backend.isIdle() || (blocked && blockedTarget == i)
+                    || (session.pinned() && isPrimary(backend))) {
+                continue;
+            }
+            held[i] = null;
+            if (current == backend) {
+                current = null;
+            }
+            if (!flushed) {
+                // Replies were written, but flushing waits for the read burst to end, which
+                // the session no longer sees once the backend is released.
+                client.flush();
+                flushed = true;
+            }
+            backend.release();
+        }
+    }
+
+    private boolean isPrimary(BackendConnection backend) {
+        NodeStatus primary = context.cluster().current().primary();
+        return primary != null && primary.index() == backend.nodeIndex();
+    }
+
+    @Override
+    public void onBackendRetry(BackendConnection backend) {
+        // A replica refused the statement before the client saw anything: run it on the primary.
+        List<ByteBuf> frames = new ArrayList<>(retryFrames);
+        retryFrames.clear();
+        if (frames.isEmpty() || state != State.READY) {
+            frames.forEach(ByteBuf::release);
+            return;
+        }
+        context.metrics().counter("pgrelay.routing.replica_retries").inc();
+        rememberPrimary(frames);
+        maybeRelease(backend);
+        if (unit.isEmpty() && !blocked) {
+            for (ByteBuf frame : frames) {
+                unit.add(frame, namesOf(frame));
+            }
+            unit.terminator = Wire.frameType(frames.get(frames.size() - 1)) == 'Q' ? (byte) 'Q' : (byte) 'S';
+            unit.simpleQuery = Wire.frameType(frames.get(0)) == 'Q';
+            List<SessionCommand> commands = inflight.pollFirst();
+            if (commands != null) {
+                unit.commands.addAll(commands);
+            }
+            NodeStatus primary = context.cluster().current().primary();
+            if (primary == null) {
+                failUnit(ErrorResponse.error(SqlState.CANNOT_CONNECT_NOW, "no primary node is available"));
+                return;
+            }
+            sendUnit(primary.index());
+            flushBackend();
+        } else {
+            frames.forEach(ByteBuf::release);
+            log.warn("client {}: could not re-run a statement refused by a replica", client.remoteAddress());
+        }
+    }
+
+    private String namesOf(ByteBuf frame) {
+        byte type = Wire.frameType(frame);
+        return switch (type) {
+            case 'P' -> {
+                int body = frame.readerIndex() + Wire.HEADER_LENGTH;
+                int nameEnd = frame.forEachByte(body, frame.writerIndex() - body, ByteProcessor.FIND_NUL);
+                yield frame.toString(body, nameEnd - body, StandardCharsets.UTF_8);
+            }
+            case 'B' -> statementNameOfBind(frame);
+            case 'D', 'C' -> frame.getByte(frame.readerIndex() + Wire.HEADER_LENGTH) == 'S'
+                    ? frame.toString(frame.readerIndex() + Wire.HEADER_LENGTH + 1,
+                    frame.readableBytes() - Wire.HEADER_LENGTH - 2, StandardCharsets.UTF_8) : null;
+            default -> null;
+        };
+    }
+
+    private void rememberPrimary(List<ByteBuf> frames) {
+        for (ByteBuf frame : frames) {
+            byte type = Wire.frameType(frame);
+            if (type == 'Q') {
+                classifier.rememberPrimary(frame, frame.readerIndex() + Wire.HEADER_LENGTH,
+                        frame.readableBytes() - Wire.HEADER_LENGTH - 1, standardConformingStrings());
+            } else if (type == 'P') {
+                int body = frame.readerIndex() + Wire.HEADER_LENGTH;
+                int nameEnd = frame.forEachByte(body, frame.writerIndex() - body, ByteProcessor.FIND_NUL);
+                int sqlEnd = frame.forEachByte(nameEnd + 1, frame.writerIndex() - nameEnd - 1, ByteProcessor.FIND_NUL);
+                classifier.rememberPrimary(frame, nameEnd + 1, sqlEnd - nameEnd - 1, standardConformingStrings());
+            }
+        }
+    }
+
+    private void releaseRetryFrames() {
+        if (!retryFrames.isEmpty()) {
+            for (ByteBuf frame : retryFrames) {
+                frame.release();
+            }
+            retryFrames.clear();
+        }
+    }
+
+    @Override
+    public void onBackendWritabilityChanged(BackendConnection backend, boolean writable) {
+        if (writable && clientReadPaused && backend == current && state == State.READY) {
+            clientReadPaused = false;
+            ctx.read();
+        }
     }
 
     @Override
     public void onBackendClosed(BackendConnection backend, String reason) {
-        if (backend == primary) {
-            primary = null;
+        int index = backend.nodeIndex();
+        if (held[index] == backend) {
+            held[index] = null;
         }
-        if (backend == active) {
-            active = null;
+        boolean wasBusy = backend == current && (!inflight.isEmpty() || transactionStatus != TransactionStatus.IDLE
+                || extendedOpen);
+        if (backend == current) {
+            current = null;
         }
-        if (state != State.CLOSED) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        if (wasBusy || (isPrimaryIndex(index) && session.pinned())) {
             fatal(SqlState.CONNECTION_FAILURE, "the connection to the database server was lost: " + reason);
+        } else if (blocked) {
+            resume();
         }
     }
 
-    // ---- cancel ----
+    private boolean isPrimaryIndex(int index) {
+        NodeStatus primary = context.cluster().current().primary();
+        return primary == null || primary.index() == index;
+    }
+
+    // ---------------------------------------------------------------- flow control
+
+    private void flushBackend() {
+        if (backendNeedsFlush) {
+            backendNeedsFlush = false;
+            if (current != null) {
+                current.flush();
+            }
+        }
+    }
+
+    /** Reads more from the client only while nothing waits and the backend can take it. */
+    private void readClient() {
+        if (state != State.READY || blocked || !waiting.isEmpty()) {
+            return;
+        }
+        if (current != null && !current.channel().isWritable()) {
+            clientReadPaused = true;
+        } else {
+            clientReadPaused = false;
+            ctx.read();
+        }
+    }
+
+    private BackendPool pool(NodeStatus node) {
+        BackendPool pool = pools[node.index()];
+        if (pool == null) {
+            pool = context.pools().pool(node, backendUser, database, backendPassword);
+            pools[node.index()] = pool;
+        }
+        return pool;
+    }
+
+    // ---------------------------------------------------------------- cancel
 
     @Override
     public void cancelRequested() {
         loop.execute(() -> {
-            BackendConnection backend = active;
+            BackendConnection backend = current;
             if (backend != null && !backend.isIdle() && backend.isUsable()) {
                 InetSocketAddress address = backend.remoteAddress();
                 context.cancelSender().send(loop, address.getHostString(), address.getPort(), backend.processId(),
@@ -338,7 +1303,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         });
     }
 
-    // ---- end of session ----
+    // ---------------------------------------------------------------- end of session
 
     private void fatal(String sqlState, String message) {
         if (state == State.CLOSED) {
@@ -373,16 +1338,21 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         while ((frame = waiting.pollFirst()) != null) {
             frame.release();
         }
-        BackendConnection backend = primary;
-        primary = null;
-        active = null;
-        if (backend != null) {
-            if (extendedOpen) {
+        unit.release();
+        releaseRetryFrames();
+        for (int i = 0; i < held.length; i++) {
+            BackendConnection backend = held[i];
+            held[i] = null;
+            if (backend == null) {
+                continue;
+            }
+            if (backend == current && extendedOpen) {
                 backend.close();
             } else {
                 backend.recycle(context.config().pool().resetQuery());
             }
         }
+        current = null;
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.ssl.SslContext;
 import io.pgrelay.core.ProxyContext;
+import io.pgrelay.core.route.ReplicaBalancer;
 import io.pgrelay.core.auth.UserDirectory;
 import io.pgrelay.core.cluster.ClusterState;
 import io.pgrelay.core.config.ProxyConfig;
@@ -37,7 +38,8 @@ final class SessionTesting {
 
     static ProxyContext context(ProxyConfig config, UserDirectory users, SslContext clientSsl) {
         return new ProxyContext(config, new ClusterState(config.nodes()), null, null, users, new CancelRegistry(),
-                null, clientSsl, null, null, new AtomicInteger());
+                null, clientSsl, null, null, new AtomicInteger(), database -> null,
+                ReplicaBalancer.of("round-robin"), node -> true);
     }
 
     /**
