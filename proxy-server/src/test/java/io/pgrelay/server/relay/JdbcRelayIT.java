@@ -39,10 +39,11 @@ class JdbcRelayIT {
     }
 
     @Test
-    void answersFromThePrimary() throws SQLException {
+    void transactionsAnswerFromThePrimary() throws SQLException {
         LocalNode primary = proxy.cluster().primary();
-        try (Connection c = proxy.connect(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT inet_server_port(), current_user, current_database()")) {
+        try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            ResultSet rs = s.executeQuery("SELECT inet_server_port(), current_user, current_database()");
             assertThat(rs.next()).isTrue();
             assertThat(rs.getInt(1)).isEqualTo(primary.port());
             assertThat(rs.getString(2)).isEqualTo("app");

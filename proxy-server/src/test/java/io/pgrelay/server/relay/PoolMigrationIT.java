@@ -23,7 +23,11 @@ class PoolMigrationIT {
 
     @BeforeAll
     static void start() {
-        proxy = TestProxy.start("workers: 2\npool: { max-size: 1, acquire-timeout: 20s }\n");
+        proxy = TestProxy.start("""
+                workers: 2
+                pool: { max-size: 1, acquire-timeout: 20s }
+                routing: { reads-to-replicas: false }
+                """);
     }
 
     @AfterAll

@@ -28,8 +28,10 @@ class PoolingIT {
 
     @BeforeAll
     static void start() throws SQLException {
-        // One backend per pool makes reuse observable through pg_backend_pid().
+        // One backend per pool makes reuse observable through pg_backend_pid(); everything on
+        // the primary so that every statement meets the same pool.
         proxy = TestProxy.start("""
+                routing: { reads-to-replicas: false }
                 auth:
                   method: trust
                   users:

@@ -43,8 +43,8 @@ class PsqlIT {
     }
 
     @Test
-    void connectsAsScramUserAndAnswersFromThePrimary() {
-        Processes.Result result = psql("-Atc", "SELECT inet_server_port()");
+    void connectsAsScramUserAndAnswersFromThePrimaryWhenAsked() {
+        Processes.Result result = psql("-Atc", "/* pgrelay:primary */ SELECT inet_server_port()");
         assertThat(result.exitCode()).as(result.output()).isZero();
         assertThat(result.stdout().trim()).isEqualTo(String.valueOf(proxy.cluster().primary().port()));
     }

@@ -1,0 +1,83 @@
+package io.pgrelay.server.routing;
+
+import io.pgrelay.server.localcluster.LocalCluster;
+import io.pgrelay.server.localcluster.LocalNode;
+import io.pgrelay.server.testing.Processes;
+import io.pgrelay.server.testing.TestCluster;
+import io.pgrelay.server.testing.TestProxy;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code pgbench -S} through pgrelay is served by both replicas and not by the primary. */
+class ReplicaOffloadIT {
+    private static final String SCANS = "SELECT coalesce(sum(idx_scan), 0) FROM pg_stat_user_tables "
+            + "WHERE relname = 'pgbench_accounts'";
+
+    @Test
+    void selectOnlyLoadIsServedByTheReplicas() throws Exception {
+        LocalCluster cluster = TestCluster.get();
+        Map<String, Long> before = new LinkedHashMap<>();
+        Map<String, Long> after = new LinkedHashMap<>();
+        try (TestProxy proxy = TestProxy.start("")) {
+            Processes.Result init = pgbench(proxy, "-i", "-s", "1", "-q");
+            assertThat(init.exitCode()).as(init.output()).isZero();
+            cluster.waitForReplication(Duration.ofSeconds(30));
+            // Let catalog loading and any replay finish before measuring.
+            Thread.sleep(1500);
+            for (LocalNode node : cluster.nodes()) {
+                before.put(node.name(), scans(node));
+            }
+            Processes.Result run = pgbench(proxy, "-S", "-c", "8", "-j", "2", "-T", "10", "-M", "simple");
+            assertThat(run.exitCode()).as(run.output()).isZero();
+            Matcher failed = Pattern.compile("number of failed transactions: (\\d+)").matcher(run.stdout());
+            assertThat(failed.find()).as(run.output()).isTrue();
+            assertThat(failed.group(1)).isEqualTo("0");
+            System.out.println(run.stdout());
+        }
+        // Closing the proxy closed its backends, which flushes their statistics.
+        Thread.sleep(1500);
+        for (LocalNode node : cluster.nodes()) {
+            after.put(node.name(), scans(node));
+        }
+        LocalNode primary = cluster.primary();
+        System.out.println("index scans on pgbench_accounts before " + before + " after " + after);
+        assertThat(after.get(primary.name()) - before.get(primary.name())).as("primary served no reads")
+                .isLessThan(50);
+        for (LocalNode replica : cluster.replicas()) {
+            assertThat(after.get(replica.name()) - before.get(replica.name())).as(replica.name() + " served reads")
+                    .isGreaterThan(1000);
+        }
+    }
+
+    private static long scans(LocalNode node) throws SQLException {
+        try (Connection c = node.connect("app", "postgres", "postgres"); Statement s = c.createStatement()) {
+            s.execute("SELECT pg_stat_clear_snapshot()");
+            try (ResultSet rs = s.executeQuery(SCANS)) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private static Processes.Result pgbench(TestProxy proxy, String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(Processes.pgProgram("pgbench"));
+        command.addAll(List.of("-h", proxy.host(), "-p", String.valueOf(proxy.port()), "-U", "app"));
+        command.addAll(List.of(args));
+        command.add("app");
+        return Processes.run(command, Map.of("PGPASSWORD", "app", "PGSSLMODE", "disable"), null, Duration.ofMinutes(2));
+    }
+}
