@@ -11,6 +11,8 @@ import io.pgrelay.core.config.ProxyConfig;
 import io.pgrelay.core.session.CancelRegistry;
 import io.pgrelay.core.session.CancelSender;
 import io.pgrelay.core.session.SessionClassifiers;
+import io.pgrelay.core.ops.ClusterOperations;
+import io.pgrelay.core.route.PrimaryGate;
 import io.pgrelay.core.route.ReplicaBalancer;
 
 import java.util.concurrent.atomic.AtomicInteger;
@@ -33,5 +35,7 @@ public record ProxyContext(
         AtomicInteger clientCount,
         SessionClassifiers classifiers,
         ReplicaBalancer balancer,
-        ReplicaBalancer.ReadEligibility readEligibility) {
+        ReplicaBalancer.ReadEligibility readEligibility,
+        PrimaryGate primaryGate,
+        ClusterOperations operations) {
 }

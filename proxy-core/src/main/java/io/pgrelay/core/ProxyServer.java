@@ -23,6 +23,7 @@ import io.pgrelay.core.net.Transport;
 import io.pgrelay.core.session.CancelRegistry;
 import io.pgrelay.core.session.CancelSender;
 import io.pgrelay.core.session.ClientStartupHandler;
+import io.pgrelay.core.route.PrimaryGate;
 import io.pgrelay.core.route.ReadPolicy;
 import io.pgrelay.core.classify.CatalogService;
 import io.pgrelay.core.classify.ClassifierConfig;
@@ -77,7 +78,7 @@ public final class ProxyServer implements AutoCloseable {
                 new CancelRegistry(), new CancelSender(transport), TlsContexts.forClients(config.tls()), loops, metrics,
                 new AtomicInteger(), new CatalogSessionClassifiers(catalogs, ClassifierConfig.from(config.routing())),
                 ReplicaBalancer.of(config.routing().balance()),
-                new ReadPolicy(config.routing()));
+                new ReadPolicy(config.routing()), new PrimaryGate(), null);
     }
 
     public ProxyServer start() throws InterruptedException {

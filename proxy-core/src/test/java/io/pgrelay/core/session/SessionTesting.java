@@ -39,7 +39,7 @@ final class SessionTesting {
     static ProxyContext context(ProxyConfig config, UserDirectory users, SslContext clientSsl) {
         return new ProxyContext(config, new ClusterState(config.nodes()), null, null, users, new CancelRegistry(),
                 null, clientSsl, null, null, new AtomicInteger(), database -> null,
-                ReplicaBalancer.of("round-robin"), node -> true);
+                ReplicaBalancer.of("round-robin"), node -> true, new io.pgrelay.core.route.PrimaryGate(), null);
     }
 
     /**
