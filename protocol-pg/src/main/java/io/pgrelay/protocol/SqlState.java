@@ -21,6 +21,8 @@ public final class SqlState {
     public static final String CONFIGURATION_LIMIT_EXCEEDED = "53400";
     public static final String QUERY_CANCELED = "57014";
     public static final String ADMIN_SHUTDOWN = "57P01";
+    public static final String IN_FAILED_SQL_TRANSACTION = "25P02";
+    public static final String CANT_CHANGE_RUNTIME_PARAM = "55P02";
     public static final String CRASH_SHUTDOWN = "57P02";
     public static final String CANNOT_CONNECT_NOW = "57P03";
     public static final String IDLE_SESSION_TIMEOUT = "57P05";

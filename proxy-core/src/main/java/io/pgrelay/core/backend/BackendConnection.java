@@ -262,6 +262,11 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
         gate = Gate.HOLDING;
     }
 
+    /** Nothing of the replies to the held request has reached the client yet. */
+    public boolean repliesHeld() {
+        return gate == Gate.HOLDING;
+    }
+
     /**
      * Returns the connection to its pool once it is clean: rolls back an open transaction,
      * runs the reset query, and closes the connection instead when either fails or when it
@@ -497,6 +502,16 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
                         internal.error = error;
                     }
                     return skipAfterError ? FrameScanner.NOTIFY_AFTER : 0;
+                }
+                if (error.isFatal() && (owner == CLIENT || owner == INSERTED)) {
+                    // The server is going away: the session learns it from the close and
+                    // answers (or re-runs) the outstanding work itself, so the client keeps
+                    // its connection to pgrelay.
+                    log.info("{} is terminating: {} ({})", this, error.message(), error.sqlState());
+                    if (gate == Gate.HOLDING) {
+                        releaseHeld();
+                    }
+                    return 0;
                 }
                 if (gate == Gate.HOLDING && owner == CLIENT) {
                     if (StandbyErrors.isStandbyOnly(error)) {

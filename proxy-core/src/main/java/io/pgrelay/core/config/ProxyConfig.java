@@ -39,7 +39,7 @@ public record ProxyConfig(
         auth = orDefault(auth, new AuthConfig(null, null));
         monitor = orDefault(monitor, new MonitorConfig(null, null, null, null, null, null, null));
         routing = orDefault(routing, RoutingConfig.defaults());
-        failover = orDefault(failover, new FailoverConfig(null, null, null));
+        failover = orDefault(failover, new FailoverConfig(null, null, null, null));
 
         if (nodes.isEmpty()) {
             throw new ConfigException("nodes: at least one PostgreSQL node is required");
@@ -208,6 +208,7 @@ public record ProxyConfig(
                                 Boolean readsToReplicas) {
         public RoutingConfig {
             maxReplicaLag = orDefault(maxReplicaLag, Duration.ofSeconds(10));
+            maxReplicaLagBytes = orDefault(maxReplicaLagBytes, 16L * 1024 * 1024);
             consistency = orDefault(consistency, "eventual");
             fallback = orDefault(fallback, "primary");
             balance = orDefault(balance, "round-robin");
@@ -229,9 +230,10 @@ public record ProxyConfig(
     }
 
     /** Automatic failover. */
-    public record FailoverConfig(Boolean automatic, Integer detect, List<String> hooks) {
+    public record FailoverConfig(Boolean automatic, Integer detect, List<String> hooks, Duration clientWait) {
         public FailoverConfig {
             automatic = orDefault(automatic, Boolean.TRUE);
+            clientWait = orDefault(clientWait, Duration.ofSeconds(15));
             detect = orDefault(detect, 3);
             hooks = hooks == null ? List.of() : List.copyOf(hooks);
         }

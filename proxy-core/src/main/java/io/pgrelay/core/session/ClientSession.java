@@ -19,6 +19,8 @@ import io.pgrelay.core.classify.Route;
 import io.pgrelay.core.cluster.NodeStatus;
 import io.pgrelay.core.cluster.Topology;
 import io.pgrelay.core.config.PoolMode;
+import io.pgrelay.core.route.ReplicaBalancer;
+import io.pgrelay.core.route.RoutingMetrics;
 import io.pgrelay.protocol.PgProtocolException;
 import io.pgrelay.protocol.SqlState;
 import io.pgrelay.protocol.Wire;
@@ -62,6 +64,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private enum State { CONNECTING, READY, CLOSED }
 
     private static final int LOCAL = -1;
+    /** The unit waits: for a primary to appear, or for the primary gate to open. */
+    private static final int PARKED = -2;
+    /** The unit is routed again (its replica turned out not to have the session's writes). */
+    private static final int REDECIDE = -3;
+    private static final long PARK_POLL_MILLIS = 50;
     private static final long CATALOG_WAIT_MILLIS = 3000;
     /** Marks a unit in flight that changes the schema: the catalog is reloaded once it completes. */
     private static final List<SessionCommand> SCHEMA_CHANGE = java.util.Collections.unmodifiableList(new ArrayList<>(0));
@@ -102,6 +109,28 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private final List<ByteBuf> retryFrames = new ArrayList<>(4);
     /** Session pooling: the replica this session reads from, kept while it can take reads. */
     private int stickyReplica = LOCAL;
+    private final CausalState causal;
+    /** Per node: a replay position this session confirmed itself, and its timeline. */
+    private long[] confirmedReplay;
+    private int[] confirmedTimeline;
+    private final ReplicaBalancer.ReadEligibility causalEligibility;
+    /** The replica chosen for the unit must first confirm it replayed the session's writes. */
+    private boolean causalCheck;
+    /** Route the next unit to the primary: its replica failed or lacked the session's writes. */
+    private boolean primaryOnce;
+    /** A backend for this node is being acquired: never ask the pool twice. */
+    private int acquiringTarget = LOCAL;
+    private String causalCheckResult;
+    /** A unit that may have written went to the primary since the session was last idle. */
+    private boolean wroteSinceIdle;
+    private String positionResult;
+    /** The session has work on the primary and counts in the primary gate. */
+    private boolean insideGate;
+    private long parkDeadlineNanos;
+    private long topologyVersionSeen = -1;
+    /** The transaction's server died: pgrelay answers as an aborted transaction until it ends. */
+    private boolean abortedLocally;
+    private final RoutingMetrics metrics;
     private boolean backendNeedsFlush;
     private boolean clientReadPaused;
     private boolean backendReadPaused;
@@ -116,21 +145,19 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         StartupOptions options = StartupOptions.parse(startup.parameters());
         this.session = new SessionState(new SessionSettings(options.settings()));
         this.classifier = context.classifiers().forDatabase(database);
+        this.causal = new CausalState("causal".equals(context.config().routing().consistency()));
+        this.causalEligibility = node -> context.readEligibility().canRead(node) && causalSatisfied(node);
+        this.metrics = RoutingMetrics.of(context);
         for (Map.Entry<String, String> setting : options.proxySettings().entrySet()) {
             applyProxySettingAtStartup(setting.getKey(), setting.getValue());
         }
     }
 
     private void applyProxySettingAtStartup(String name, String value) {
-        if (!"pgrelay.route".equals(name)) {
-            throw new PgProtocolException(SqlState.UNDEFINED_OBJECT, "unrecognized configuration parameter \"" + name + "\"");
+        ErrorResponse error = setProxySetting(name, value);
+        if (error != null) {
+            throw new PgProtocolException(error.sqlState(), error.message());
         }
-        SessionState.RouteOverride override = parseRoute(value);
-        if (override == null) {
-            throw new PgProtocolException(SqlState.INVALID_PARAMETER_VALUE,
-                    "invalid value for parameter \"pgrelay.route\": \"" + value + "\" (primary | replica | auto)");
-        }
-        session.routeOverride(override);
     }
 
     @Override
@@ -141,24 +168,80 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         int nodes = context.cluster().current().nodes().size();
         this.held = new BackendConnection[nodes];
         this.pools = new BackendPool[nodes];
+        this.confirmedReplay = new long[nodes];
+        this.confirmedTimeline = new int[nodes];
         this.cancelKey = context.cancels().register(this);
         connectPrimary();
     }
 
+    /** Nodes added at runtime get slots. */
+    private void ensureNodeSlots(int nodes) {
+        if (held.length < nodes) {
+            held = java.util.Arrays.copyOf(held, nodes);
+            pools = java.util.Arrays.copyOf(pools, nodes);
+            confirmedReplay = java.util.Arrays.copyOf(confirmedReplay, nodes);
+            confirmedTimeline = java.util.Arrays.copyOf(confirmedTimeline, nodes);
+        }
+    }
+
     // ---------------------------------------------------------------- login
 
+    /** Logs in through the primary; while there is none (a failover), waits for one. */
     private void connectPrimary() {
-        NodeStatus node = context.cluster().current().primary();
-        if (node == null) {
-            fatal(SqlState.CANNOT_CONNECT_NOW, "no primary node is available");
+        if (state != State.CONNECTING) {
             return;
         }
+        NodeStatus node = context.cluster().current().primary();
+        if (node == null) {
+            long now = System.nanoTime();
+            if (parkDeadlineNanos == 0) {
+                parkDeadlineNanos = now + primaryWaitNanos();
+            }
+            if (now - parkDeadlineNanos >= 0) {
+                fatal(SqlState.CANNOT_CONNECT_NOW, "no primary node is available");
+                return;
+            }
+            loop.schedule(this::connectPrimary, PARK_POLL_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+            return;
+        }
+        parkDeadlineNanos = 0;
+        ensureNodeSlots(context.cluster().current().nodes().size());
         Future<BackendConnection> acquired = pool(node).acquire(loop);
         acquired.addListener(done -> onLoginBackend(acquired, node));
     }
 
+    /** A server that could not be reached (as opposed to one that refused the login). */
+    private static boolean unreachable(Throwable cause) {
+        return !(cause instanceof BackendStartupException startup) || startup.error().sqlState().startsWith("08");
+    }
+
+    /** The primary the monitor named is not one (any more): wait until the monitor knows better. */
+    private void waitForPrimary(NodeStatus stale) {
+        context.cluster().update(topology -> {
+            NodeStatus node = topology.node(stale.index());
+            return node.role() == io.pgrelay.core.cluster.Role.PRIMARY
+                    ? topology.with(node.withRole(io.pgrelay.core.cluster.Role.UNKNOWN)) : topology;
+        });
+        if (parkDeadlineNanos == 0) {
+            parkDeadlineNanos = System.nanoTime() + primaryWaitNanos();
+        }
+        loop.schedule(this::connectPrimary, PARK_POLL_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
     private void onLoginBackend(Future<BackendConnection> future, NodeStatus node) {
         if (!future.isSuccess()) {
+            if (state == State.CONNECTING && unreachable(future.cause())) {
+                // The primary is unreachable: during a failover another one appears soon.
+                long now = System.nanoTime();
+                if (parkDeadlineNanos == 0) {
+                    parkDeadlineNanos = now + primaryWaitNanos();
+                }
+                if (now - parkDeadlineNanos < 0) {
+                    context.monitor().probeSoon(node.index());
+                    loop.schedule(this::connectPrimary, PARK_POLL_MILLIS * 4, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    return;
+                }
+            }
             if (state != State.CLOSED) {
                 failLogin(future.cause());
             }
@@ -174,7 +257,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             log.warn("{} reports in_hot_standby=on although it was taken for the primary", backend);
             backend.close();
             context.monitor().probeSoon(node.index());
-            fatal(SqlState.CANNOT_CONNECT_NOW, "the primary is changing; please retry");
+            waitForPrimary(node);
             return;
         }
         held[node.index()] = backend;
@@ -483,7 +566,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     // ---------------------------------------------------------------- routing
 
     private void dispatch() {
+        if (abortedLocally) {
+            answerLocally();
+            return;
+        }
         int target = decide();
+        if (target == PARKED) {
+            park();
+            return;
+        }
         if (log.isDebugEnabled()) {
             log.debug("client {}: unit ending '{}' → {} ({})", client.remoteAddress(), (char) unit.terminator,
                     target == LOCAL ? "pgrelay" : context.cluster().current().node(target).name(),
@@ -515,6 +606,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             }
         }
         Topology topology = context.cluster().current();
+        if (topology.version() != topologyVersionSeen) {
+            topologyChanged(topology);
+        }
         NodeStatus primary = topology.primary();
         boolean toPrimary = unit.primaryOnly || session.pinned() || unit.has(Effects.HINT_PRIMARY)
                 || session.routeOverride() == SessionState.RouteOverride.PRIMARY
@@ -526,21 +620,38 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 && !defaultTransactionReadOnly()) {
             toPrimary = true;
         }
-        if (toPrimary) {
-            if (primary == null) {
-                throw new PgProtocolException(SqlState.CANNOT_CONNECT_NOW, "no primary node is available");
+        causalCheck = false;
+        if (!toPrimary && causal.constrained()) {
+            causal.followTimeline(topology);
+            if (causal.primaryOnly() || primaryOnce) {
+                toPrimary = true;
+                metrics.causalFallback();
             }
-            return primary.index();
         }
+        if (primaryOnce) {
+            // The replica chosen before could not serve the unit.
+            toPrimary = true;
+            primaryOnce = false;
+        }
+        if (toPrimary) {
+            return primaryTarget(primary);
+        }
+        ReplicaBalancer.ReadEligibility eligibility = causal.constrained() ? causalEligibility
+                : context.readEligibility();
         NodeStatus replica = null;
-        if (!transactionPooling && stickyReplica != LOCAL) {
+        if (!transactionPooling && stickyReplica != LOCAL && stickyReplica < topology.nodes().size()) {
             NodeStatus sticky = topology.node(stickyReplica);
-            if (sticky.role() == io.pgrelay.core.cluster.Role.REPLICA && context.readEligibility().canRead(sticky)) {
+            if (sticky.role() == io.pgrelay.core.cluster.Role.REPLICA && eligibility.canRead(sticky)) {
                 replica = sticky;
             }
         }
         if (replica == null) {
-            replica = context.balancer().pick(topology, context.readEligibility());
+            replica = context.balancer().pick(topology, eligibility);
+            if (replica == null && eligibility == causalEligibility) {
+                // No replica is known to have the session's writes: ask one.
+                replica = context.balancer().pick(topology, context.readEligibility());
+                causalCheck = replica != null;
+            }
             if (replica != null && !transactionPooling) {
                 stickyReplica = replica.index();
             }
@@ -549,12 +660,156 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             if ("error".equals(context.config().routing().fallback())) {
                 throw new PgProtocolException(SqlState.CANNOT_CONNECT_NOW, "no replica is available for reads");
             }
-            if (primary == null) {
-                throw new PgProtocolException(SqlState.CANNOT_CONNECT_NOW, "no node is available");
-            }
-            return primary.index();
+            metrics.fallback();
+            return primaryTarget(primary);
         }
+        metrics.replicaRead(replica.index());
         return replica.index();
+    }
+
+    /** The primary for new work, counted in the primary gate; PARKED while there is none or the gate is closed. */
+    private int primaryTarget(NodeStatus primary) {
+        if (primary == null) {
+            return PARKED;
+        }
+        if (!insideGate) {
+            if (!context.primaryGate().tryEnter()) {
+                return PARKED;
+            }
+            insideGate = true;
+        }
+        return primary.index();
+    }
+
+    /** Leaves the primary gate once nothing of the session is under way on the primary. */
+    private void maybeLeaveGate() {
+        if (insideGate && transactionStatus == TransactionStatus.IDLE && !extendedOpen && deferredBegin == null
+                && inflight.isEmpty() && !causal.positionPending() && !blocked) {
+            insideGate = false;
+            context.primaryGate().exit();
+        }
+    }
+
+    private long primaryWaitNanos() {
+        return context.config().failover().clientWait().toNanos();
+    }
+
+    /**
+     * Waits for a primary (failover) or for the primary gate to open (switchover): the client
+     * sees a slow statement, not an error, unless the wait exceeds {@code failover.client-wait}.
+     */
+    private void park() {
+        long now = System.nanoTime();
+        if (parkDeadlineNanos == 0) {
+            parkDeadlineNanos = now + primaryWaitNanos();
+            metrics.primaryWait();
+        } else if (now - parkDeadlineNanos >= 0) {
+            parkDeadlineNanos = 0;
+            failUnit(ErrorResponse.error(SqlState.CANNOT_CONNECT_NOW, context.primaryGate().isClosed()
+                    ? "the primary is being switched over; please retry" : "no primary node is available"));
+            return;
+        }
+        blocked = true;
+        blockedTarget = PARKED;
+        if (context.primaryGate().isClosed()) {
+            context.primaryGate().await(() -> loop.execute(this::unpark));
+        }
+        // Polling also covers a primary appearing and a gate opening between the checks.
+        loop.schedule(this::unpark, PARK_POLL_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    private void unpark() {
+        if (!blocked || blockedTarget != PARKED || state != State.READY) {
+            return;
+        }
+        blocked = false;
+        blockedTarget = LOCAL;
+        try {
+            dispatch();
+        } catch (RuntimeException e) {
+            ClientErrors.handle(client, e);
+            return;
+        }
+        if (!blocked) {
+            parkDeadlineNanos = 0;
+            flushBackend();
+            drain();
+            readClient();
+        }
+    }
+
+    /**
+     * The topology changed: backends held on nodes that no longer serve this session's work
+     * (a demoted or fenced old primary, a replica gone bad) are given up while idle. State
+     * that lives only on the old primary (temp tables, LISTEN, …) cannot move: such a session
+     * is ended with 57P01 rather than silently continued without it.
+     */
+    private void topologyChanged(Topology topology) {
+        topologyVersionSeen = topology.version();
+        ensureNodeSlots(topology.nodes().size());
+        NodeStatus primary = topology.primary();
+        for (int i = 0; i < held.length; i++) {
+            BackendConnection backend = held[i];
+            if (backend == null || (primary != null && primary.index() == i)) {
+                continue;
+            }
+            NodeStatus node = topology.node(i);
+            boolean serves = node.role() == io.pgrelay.core.cluster.Role.REPLICA && node.isUp();
+            if (serves || !backend.isIdle() || (backend == current && transactionStatus != TransactionStatus.IDLE)) {
+                continue;
+            }
+            if (primary != null && node.role() != io.pgrelay.core.cluster.Role.REPLICA && session.pinned()
+                    && backend.appliedSettings() != null) {
+                throw new PgProtocolException(SqlState.ADMIN_SHUTDOWN, "the primary moved to " + primary.name()
+                        + "; this session's temporary tables, LISTEN channels, advisory locks or held cursors "
+                        + "stayed on " + node.name() + ": reconnect");
+            }
+            held[i] = null;
+            if (current == backend) {
+                current = null;
+            }
+            backend.close();
+        }
+    }
+
+    private boolean causalSatisfied(NodeStatus node) {
+        int index = node.index();
+        long replay = node.replayLsn();
+        if (index < confirmedReplay.length && confirmedTimeline[index] == node.timeline()
+                && io.pgrelay.core.cluster.Lsn.compare(confirmedReplay[index], replay) > 0) {
+            replay = confirmedReplay[index];
+        }
+        return causal.satisfiedBy(replay, node.timeline());
+    }
+
+    /** Asks the chosen replica how far it has replayed before sending it the unit. */
+    private void startCausalCheck(BackendConnection backend, int target) {
+        causalCheck = false;
+        block(target);
+        causalCheckResult = null;
+        metrics.causalCheck();
+        backend.writeInternalQuery("SELECT pg_last_wal_replay_lsn()", row -> causalCheckResult = row.get(0),
+                (b, error) -> onCausalChecked(target, error));
+        backend.flush();
+    }
+
+    private void onCausalChecked(int target, ErrorResponse error) {
+        if (state != State.READY || !blocked || blockedTarget != target) {
+            return;
+        }
+        NodeStatus node = context.cluster().current().node(target);
+        boolean reached = false;
+        if (error == null && causalCheckResult != null) {
+            long replay = io.pgrelay.core.cluster.Lsn.parse(causalCheckResult);
+            confirmedReplay[target] = replay;
+            confirmedTimeline[target] = node.timeline();
+            reached = causal.satisfiedBy(replay, node.timeline());
+        }
+        if (!reached) {
+            primaryOnce = true;
+            blockedTarget = REDECIDE;
+        }
+        resume();
     }
 
     private boolean defaultTransactionReadOnly() {
@@ -604,7 +859,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
         if (backend == null) {
             block(target);
-            acquire(target);
+            if (acquiringTarget != target) {
+                acquire(target);
+            }
+            return;
+        }
+        if (causalCheck) {
+            startCausalCheck(backend, target);
             return;
         }
         write(backend);
@@ -616,6 +877,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     }
 
     private void acquire(int target) {
+        acquiringTarget = target;
         NodeStatus node = context.cluster().current().node(target);
         Future<BackendConnection> acquired = pool(node).acquire(loop);
         if (acquired.isDone()) {
@@ -626,6 +888,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     }
 
     private void onAcquired(Future<BackendConnection> future, int target) {
+        if (acquiringTarget == target) {
+            acquiringTarget = LOCAL;
+        }
         if (log.isDebugEnabled()) {
             log.debug("client {}: backend for node {}: {}", client.remoteAddress(), target,
                     future.isSuccess() ? future.getNow() : String.valueOf(future.cause()));
@@ -635,14 +900,52 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 return;
             }
             Throwable cause = future.cause();
+            if (!blocked || blockedTarget != target) {
+                return;
+            }
+            if (!isPrimaryIndex(target) && blocked && blockedTarget == target
+                    && !"error".equals(context.config().routing().fallback())) {
+                // A replica that cannot be reached: the monitor will take it out; meanwhile the primary serves.
+                log.info("client {}: replica {} unavailable ({}); reading from the primary", client.remoteAddress(),
+                        context.cluster().current().node(target).name(), cause.getMessage());
+                context.monitor().probeSoon(target);
+                metrics.replicaFailure();
+                primaryOnce = true;
+                blockedTarget = REDECIDE;
+                resume();
+                return;
+            }
+            if (isPrimaryIndex(target) && unreachable(cause) && blocked
+                    && blockedTarget == target) {
+                // The primary is unreachable: wait (bounded) for it to come back or for a new one.
+                context.monitor().probeSoon(target);
+                blocked = false;
+                blockedTarget = LOCAL;
+                park();
+                return;
+            }
             ErrorResponse error = cause instanceof BackendStartupException startup
                     ? startup.error() : ErrorResponse.error(SqlState.CONNECTION_FAILURE, String.valueOf(cause.getMessage()));
             failUnit(ErrorResponse.error(error.sqlState(), error.message()));
             return;
         }
         BackendConnection backend = future.getNow();
-        if (state == State.CLOSED) {
+        if (state == State.CLOSED || held[target] != null) {
             backend.recycle(context.config().pool().resetQuery());
+            return;
+        }
+        if (isPrimaryIndex(target) && backend.isHotStandby()) {
+            // Writes never go to a server in recovery, whatever the monitor last saw.
+            log.warn("{} reports in_hot_standby=on although it was taken for the primary", backend);
+            backend.close();
+            context.monitor().probeSoon(target);
+            NodeStatus stale = context.cluster().current().node(target);
+            context.cluster().update(topology -> topology.node(target).role() == io.pgrelay.core.cluster.Role.PRIMARY
+                    ? topology.with(topology.node(target).withRole(io.pgrelay.core.cluster.Role.UNKNOWN)) : topology);
+            log.debug("node {} marked unknown until the next probe", stale.name());
+            blocked = false;
+            blockedTarget = LOCAL;
+            park();
             return;
         }
         held[target] = backend;
@@ -659,7 +962,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         int target = blockedTarget;
         blockedTarget = LOCAL;
         try {
-            sendUnit(target);
+            if (target == REDECIDE) {
+                dispatch();
+            } else if (target == PARKED) {
+                blocked = true;
+                blockedTarget = PARKED;
+                return;
+            } else {
+                sendUnit(target);
+            }
         } catch (RuntimeException e) {
             ClientErrors.handle(client, e);
             return;
@@ -690,6 +1001,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         boolean retryable = retryable(backend);
         if (current != backend) {
             current = backend;
+        }
+        if (causal.causal() && !wroteSinceIdle && unit.primaryOnly && isPrimary(backend)) {
+            wroteSinceIdle = true;
         }
         String deferred = deferredBegin;
         if (deferred != null) {
@@ -871,7 +1185,24 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         boolean simple = unit.simpleQuery;
         LocalAnswers answers = simple ? new LocalAnswers(client.alloc()) : null;
         ErrorResponse error = null;
-        for (SessionCommand command : unit.commands) {
+        if (abortedLocally) {
+            boolean ends = !unit.commands.isEmpty();
+            for (SessionCommand command : unit.commands) {
+                ends &= command instanceof SessionCommand.EndTransaction;
+            }
+            if (ends) {
+                abortedLocally = false;
+                transactionStatus = TransactionStatus.IDLE;
+                session.settings.endTransaction(false);
+                if (simple) {
+                    answers.commandComplete("ROLLBACK");
+                }
+            } else {
+                error = ErrorResponse.error(SqlState.IN_FAILED_SQL_TRANSACTION,
+                        "current transaction is aborted, commands ignored until end of transaction block");
+            }
+        }
+        for (SessionCommand command : abortedLocally || error != null ? List.<SessionCommand>of() : unit.commands) {
             if (error != null) {
                 break;
             }
@@ -906,6 +1237,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         unit.release();
         client.write(answers.buffer(), client.voidPromise());
         client.flush();
+        maybeLeaveGate();
     }
 
     /** The same for an extended-protocol unit: one reply per message, as a server would send. */
@@ -964,30 +1296,81 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     private ErrorResponse proxySetting(SessionCommand.ProxySetting setting, LocalAnswers answers, boolean simple) {
         String name = setting.name();
-        if (!name.equals("pgrelay.route")) {
-            return ErrorResponse.error(SqlState.UNDEFINED_OBJECT, "unrecognized configuration parameter \"" + name + "\"");
-        }
         if (setting.show()) {
+            String value = proxySettingValue(name);
+            if (value == null) {
+                return unknownSetting(name);
+            }
             if (simple) {
-                answers.showRow(name, proxySettingValue(name));
+                answers.showRow(name, value);
             }
             return null;
         }
-        SessionState.RouteOverride override = setting.value() == null ? SessionState.RouteOverride.AUTO
-                : parseRoute(setting.value());
-        if (override == null) {
-            return ErrorResponse.error(SqlState.INVALID_PARAMETER_VALUE, "invalid value for parameter \"" + name
-                    + "\": \"" + setting.value() + "\" (primary | replica | auto)");
-        }
-        session.routeOverride(override);
-        if (simple) {
+        ErrorResponse error = setProxySetting(name, setting.value());
+        if (error == null && simple) {
             answers.commandComplete(setting.value() == null ? "RESET" : "SET");
+        }
+        return error;
+    }
+
+    private static ErrorResponse unknownSetting(String name) {
+        return ErrorResponse.error(SqlState.UNDEFINED_OBJECT, "unrecognized configuration parameter \"" + name + "\"");
+    }
+
+    /** The session's pgrelay settings; {@code value} null resets to the default. */
+    private ErrorResponse setProxySetting(String name, String value) {
+        switch (name) {
+            case "pgrelay.route" -> {
+                SessionState.RouteOverride override = value == null ? SessionState.RouteOverride.AUTO : parseRoute(value);
+                if (override == null) {
+                    return invalidValue(name, value, "primary | replica | auto");
+                }
+                session.routeOverride(override);
+            }
+            case "pgrelay.consistency" -> {
+                String mode = value == null ? context.config().routing().consistency()
+                        : value.trim().toLowerCase(java.util.Locale.ROOT);
+                if (!mode.equals("causal") && !mode.equals("eventual")) {
+                    return invalidValue(name, value, "causal | eventual");
+                }
+                causal.causal(mode.equals("causal"));
+            }
+            case "pgrelay.min_lsn" -> {
+                if (value != null) {
+                    long lsn;
+                    try {
+                        lsn = io.pgrelay.core.cluster.Lsn.parse(value.trim());
+                    } catch (IllegalArgumentException e) {
+                        return invalidValue(name, value, "a WAL position such as 0/3000060");
+                    }
+                    NodeStatus primary = context.cluster().current().primary();
+                    causal.require(lsn, primary != null ? primary.timeline() : 0);
+                }
+            }
+            case "pgrelay.last_lsn" -> {
+                return ErrorResponse.error(SqlState.CANT_CHANGE_RUNTIME_PARAM,
+                        "parameter \"pgrelay.last_lsn\" cannot be changed");
+            }
+            default -> {
+                return unknownSetting(name);
+            }
         }
         return null;
     }
 
+    private static ErrorResponse invalidValue(String name, String value, String allowed) {
+        return ErrorResponse.error(SqlState.INVALID_PARAMETER_VALUE, "invalid value for parameter \"" + name
+                + "\": \"" + value + "\" (" + allowed + ")");
+    }
+
     private String proxySettingValue(String name) {
-        return session.routeOverride().name().toLowerCase(java.util.Locale.ROOT);
+        return switch (name) {
+            case "pgrelay.route" -> session.routeOverride().name().toLowerCase(java.util.Locale.ROOT);
+            case "pgrelay.consistency" -> causal.causal() ? "causal" : "eventual";
+            case "pgrelay.min_lsn" -> io.pgrelay.core.cluster.Lsn.format(causal.requiredLsn());
+            case "pgrelay.last_lsn" -> io.pgrelay.core.cluster.Lsn.format(causal.lastLsn());
+            default -> null;
+        };
     }
 
     private static SessionState.RouteOverride parseRoute(String value) {
@@ -1049,12 +1432,48 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         } else if (before != TransactionStatus.IDLE && status == TransactionStatus.IDLE) {
             session.settings.endTransaction(before == TransactionStatus.IN_TRANSACTION);
         }
+        if (wroteSinceIdle && status == TransactionStatus.IDLE && idle && !extendedOpen && isPrimary(backend)) {
+            wroteSinceIdle = false;
+            learnPosition(backend);
+            return;
+        }
         if (idle) {
             maybeRelease(backend);
+            maybeLeaveGate();
             if (blocked) {
                 resume();
             }
         }
+    }
+
+    /**
+     * Read-your-writes: once a write has committed, the primary's WAL insert position covers
+     * it. Asked after the client already has its ReadyForQuery; until the answer arrives the
+     * session's reads go to the primary.
+     */
+    private void learnPosition(BackendConnection backend) {
+        causal.writeCommitted();
+        positionResult = null;
+        int timeline = context.cluster().current().node(backend.nodeIndex()).timeline();
+        backend.writeInternalQuery("SELECT pg_current_wal_insert_lsn()", row -> positionResult = row.get(0),
+                (b, error) -> {
+                    if (error == null && positionResult != null) {
+                        causal.wrote(io.pgrelay.core.cluster.Lsn.parse(positionResult), timeline);
+                    } else {
+                        causal.writeUnknown();
+                    }
+                    if (state != State.READY) {
+                        return;
+                    }
+                    if (b.isIdle()) {
+                        maybeRelease(b);
+                        maybeLeaveGate();
+                    }
+                    if (blocked) {
+                        resume();
+                    }
+                });
+        backend.flush();
     }
 
     /** Applies the session commands of a unit that completed (failed units change nothing). */
@@ -1150,15 +1569,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     @Override
     public void onBackendRetry(BackendConnection backend) {
         // A replica refused the statement before the client saw anything: run it on the primary.
+        metrics.standbyRetry();
+        maybeRelease(backend);
+        rerunOnPrimary(true);
+    }
+
+    /** Runs the unit a replica could not serve again on the primary; {@code remember}: as a write from now on. */
+    private void rerunOnPrimary(boolean remember) {
         List<ByteBuf> frames = new ArrayList<>(retryFrames);
         retryFrames.clear();
         if (frames.isEmpty() || state != State.READY) {
             frames.forEach(ByteBuf::release);
             return;
         }
-        context.metrics().counter("pgrelay.routing.replica_retries").inc();
-        rememberPrimary(frames);
-        maybeRelease(backend);
+        if (remember) {
+            rememberPrimary(frames);
+        }
         if (unit.isEmpty() && !blocked) {
             for (ByteBuf frame : frames) {
                 unit.add(frame, namesOf(frame));
@@ -1169,16 +1595,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             if (commands != null) {
                 unit.commands.addAll(commands);
             }
-            NodeStatus primary = context.cluster().current().primary();
-            if (primary == null) {
-                failUnit(ErrorResponse.error(SqlState.CANNOT_CONNECT_NOW, "no primary node is available"));
+            int target = primaryTarget(context.cluster().current().primary());
+            if (target == PARKED) {
+                park();
                 return;
             }
-            sendUnit(primary.index());
+            sendUnit(target);
             flushBackend();
         } else {
+            // More of the client's work is queued behind it: answer with an error rather than reorder.
             frames.forEach(ByteBuf::release);
-            log.warn("client {}: could not re-run a statement refused by a replica", client.remoteAddress());
+            log.warn("client {}: could not re-run a statement a replica could not serve", client.remoteAddress());
+            failInFlight("the replica could not serve it");
         }
     }
 
@@ -1244,10 +1672,61 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         if (state == State.CLOSED) {
             return;
         }
-        if (wasBusy || (isPrimaryIndex(index) && session.pinned())) {
+        if (wasBusy && !retryFrames.isEmpty() && backend.repliesHeld() && !isPrimaryIndex(index)) {
+            // A replica died before any reply reached the client: the primary runs the unit.
+            log.info("client {}: {} closed during a read ({}); re-running it on the primary", client.remoteAddress(),
+                    backend, reason);
+            context.monitor().probeSoon(index);
+            metrics.replicaFailure();
+            rerunOnPrimary(false);
+            return;
+        }
+        if (isPrimaryIndex(index) && session.pinned()) {
             fatal(SqlState.CONNECTION_FAILURE, "the connection to the database server was lost: " + reason);
+        } else if (wasBusy) {
+            failInFlight(reason);
         } else if (blocked) {
             resume();
+        }
+    }
+
+    /**
+     * The server running the client's work died. The client gets an error in place of the
+     * outstanding replies and stays connected: outside a transaction it may simply retry
+     * (08006: whether an autocommit write committed is unknown, as with any lost
+     * connection); inside one, pgrelay answers as an aborted transaction (25P02) until the
+     * client ends it, then the session goes on on whatever node is now the primary.
+     */
+    private void failInFlight(String reason) {
+        boolean inTransaction = transactionStatus != TransactionStatus.IDLE;
+        int outstanding = Math.max(1, inflight.size());
+        inflight.clear();
+        releaseRetryFrames();
+        extendedOpen = false;
+        wroteSinceIdle = false;
+        if (causal.positionPending()) {
+            causal.writeUnknown();
+        }
+        context.monitor().probeSoon(context.cluster().current().primary() != null
+                ? context.cluster().current().primary().index() : 0);
+        if (inTransaction) {
+            abortedLocally = true;
+            transactionStatus = TransactionStatus.FAILED;
+        }
+        LocalAnswers answers = new LocalAnswers(client.alloc());
+        for (int i = 0; i < outstanding; i++) {
+            answers.message(ErrorResponse.error(SqlState.CONNECTION_FAILURE, "the database server running this "
+                    + (inTransaction ? "transaction" : "statement") + " was lost (" + reason + ")"
+                    + (inTransaction ? "; the transaction is rolled back: end it and retry" : "; retry")));
+            answers.ready(transactionStatus);
+        }
+        client.writeAndFlush(answers.buffer(), client.voidPromise());
+        maybeLeaveGate();
+        if (blocked) {
+            resume();
+        } else {
+            drain();
+            readClient();
         }
     }
 
@@ -1340,6 +1819,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
         unit.release();
         releaseRetryFrames();
+        if (insideGate) {
+            insideGate = false;
+            context.primaryGate().exit();
+        }
         for (int i = 0; i < held.length; i++) {
             BackendConnection backend = held[i];
             held[i] = null;

@@ -314,14 +314,16 @@ class BackendConnectionTest {
 
     @ParameterizedTest
     @EnumSource(Feed.class)
-    void fatalErrorAnsweringAClientQueryIsForwarded(Feed feed) {
+    void fatalErrorAnsweringAClientQueryReachesTheSessionAsTheCloseReason(Feed feed) {
         sendClient(new Query("SELECT pg_sleep(60)"));
         byte[] error = encode(ErrorResponse.fatal("57P01", "terminating connection due to administrator command"));
 
         feed.write(channel, error);
 
-        assertThat(session.bytes()).isEqualTo(error);
+        assertThat(session.bytes()).as("the session answers the client itself and keeps it connected").isEmpty();
         assertThat(connection.isUsable()).isFalse();
+        channel.close();
+        assertThat(session.closedReason).isEqualTo("terminating connection due to administrator command");
         assertEnded();
     }
 

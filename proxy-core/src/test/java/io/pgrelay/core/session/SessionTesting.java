@@ -37,6 +37,12 @@ final class SessionTesting {
     }
 
     static ProxyContext context(ProxyConfig config, UserDirectory users, SslContext clientSsl) {
+        // No monitor runs here, so no primary ever appears: fail at once instead of waiting for one.
+        config = new ProxyConfig(config.listen(), config.poolMode(), config.workers(), config.maxClientConnections(),
+                config.maxMessageSize(), config.tls(), config.backend(), config.pool(), config.admin(), config.nodes(),
+                config.auth(), config.monitor(), config.routing(), new ProxyConfig.FailoverConfig(
+                        config.failover().automatic(), config.failover().detect(), config.failover().hooks(),
+                        java.time.Duration.ZERO));
         return new ProxyContext(config, new ClusterState(config.nodes()), null, null, users, new CancelRegistry(),
                 null, clientSsl, null, null, new AtomicInteger(), database -> null,
                 ReplicaBalancer.of("round-robin"), node -> true, new io.pgrelay.core.route.PrimaryGate(), null);
