@@ -213,6 +213,11 @@ class LocalClusterIT {
             assertThat(pg3.isSuspended()).isTrue();
             assertThat(processState(pid)).isEqualTo('T');
             for (Long child : children) {
+                // SIGSTOP reaches a process running on another core at its next scheduling point.
+                long deadline = System.nanoTime() + 2_000_000_000L;
+                while (OsSupport.isAlive(child) && processState(child) != 'T' && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
                 if (OsSupport.isAlive(child)) {
                     assertThat(processState(child)).as("state of child %d", child).isEqualTo('T');
                 }
