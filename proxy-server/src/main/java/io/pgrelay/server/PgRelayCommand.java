@@ -12,6 +12,10 @@ public final class PgRelayCommand implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        // Leak tracking samples stack traces on the relay path; tests turn it on (paranoid).
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            System.setProperty("io.netty.leakDetection.level", "disabled");
+        }
         int exit = new CommandLine(new PgRelayCommand()).execute(args);
         if (exit != 0) {
             System.exit(exit);
