@@ -1,7 +1,5 @@
 package io.pgrelay.core.cluster;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import io.pgrelay.core.config.ProxyConfig.MonitorConfig;
 import io.pgrelay.core.config.ProxyConfig.NodeConfig;
 import org.slf4j.Logger;
@@ -28,9 +26,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Probes every node on its own schedule (never on an event loop) through a one-connection
- * HikariCP pool, and folds the results into the {@link ClusterState}: role, timeline, WAL
- * positions, lag, and UP/DOWN after the configured number of consecutive failures.
+ * Probes every node on its own schedule (never on an event loop) through one reconnecting
+ * JDBC connection per node ({@link ProbeConnection}), and folds the results into the
+ * {@link ClusterState}: role, timeline, WAL positions, lag, and UP/DOWN after the configured
+ * number of consecutive failures. Nodes may be added and removed at runtime.
  */
 public final class ClusterMonitor implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClusterMonitor.class);
@@ -50,7 +49,7 @@ public final class ClusterMonitor implements AutoCloseable {
     private final ClusterState state;
     private final MonitorConfig config;
     /** Indexed like the topology; grows when nodes are added at runtime, an entry is null once removed. */
-    private final List<HikariDataSource> pools = new CopyOnWriteArrayList<>();
+    private final List<ProbeConnection> pools = new CopyOnWriteArrayList<>();
     private final ScheduledThreadPoolExecutor scheduler;
     private final Map<Integer, ScheduledFuture<?>> tasks = new ConcurrentHashMap<>();
     private volatile boolean started;
@@ -69,27 +68,8 @@ public final class ClusterMonitor implements AutoCloseable {
         }
     }
 
-    private HikariDataSource newPool(NodeConfig node) {
-        HikariConfig hikari = new HikariConfig();
-        hikari.setPoolName("monitor-" + node.name());
-        hikari.setJdbcUrl("jdbc:postgresql://" + node.host() + ":" + node.port() + "/" + config.database());
-        hikari.setUsername(config.user());
-        hikari.setPassword(config.password());
-        hikari.setMaximumPoolSize(1);
-        hikari.setMinimumIdle(0);
-        hikari.setInitializationFailTimeout(-1);
-        hikari.setConnectionTimeout(Math.max(250, config.connectTimeout().toMillis()));
-        hikari.setValidationTimeout(Math.max(250, config.queryTimeout().toMillis()));
-        hikari.setKeepaliveTime(0);
-        hikari.setAutoCommit(true);
-        int socketTimeoutSeconds = (int) Math.max(1, (config.queryTimeout().toMillis() + 999) / 1000);
-        hikari.addDataSourceProperty("connectTimeout", Math.max(1, (int) config.connectTimeout().toSeconds()));
-        hikari.addDataSourceProperty("loginTimeout", Math.max(1, (int) config.connectTimeout().toSeconds()));
-        hikari.addDataSourceProperty("socketTimeout", socketTimeoutSeconds);
-        hikari.addDataSourceProperty("ApplicationName", "pgrelay-monitor");
-        hikari.addDataSourceProperty("tcpKeepAlive", true);
-        hikari.addDataSourceProperty("preferQueryMode", "simple");
-        return new HikariDataSource(hikari);
+    private ProbeConnection newPool(NodeConfig node) {
+        return new ProbeConnection(node, config);
     }
 
     /** Probes every node once, waiting at most about a connect plus query timeout; then starts the schedule. */
@@ -151,7 +131,7 @@ public final class ClusterMonitor implements AutoCloseable {
         if (task != null) {
             task.cancel(false);
         }
-        HikariDataSource pool = pools.get(index);
+        ProbeConnection pool = pools.get(index);
         if (pool != null) {
             pools.set(index, null);
             pool.close();
@@ -189,12 +169,17 @@ public final class ClusterMonitor implements AutoCloseable {
     /** Probes one node now and applies the result; safe to call from any non-event-loop thread. */
     public void probe(int index) {
         NodeConfig node = state.current().node(index).config();
-        HikariDataSource pool = index < pools.size() ? pools.get(index) : null;
+        ProbeConnection pool = index < pools.size() ? pools.get(index) : null;
         if (pool == null) {
             return; // removed
         }
-        try (Connection connection = pool.getConnection();
-             Statement statement = connection.createStatement()) {
+        synchronized (pool) { // the schedule and probeAll may probe one node at once
+            probe(index, node, pool);
+        }
+    }
+
+    private void probe(int index, NodeConfig node, ProbeConnection pool) {
+        try (Statement statement = pool.get().createStatement()) {
             statement.setQueryTimeout((int) Math.max(1, config.queryTimeout().toSeconds()));
             try (ResultSet rs = statement.executeQuery(PROBE_SQL)) {
                 rs.next();
@@ -210,6 +195,7 @@ public final class ClusterMonitor implements AutoCloseable {
                         replayLsn, lagMillis);
             }
         } catch (SQLException | RuntimeException e) {
+            pool.discard();
             applyFailure(index, node, e);
         }
     }
@@ -285,7 +271,7 @@ public final class ClusterMonitor implements AutoCloseable {
     public void close() {
         tasks.values().forEach(task -> task.cancel(false));
         scheduler.shutdownNow();
-        for (HikariDataSource pool : pools) {
+        for (ProbeConnection pool : pools) {
             if (pool != null) {
                 pool.close();
             }
