@@ -39,7 +39,8 @@ class SyncReplicationIT {
     @BeforeAll
     static void start() {
         cluster = TestCluster.startDedicated();
-        proxy = TestProxy.start(cluster, "monitor: { user: postgres, password: postgres, interval: 500ms }\n");
+        proxy = TestProxy.start(cluster, "monitor: { user: postgres, password: postgres, interval: 500ms }\n"
+                + "failover: { automatic: true }\n");
         admin = new AdminClient(proxy);
     }
 

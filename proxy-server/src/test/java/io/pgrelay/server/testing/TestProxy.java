@@ -74,6 +74,11 @@ public final class TestProxy implements AutoCloseable {
         if (!extraYaml.contains("monitor:")) {
             yaml.append("monitor: { user: postgres, password: postgres, interval: 250ms }\n");
         }
+        if (!extraYaml.contains("failover:")) {
+            // Tests kill and stop nodes of the shared cluster on purpose (and restore them
+            // themselves): a proxy of the same JVM must not promote a replica meanwhile.
+            yaml.append("failover: { automatic: false }\n");
+        }
         yaml.append(extraYaml);
         return yaml.toString();
     }
