@@ -304,18 +304,23 @@ class AdminRestIT {
         String oldPrimary = before.body().get("primary").asText();
         String candidate = other(oldPrimary, 0);
 
-        // two operations at once: exactly one runs, the other gets 409
-        CompletableFuture<Reply> first = CompletableFuture.supplyAsync(() -> unchecked(
-                () -> call("POST", "/api/v1/switchover", "{\"candidate\":\"" + candidate + "\"}")));
+        // two operations at once: one runs, the other gets 409. The probing call may win the
+        // lock first, in which case the switchover itself got the 409: try again.
+        Reply switched = null;
         Reply second = null;
-        for (int i = 0; i < 200 && !first.isDone(); i++) {
-            Reply r = call("POST", "/api/v1/nodes/" + other(oldPrimary, 1) + "/enable", null);
-            if (r.status() == 409) {
-                second = r;
-                break;
+        for (int attempt = 0; attempt < 5 && (switched == null || switched.status() == 409); attempt++) {
+            CompletableFuture<Reply> first = CompletableFuture.supplyAsync(() -> unchecked(
+                    () -> call("POST", "/api/v1/switchover", "{\"candidate\":\"" + candidate + "\"}")));
+            Thread.sleep(20L * attempt);
+            while (!first.isDone()) {
+                Reply r = call("POST", "/api/v1/nodes/" + other(oldPrimary, 1) + "/enable", null);
+                if (r.status() == 409) {
+                    second = r;
+                    break;
+                }
             }
+            switched = first.get();
         }
-        Reply switched = first.get();
         assertThat(switched.status()).as(switched.body().toString()).isEqualTo(200);
         assertThat(second).as("a call during the switchover is refused").isNotNull();
         assertThat(second.body().get("error").asText()).contains("another cluster operation");
