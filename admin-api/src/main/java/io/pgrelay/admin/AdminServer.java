@@ -61,6 +61,7 @@ public final class AdminServer implements AutoCloseable {
         if (channel != null) {
             channel.close().awaitUninterruptibly();
         }
+        api.close();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
     }
 }

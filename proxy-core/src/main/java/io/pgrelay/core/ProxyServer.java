@@ -23,6 +23,7 @@ import io.pgrelay.core.net.Transport;
 import io.pgrelay.core.session.CancelRegistry;
 import io.pgrelay.core.session.CancelSender;
 import io.pgrelay.core.session.ClientStartupHandler;
+import io.pgrelay.core.ops.PgClusterOperations;
 import io.pgrelay.core.route.PrimaryGate;
 import io.pgrelay.core.route.ReadPolicy;
 import io.pgrelay.core.classify.CatalogService;
@@ -60,6 +61,7 @@ public final class ProxyServer implements AutoCloseable {
     private final ProxyContext context;
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     private final CatalogService catalogs;
+    private final PgClusterOperations operations;
     private Channel serverChannel;
 
     public ProxyServer(ProxyConfig config, MetricRegistry metrics) {
@@ -73,12 +75,15 @@ public final class ProxyServer implements AutoCloseable {
         BackendConnector connector = new BackendConnector(transport, config.backend().tls(),
                 TlsContexts.forBackends(config.backend().tls()), config.backend().connectTimeout(),
                 config.backend().applicationName(), config.maxMessageBytes());
-        this.context = new ProxyContext(config, cluster, new ClusterMonitor(cluster, config.nodes(), config.monitor()),
+        ClusterMonitor monitor = new ClusterMonitor(cluster, config.nodes(), config.monitor());
+        PrimaryGate gate = new PrimaryGate();
+        this.operations = new PgClusterOperations(config, cluster, monitor, gate);
+        this.context = new ProxyContext(config, cluster, monitor,
                 new PoolManager(config.pool(), connector, loops), new UserDirectory(config.auth()),
                 new CancelRegistry(), new CancelSender(transport), TlsContexts.forClients(config.tls()), loops, metrics,
                 new AtomicInteger(), new CatalogSessionClassifiers(catalogs, ClassifierConfig.from(config.routing())),
                 ReplicaBalancer.of(config.routing().balance()),
-                new ReadPolicy(config.routing()), new PrimaryGate(), null);
+                new ReadPolicy(config.routing()), gate, operations);
     }
 
     public ProxyServer start() throws InterruptedException {
@@ -145,6 +150,7 @@ public final class ProxyServer implements AutoCloseable {
             serverChannel.close().awaitUninterruptibly();
         }
         clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        operations.close();
         context.pools().close();
         context.monitor().close();
         catalogs.close();

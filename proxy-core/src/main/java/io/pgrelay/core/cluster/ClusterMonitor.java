@@ -1,7 +1,5 @@
 package io.pgrelay.core.cluster;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import io.pgrelay.core.config.ProxyConfig.MonitorConfig;
 import io.pgrelay.core.config.ProxyConfig.NodeConfig;
 import org.slf4j.Logger;
@@ -15,16 +13,23 @@ import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Probes every node on its own schedule (never on an event loop) through a one-connection
- * HikariCP pool, and folds the results into the {@link ClusterState}: role, timeline, WAL
- * positions, lag, and UP/DOWN after the configured number of consecutive failures.
+ * Probes every node on its own schedule (never on an event loop) through one reconnecting
+ * JDBC connection per node ({@link ProbeConnection}), and folds the results into the
+ * {@link ClusterState}: role, timeline, WAL positions, lag, and UP/DOWN after the configured
+ * number of consecutive failures. Nodes may be added and removed at runtime.
  */
 public final class ClusterMonitor implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClusterMonitor.class);
@@ -43,15 +48,17 @@ public final class ClusterMonitor implements AutoCloseable {
 
     private final ClusterState state;
     private final MonitorConfig config;
-    private final List<HikariDataSource> pools = new ArrayList<>();
-    private final ScheduledExecutorService scheduler;
-    private final List<ScheduledFuture<?>> tasks = new ArrayList<>();
+    /** Indexed like the topology; grows when nodes are added at runtime, an entry is null once removed. */
+    private final List<ProbeConnection> pools = new CopyOnWriteArrayList<>();
+    private final ScheduledThreadPoolExecutor scheduler;
+    private final Map<Integer, ScheduledFuture<?>> tasks = new ConcurrentHashMap<>();
+    private volatile boolean started;
 
     public ClusterMonitor(ClusterState state, List<NodeConfig> nodes, MonitorConfig config) {
         this.state = state;
         this.config = config;
         AtomicInteger threads = new AtomicInteger();
-        this.scheduler = Executors.newScheduledThreadPool(Math.max(1, nodes.size()), r -> {
+        this.scheduler = new ScheduledThreadPoolExecutor(Math.max(1, nodes.size()), r -> {
             Thread thread = new Thread(r, "pgrelay-monitor-" + threads.incrementAndGet());
             thread.setDaemon(true);
             return thread;
@@ -61,27 +68,8 @@ public final class ClusterMonitor implements AutoCloseable {
         }
     }
 
-    private HikariDataSource newPool(NodeConfig node) {
-        HikariConfig hikari = new HikariConfig();
-        hikari.setPoolName("monitor-" + node.name());
-        hikari.setJdbcUrl("jdbc:postgresql://" + node.host() + ":" + node.port() + "/" + config.database());
-        hikari.setUsername(config.user());
-        hikari.setPassword(config.password());
-        hikari.setMaximumPoolSize(1);
-        hikari.setMinimumIdle(0);
-        hikari.setInitializationFailTimeout(-1);
-        hikari.setConnectionTimeout(Math.max(250, config.connectTimeout().toMillis()));
-        hikari.setValidationTimeout(Math.max(250, config.queryTimeout().toMillis()));
-        hikari.setKeepaliveTime(0);
-        hikari.setAutoCommit(true);
-        int socketTimeoutSeconds = (int) Math.max(1, (config.queryTimeout().toMillis() + 999) / 1000);
-        hikari.addDataSourceProperty("connectTimeout", Math.max(1, (int) config.connectTimeout().toSeconds()));
-        hikari.addDataSourceProperty("loginTimeout", Math.max(1, (int) config.connectTimeout().toSeconds()));
-        hikari.addDataSourceProperty("socketTimeout", socketTimeoutSeconds);
-        hikari.addDataSourceProperty("ApplicationName", "pgrelay-monitor");
-        hikari.addDataSourceProperty("tcpKeepAlive", true);
-        hikari.addDataSourceProperty("preferQueryMode", "simple");
-        return new HikariDataSource(hikari);
+    private ProbeConnection newPool(NodeConfig node) {
+        return new ProbeConnection(node, config);
     }
 
     /** Probes every node once, waiting at most about a connect plus query timeout; then starts the schedule. */
@@ -102,20 +90,96 @@ public final class ClusterMonitor implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        long intervalMillis = config.interval().toMillis();
         for (NodeStatus node : nodes) {
-            int index = node.index();
-            tasks.add(scheduler.scheduleWithFixedDelay(() -> probe(index), intervalMillis, intervalMillis,
-                    TimeUnit.MILLISECONDS));
+            schedule(node.index());
         }
+        started = true;
         log.info("monitor started: {}", state.current());
+    }
+
+    private void schedule(int index) {
+        long intervalMillis = config.interval().toMillis();
+        tasks.put(index, scheduler.scheduleWithFixedDelay(() -> probe(index), intervalMillis, intervalMillis,
+                TimeUnit.MILLISECONDS));
+    }
+
+    /** The monitor's probe interval. */
+    public Duration interval() {
+        return config.interval();
+    }
+
+    /**
+     * Starts watching a node that was just appended to the topology at {@code index}. Blocks
+     * until its first probe is applied, so callers see its role right away.
+     */
+    public synchronized void addNode(int index, NodeConfig node) {
+        if (index != pools.size()) {
+            throw new IllegalArgumentException("node index " + index + " != " + pools.size());
+        }
+        pools.add(newPool(node));
+        // One thread per node, as at start: a hanging probe must not delay the others.
+        scheduler.setCorePoolSize(Math.max(scheduler.getCorePoolSize(), pools.size()));
+        probe(index);
+        if (started) {
+            schedule(index);
+        }
+    }
+
+    /** Stops probing a removed node and closes its connection; its index stays reserved. */
+    public synchronized void removeNode(int index) {
+        ScheduledFuture<?> task = tasks.remove(index);
+        if (task != null) {
+            task.cancel(false);
+        }
+        ProbeConnection pool = pools.get(index);
+        if (pool != null) {
+            pools.set(index, null);
+            pool.close();
+        }
+    }
+
+    /**
+     * Probes every node in parallel and returns once all results are applied (or the timeout
+     * passed): after a promotion the topology must show the new primary at once, not within
+     * an interval. Call from any thread except an event loop.
+     */
+    public void probeAll(Duration timeout) {
+        List<NodeStatus> nodes = state.current().nodes();
+        List<Future<?>> running = new ArrayList<>();
+        for (NodeStatus node : nodes) {
+            if (node.health() != Health.REMOVED) {
+                running.add(scheduler.submit(() -> probe(node.index())));
+            }
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (Future<?> future : running) {
+            try {
+                future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                return;
+            } catch (ExecutionException e) {
+                log.debug("probe failed", e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     /** Probes one node now and applies the result; safe to call from any non-event-loop thread. */
     public void probe(int index) {
         NodeConfig node = state.current().node(index).config();
-        try (Connection connection = pools.get(index).getConnection();
-             Statement statement = connection.createStatement()) {
+        ProbeConnection pool = index < pools.size() ? pools.get(index) : null;
+        if (pool == null) {
+            return; // removed
+        }
+        synchronized (pool) { // the schedule and probeAll may probe one node at once
+            probe(index, node, pool);
+        }
+    }
+
+    private void probe(int index, NodeConfig node, ProbeConnection pool) {
+        try (Statement statement = pool.get().createStatement()) {
             statement.setQueryTimeout((int) Math.max(1, config.queryTimeout().toSeconds()));
             try (ResultSet rs = statement.executeQuery(PROBE_SQL)) {
                 rs.next();
@@ -131,6 +195,7 @@ public final class ClusterMonitor implements AutoCloseable {
                         replayLsn, lagMillis);
             }
         } catch (SQLException | RuntimeException e) {
+            pool.discard();
             applyFailure(index, node, e);
         }
     }
@@ -155,7 +220,7 @@ public final class ClusterMonitor implements AutoCloseable {
         long observedAt = System.currentTimeMillis();
         state.update(topology -> {
             NodeStatus old = topology.node(index);
-            Health health = old.health() == Health.FENCED || old.health() == Health.DRAINED ? old.health() : Health.UP;
+            Health health = old.health().isSticky() ? old.health() : Health.UP;
             NodeStatus updated = new NodeStatus(index, old.config(), role, health, timeline, currentLsn, receiveLsn,
                     replayLsn, old.lagBytes(), lagMillis, 0, observedAt, null);
             if (old.role() != role || old.health() != health) {
@@ -170,7 +235,7 @@ public final class ClusterMonitor implements AutoCloseable {
             NodeStatus old = topology.node(index);
             int failures = old.consecutiveFailures() + 1;
             boolean down = failures >= config.failureThreshold() || old.health() == Health.DOWN;
-            Health health = old.health() == Health.FENCED || old.health() == Health.DRAINED ? old.health()
+            Health health = old.health().isSticky() ? old.health()
                     : down ? Health.DOWN : old.health();
             if (down && old.health() == Health.UP) {
                 log.warn("node {} ({}:{}) is down after {} failed probes: {}", node.name(), node.host(), node.port(),
@@ -204,8 +269,12 @@ public final class ClusterMonitor implements AutoCloseable {
 
     @Override
     public void close() {
-        tasks.forEach(task -> task.cancel(false));
+        tasks.values().forEach(task -> task.cancel(false));
         scheduler.shutdownNow();
-        pools.forEach(HikariDataSource::close);
+        for (ProbeConnection pool : pools) {
+            if (pool != null) {
+                pool.close();
+            }
+        }
     }
 }

@@ -47,6 +47,16 @@ public final class ClusterState {
         return after;
     }
 
+    /** Appends a node (status: not probed yet) and returns its index. */
+    public synchronized int addNode(NodeConfig config) {
+        int[] index = new int[1];
+        update(topology -> {
+            index[0] = topology.nodes().size();
+            return topology.withAdded(NodeStatus.initial(index[0], config));
+        });
+        return index[0];
+    }
+
     public void addListener(Consumer<Topology> listener) {
         listeners.add(listener);
     }

@@ -11,7 +11,14 @@ public enum Health {
     /** Excluded by an operator or by failover until unfenced; never routed to. */
     FENCED,
     /** No new work; existing sessions finish. */
-    DRAINED;
+    DRAINED,
+    /** Taken out of the cluster by an operator; its index stays reserved so indexes never shift. */
+    REMOVED;
+
+    /** Set by an operator or by failover, so a probe result never overrides it. */
+    public boolean isSticky() {
+        return this == FENCED || this == DRAINED || this == REMOVED;
+    }
 
     public String label() {
         return name().toLowerCase(java.util.Locale.ROOT);

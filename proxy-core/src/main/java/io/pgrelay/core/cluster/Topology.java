@@ -11,33 +11,72 @@ import java.util.List;
 public final class Topology {
     private final List<NodeStatus> nodes;
     private final NodeStatus primary;
+    private final List<NodeStatus> primaries;
+    private final boolean splitBrain;
     private final long version;
 
+    /**
+     * The primary is the usable node that reports not being in recovery. When several do, the
+     * one on the highest timeline wins (the others are stale primaries from before a
+     * promotion); when the highest timeline is shared, nobody is primary and writes are refused
+     * until an operator fences all but one ({@link #splitBrain()}).
+     */
     public Topology(List<NodeStatus> nodes, long version) {
         this.nodes = List.copyOf(nodes);
         this.version = version;
+        List<NodeStatus> claiming = new ArrayList<>();
         NodeStatus found = null;
+        boolean tie = false;
         for (NodeStatus node : this.nodes) {
             if (node.role() == Role.PRIMARY && node.isUp()) {
-                found = found == null || node.timeline() > found.timeline() ? node : found;
+                claiming.add(node);
+                if (found == null || node.timeline() > found.timeline()) {
+                    found = node;
+                    tie = false;
+                } else if (node.timeline() == found.timeline()) {
+                    tie = true;
+                }
             }
         }
-        this.primary = found;
+        this.primaries = List.copyOf(claiming);
+        this.splitBrain = tie;
+        this.primary = tie ? null : found;
     }
 
     public List<NodeStatus> nodes() {
         return nodes;
     }
 
-    /** The node taking writes, or null while none is known to be up. */
+    /** The node taking writes, or null while none is known to be up (or during an unresolved split brain). */
     public NodeStatus primary() {
         return primary;
+    }
+
+    /** Every usable node that reports not being in recovery; more than one means split brain. */
+    public List<NodeStatus> claimedPrimaries() {
+        return primaries;
+    }
+
+    /** Two or more usable primaries on the same, highest timeline: writes are refused until an operator decides. */
+    public boolean splitBrain() {
+        return splitBrain;
+    }
+
+    /** The nodes an operator sees: all but the removed ones. */
+    public List<NodeStatus> visibleNodes() {
+        List<NodeStatus> visible = new ArrayList<>();
+        for (NodeStatus node : nodes) {
+            if (node.health() != Health.REMOVED) {
+                visible.add(node);
+            }
+        }
+        return visible;
     }
 
     public List<NodeStatus> replicas() {
         List<NodeStatus> replicas = new ArrayList<>();
         for (NodeStatus node : nodes) {
-            if (node.role() == Role.REPLICA) {
+            if (node.role() == Role.REPLICA && node.health() != Health.REMOVED) {
                 replicas.add(node);
             }
         }
@@ -50,7 +89,7 @@ public final class Topology {
 
     public NodeStatus node(String name) {
         for (NodeStatus node : nodes) {
-            if (node.name().equals(name)) {
+            if (node.name().equals(name) && node.health() != Health.REMOVED) {
                 return node;
             }
         }
@@ -64,6 +103,16 @@ public final class Topology {
     public Topology with(NodeStatus changed) {
         List<NodeStatus> copy = new ArrayList<>(nodes);
         copy.set(changed.index(), changed);
+        return new Topology(copy, version + 1);
+    }
+
+    /** Appends a node at the next index; existing indexes never change. */
+    public Topology withAdded(NodeStatus added) {
+        if (added.index() != nodes.size()) {
+            throw new IllegalArgumentException("new node index " + added.index() + " != " + nodes.size());
+        }
+        List<NodeStatus> copy = new ArrayList<>(nodes);
+        copy.add(added);
         return new Topology(copy, version + 1);
     }
 

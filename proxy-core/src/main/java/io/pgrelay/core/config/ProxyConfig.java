@@ -39,7 +39,7 @@ public record ProxyConfig(
         auth = orDefault(auth, new AuthConfig(null, null));
         monitor = orDefault(monitor, new MonitorConfig(null, null, null, null, null, null, null));
         routing = orDefault(routing, RoutingConfig.defaults());
-        failover = orDefault(failover, new FailoverConfig(null, null, null, null));
+        failover = orDefault(failover, new FailoverConfig(null, null, null, null, null, null));
 
         if (nodes.isEmpty()) {
             throw new ConfigException("nodes: at least one PostgreSQL node is required");
@@ -229,13 +229,34 @@ public record ProxyConfig(
         }
     }
 
-    /** Automatic failover. */
-    public record FailoverConfig(Boolean automatic, Integer detect, List<String> hooks, Duration clientWait) {
+    /**
+     * Failover and switchover.
+     *
+     * @param automatic         promote a replica when the primary is down
+     * @param detect            consecutive failed monitor probes of the primary before an automatic failover
+     * @param hooks             shell commands run on node-down, failover and switchover events
+     * @param hookTimeout       how long one hook may run before it is killed
+     * @param switchoverTimeout how long a switchover waits for in-flight transactions and replay
+     * @param clientWait        how long client statements wait for a primary (failover, switchover)
+     */
+    public record FailoverConfig(Boolean automatic, Integer detect, List<String> hooks, Duration hookTimeout,
+                                 Duration switchoverTimeout, Duration clientWait) {
         public FailoverConfig {
             automatic = orDefault(automatic, Boolean.TRUE);
             clientWait = orDefault(clientWait, Duration.ofSeconds(15));
             detect = orDefault(detect, 3);
             hooks = hooks == null ? List.of() : List.copyOf(hooks);
+            hookTimeout = orDefault(hookTimeout, Duration.ofSeconds(30));
+            switchoverTimeout = orDefault(switchoverTimeout, Duration.ofSeconds(10));
+            if (detect < 1) {
+                throw new ConfigException("failover.detect must be >= 1");
+            }
+            if (hookTimeout.isZero() || hookTimeout.isNegative()) {
+                throw new ConfigException("failover.hook-timeout must be positive");
+            }
+            if (switchoverTimeout.isZero() || switchoverTimeout.isNegative()) {
+                throw new ConfigException("failover.switchover-timeout must be positive");
+            }
         }
     }
 

@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ReplicaBalancer {
     public enum Strategy { ROUND_ROBIN, LEAST_OUTSTANDING }
 
-    private static final int MAX_NODES = 64;
+    /** Nodes a cluster may have over its lifetime (removed ones keep their index). */
+    public static final int MAX_NODES = 64;
 
     private final Strategy strategy;
     private final AtomicLong ticket = new AtomicLong();

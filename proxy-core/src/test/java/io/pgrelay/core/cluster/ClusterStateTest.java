@@ -173,4 +173,38 @@ class ClusterStateTest {
         assertThat(next.node(2)).isSameAs(topology.node(2));
         assertThat(next.toString()).isEqualTo("Topology{v1, pg1=unknown/down, pg2=replica/up, pg3=unknown/down}");
     }
+
+    @Test
+    void splitBrainOnEqualTimelinesHasNoPrimaryAndTheHigherTimelineWinsOtherwise() {
+        ClusterState state = new ClusterState(NODES);
+        Topology equal = state.update(t -> t.with(node(t, 0, Role.PRIMARY, Health.UP, 1))
+                .with(node(t, 2, Role.PRIMARY, Health.UP, 1)));
+        assertThat(equal.primary()).isNull();
+        assertThat(equal.splitBrain()).isTrue();
+        assertThat(equal.claimedPrimaries()).extracting(NodeStatus::name).containsExactly("pg1", "pg3");
+
+        Topology higher = state.update(t -> t.with(node(t, 2, Role.PRIMARY, Health.UP, 2)));
+        assertThat(higher.splitBrain()).isFalse();
+        assertThat(higher.primary().name()).isEqualTo("pg3");
+
+        // a fenced stale primary is not a claimant at all
+        Topology fenced = state.update(t -> t.with(t.node(2).withHealth(Health.FENCED))
+                .with(node(t, 0, Role.PRIMARY, Health.UP, 1)));
+        assertThat(fenced.primary().name()).isEqualTo("pg1");
+        assertThat(fenced.claimedPrimaries()).hasSize(1);
+    }
+
+    @Test
+    void addedNodesTakeTheNextIndexAndRemovedOnesAreHidden() {
+        ClusterState state = new ClusterState(NODES);
+        int index = state.addNode(new NodeConfig("pg4", "127.0.0.1", 5435, null));
+        assertThat(index).isEqualTo(3);
+        assertThat(state.current().node("pg4").index()).isEqualTo(3);
+        state.update(t -> t.with(t.node(1).withHealth(Health.REMOVED)));
+        assertThat(state.current().node("pg2")).isNull();
+        assertThat(state.current().nodes()).hasSize(4);
+        assertThat(state.current().visibleNodes()).extracting(NodeStatus::name).containsExactly("pg1", "pg3", "pg4");
+        assertThat(Health.REMOVED.isSticky() && Health.FENCED.isSticky() && Health.DRAINED.isSticky()).isTrue();
+        assertThat(Health.UP.isSticky()).isFalse();
+    }
 }

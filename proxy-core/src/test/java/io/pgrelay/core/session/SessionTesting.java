@@ -42,7 +42,7 @@ final class SessionTesting {
                 config.maxMessageSize(), config.tls(), config.backend(), config.pool(), config.admin(), config.nodes(),
                 config.auth(), config.monitor(), config.routing(), new ProxyConfig.FailoverConfig(
                         config.failover().automatic(), config.failover().detect(), config.failover().hooks(),
-                        java.time.Duration.ZERO));
+                        config.failover().hookTimeout(), config.failover().switchoverTimeout(), java.time.Duration.ZERO));
         return new ProxyContext(config, new ClusterState(config.nodes()), null, null, users, new CancelRegistry(),
                 null, clientSsl, null, null, new AtomicInteger(), database -> null,
                 ReplicaBalancer.of("round-robin"), node -> true, new io.pgrelay.core.route.PrimaryGate(), null);

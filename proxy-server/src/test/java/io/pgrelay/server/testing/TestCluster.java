@@ -60,6 +60,17 @@ public final class TestCluster {
         }
     }
 
+    /**
+     * A cluster of its own (pg1 primary, pg2 and pg3 replicas) for a test class that changes
+     * the topology for good (switchover, failover); the caller closes it in {@code @AfterAll}.
+     */
+    public static LocalCluster startDedicated() {
+        LocalCluster dedicated = LocalCluster.builder().replicas(2).baseDir(baseDir())
+                .keepData(Boolean.getBoolean("pgrelay.test.keepCluster")).start();
+        log.info("dedicated test cluster up in {} ms", dedicated.startupTime().toMillis());
+        return dedicated;
+    }
+
     private static Path baseDir() {
         try {
             String configured = System.getProperty("pgrelay.test.clusterBaseDir");

@@ -37,7 +37,11 @@ public final class TestProxy implements AutoCloseable {
 
     /** Starts a proxy; {@code extraYaml} holds top-level keys not set by the base configuration. */
     public static TestProxy start(String extraYaml) {
-        LocalCluster cluster = TestCluster.get();
+        return start(TestCluster.get(), extraYaml);
+    }
+
+    /** Starts a proxy in front of {@code cluster} (e.g. a dedicated one from {@link TestCluster#startDedicated()}). */
+    public static TestProxy start(LocalCluster cluster, String extraYaml) {
         ProxyConfig config = new ConfigLoader().parse(yaml(cluster, extraYaml));
         try {
             return new TestProxy(PgRelay.start(config), cluster);
@@ -70,6 +74,11 @@ public final class TestProxy implements AutoCloseable {
         if (!extraYaml.contains("monitor:")) {
             yaml.append("monitor: { user: postgres, password: postgres, interval: 250ms }\n");
         }
+        if (!extraYaml.contains("failover:")) {
+            // Tests kill and stop nodes of the shared cluster on purpose (and restore them
+            // themselves): a proxy of the same JVM must not promote a replica meanwhile.
+            yaml.append("failover: { automatic: false }\n");
+        }
         yaml.append(extraYaml);
         return yaml.toString();
     }
@@ -88,6 +97,11 @@ public final class TestProxy implements AutoCloseable {
 
     public int port() {
         return relay.address().getPort();
+    }
+
+    /** The admin API's base address, e.g. {@code http://127.0.0.1:41234}. */
+    public String adminUri() {
+        return "http://" + relay.adminAddress().getHostString() + ":" + relay.adminAddress().getPort();
     }
 
     public String jdbcUrl(String database) {

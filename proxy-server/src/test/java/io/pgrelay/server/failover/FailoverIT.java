@@ -1,0 +1,145 @@
+package io.pgrelay.server.failover;
+
+import io.pgrelay.server.localcluster.LocalCluster;
+import io.pgrelay.server.localcluster.LocalNode;
+import io.pgrelay.server.testing.AdminClient;
+import io.pgrelay.server.testing.Processes;
+import io.pgrelay.server.testing.TestCluster;
+import io.pgrelay.server.testing.TestProxy;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Automatic failover with the default detection settings (monitor interval 1 s, 3 failed
+ * probes): {@code kill -9} of the primary while pgbench writes through the proxy. Writes must
+ * succeed again through the same proxy within 10 s (target: 5 s), the old primary must stay
+ * fenced when it comes back claiming to be primary, the other replica must stream from the new
+ * primary, and the hooks must have run. Uses a cluster of its own.
+ */
+class FailoverIT {
+    private static LocalCluster cluster;
+    private static TestProxy proxy;
+    private static AdminClient admin;
+    private static Path hookLog;
+
+    @BeforeAll
+    static void start() throws Exception {
+        cluster = TestCluster.startDedicated();
+        hookLog = Files.createTempFile("pgrelay-hooks", ".log");
+        proxy = TestProxy.start(cluster, "monitor: { user: postgres, password: postgres }\n"
+                + "failover: { hooks: [\"echo {event} {node} {old_primary} {new_primary} {new_port} >> "
+                + hookLog + "\"] }\n");
+        admin = new AdminClient(proxy);
+        Processes.Result init = Pgbench.run(proxy, "-i", "-s", "1", "-q");
+        assertThat(init.exitCode()).as(init.output()).isZero();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (proxy != null) {
+            proxy.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+        if (hookLog != null) {
+            Files.deleteIfExists(hookLog);
+        }
+    }
+
+    @Test
+    void kill9OfThePrimaryDuringPgbench() throws Exception {
+        LocalNode pg1 = cluster.node("pg1");
+        assertThat(admin.primary()).isEqualTo("pg1");
+        CompletableFuture<Processes.Result> bench = CompletableFuture.supplyAsync(
+                () -> Pgbench.run(proxy, "-c", "8", "-j", "2", "-T", "20"));
+        Thread.sleep(3000);
+        assertThat(bench).as("pgbench runs").isNotDone();
+
+        long killed = System.nanoTime();
+        pg1.kill9();
+        long writable = awaitWrite(killed, Duration.ofSeconds(10));
+        double seconds = (writable - killed) / 1e9;
+        System.out.printf("failover: writes through the proxy succeed again %.2f s after kill -9 of the primary%n",
+                seconds);
+        assertThat(seconds).as("writes available again after kill -9 (s)").isLessThanOrEqualTo(10.0);
+
+        String newPrimary = admin.primary();
+        assertThat(newPrimary).isIn("pg2", "pg3");
+        assertThat(admin.state("pg1")).isEqualTo("fenced");
+        LocalNode other = cluster.node(newPrimary.equals("pg2") ? "pg3" : "pg2");
+        waitUntil(Duration.ofSeconds(20), () -> other.isStreamingFrom(cluster.node(newPrimary)),
+                other.name() + " streams from " + newPrimary);
+
+        Processes.Result result = bench.get();
+        System.out.printf("pgbench during failover: exit %d, %d transactions, %d failed%n%s%n", result.exitCode(),
+                Pgbench.processed(result), Pgbench.failed(result), result.stderr().lines().limit(5).toList());
+
+        // the old primary comes back claiming to be primary (timeline 1): it stays fenced
+        pg1.start();
+        assertThat(pg1.isInRecovery()).isFalse();
+        Thread.sleep(3000); // three monitor probes
+        assertThat(admin.state("pg1")).isEqualTo("fenced");
+        assertThat(admin.primary()).isEqualTo(newPrimary);
+        try (Connection c = proxy.connect(); Statement st = c.createStatement()) {
+            c.setAutoCommit(false);
+            st.execute("INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (1, 1, 1, 0, now())");
+            try (ResultSet rs = st.executeQuery("SELECT inet_server_port()")) {
+                rs.next();
+                assertThat(rs.getInt(1)).as("writes go to the new primary").isEqualTo(cluster.node(newPrimary).port());
+            }
+            c.commit();
+        }
+
+        String hooks = Files.readString(hookLog);
+        assertThat(hooks).as("hook output").contains("node-down pg1").contains("failover " + newPrimary + " pg1 "
+                + newPrimary + " " + cluster.node(newPrimary).port());
+    }
+
+    /** Opens a new connection through the proxy and writes, until it works; returns when it did. */
+    private static long awaitWrite(long since, Duration timeout) throws Exception {
+        long deadline = since + timeout.toNanos() + Duration.ofSeconds(20).toNanos();
+        Properties props = new Properties();
+        props.setProperty("connectTimeout", "2");
+        props.setProperty("socketTimeout", "5");
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            try (Connection c = proxy.connect("app", "app", "app", props); Statement st = c.createStatement()) {
+                st.execute("INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (1, 1, 1, 0, now())");
+                return System.nanoTime();
+            } catch (SQLException e) {
+                last = e.getMessage();
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no write succeeded through the proxy within " + timeout.plusSeconds(20)
+                + "; last error: " + last + "; cluster: " + admin.cluster());
+    }
+
+    interface Condition {
+        boolean test() throws Exception;
+    }
+
+    static void waitUntil(Duration timeout, Condition condition, String what) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.test()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout + " waiting until " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+}
