@@ -45,6 +45,8 @@ public final class ProxyMetrics {
     public static final String FAILOVER_EVENTS = "pgrelay.failover.events";
     /** Incremented once per completed planned switchover. */
     public static final String SWITCHOVER_EVENTS = "pgrelay.switchover.events";
+    /** Incremented by ClientSession when a replica refused a unit and it ran again on the primary. */
+    public static final String REPLICA_RETRIES = "pgrelay.routing.replica_retries";
     public static final String QUERY_LATENCY = "pgrelay.query.latency_seconds";
     public static final String LOCAL_STATEMENTS = "pgrelay.statements.local.";
     public static final String CLASSIFIER_HITS = "pgrelay.classifier.cache.hits";
@@ -166,6 +168,7 @@ public final class ProxyMetrics {
         refused = r.counter(CLIENTS_REFUSED);
         failovers = r.counter(FAILOVER_EVENTS);
         switchovers = r.counter(SWITCHOVER_EVENTS);
+        r.counter(REPLICA_RETRIES);
         for (StatementKind kind : KINDS) {
             local[kind.ordinal()] = r.counter(LOCAL_STATEMENTS + kind.jsonName());
         }
