@@ -65,6 +65,7 @@ public final class ProxyMetrics {
     private final Counter refused;
     private final Counter failovers;
     private final Counter switchovers;
+    private final Counter replicaRetries;
     private final Counter[] local = new Counter[KINDS.length];
     private final Timer latency;
     /** Per-node metrics by node index; replaced (never mutated) when the node list changes. */
@@ -168,7 +169,7 @@ public final class ProxyMetrics {
         refused = r.counter(CLIENTS_REFUSED);
         failovers = r.counter(FAILOVER_EVENTS);
         switchovers = r.counter(SWITCHOVER_EVENTS);
-        r.counter(REPLICA_RETRIES);
+        replicaRetries = r.counter(REPLICA_RETRIES);
         for (StatementKind kind : KINDS) {
             local[kind.ordinal()] = r.counter(LOCAL_STATEMENTS + kind.jsonName());
         }
@@ -228,6 +229,11 @@ public final class ProxyMetrics {
     /** A client turned away: connection limit, failed authentication, console permission. */
     public void clientRefused() {
         refused.inc();
+    }
+
+    /** A replica refused a unit with a standby-only error and it runs again on the primary. */
+    public void replicaRetry() {
+        replicaRetries.inc();
     }
 
     public void failover() {

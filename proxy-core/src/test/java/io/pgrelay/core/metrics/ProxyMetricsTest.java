@@ -57,6 +57,7 @@ class ProxyMetricsTest {
         metrics.bytesSent(0, 100);
         metrics.bytesReceived(0, 250);
         metrics.unitLatency(TimeUnit.MILLISECONDS.toNanos(3));
+        metrics.replicaRetry();
 
         assertThat(count("pgrelay.node.pg1.statements.primary.write")).isEqualTo(2);
         assertThat(count("pgrelay.node.pg_2.statements.replica.read")).isEqualTo(1);
@@ -64,6 +65,7 @@ class ProxyMetricsTest {
         assertThat(count("pgrelay.node.pg1.bytes_sent")).isEqualTo(100);
         assertThat(count("pgrelay.node.pg1.bytes_received")).isEqualTo(250);
         assertThat(metrics.latency().getCount()).isEqualTo(1);
+        assertThat(count(ProxyMetrics.REPLICA_RETRIES)).isEqualTo(1);
         assertThat(metrics.latency().getSnapshot().getMax()).isEqualTo(TimeUnit.MILLISECONDS.toNanos(3));
         ProxyMetrics.NodeStats stats = metrics.nodeStats("pg1");
         assertThat(stats.statements()).isEqualTo(2);
