@@ -8,7 +8,9 @@ import io.pgrelay.core.backend.PoolManager;
 import io.pgrelay.core.cluster.ClusterMonitor;
 import io.pgrelay.core.cluster.ClusterState;
 import io.pgrelay.core.config.ProxyConfig;
+import io.pgrelay.core.metrics.ProxyMetrics;
 import io.pgrelay.core.session.CancelRegistry;
+import io.pgrelay.core.session.ClientRegistry;
 import io.pgrelay.core.session.CancelSender;
 import io.pgrelay.core.session.SessionClassifiers;
 import io.pgrelay.core.ops.ClusterOperations;
@@ -37,5 +39,19 @@ public record ProxyContext(
         ReplicaBalancer balancer,
         ReplicaBalancer.ReadEligibility readEligibility,
         PrimaryGate primaryGate,
-        ClusterOperations operations) {
+        ClusterOperations operations,
+        ProxyMetrics proxyMetrics,
+        ClientRegistry clients) {
+
+    /** Builds the metrics over this context's cluster, pools and client count, and an empty client registry. */
+    public ProxyContext(ProxyConfig config, ClusterState cluster, ClusterMonitor monitor, PoolManager pools,
+                        UserDirectory users, CancelRegistry cancels, CancelSender cancelSender, SslContext clientSsl,
+                        EventLoops loops, MetricRegistry metrics, AtomicInteger clientCount,
+                        SessionClassifiers classifiers, ReplicaBalancer balancer,
+                        ReplicaBalancer.ReadEligibility readEligibility, PrimaryGate primaryGate,
+                        ClusterOperations operations) {
+        this(config, cluster, monitor, pools, users, cancels, cancelSender, clientSsl, loops, metrics, clientCount,
+                classifiers, balancer, readEligibility, primaryGate, operations,
+                new ProxyMetrics(metrics, cluster, pools, clientCount), new ClientRegistry());
+    }
 }

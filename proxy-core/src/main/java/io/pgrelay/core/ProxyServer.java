@@ -84,6 +84,7 @@ public final class ProxyServer implements AutoCloseable {
                 new AtomicInteger(), new CatalogSessionClassifiers(catalogs, ClassifierConfig.from(config.routing())),
                 ReplicaBalancer.of(config.routing().balance()),
                 new ReadPolicy(config.routing()), gate, operations);
+        context.proxyMetrics().watchClassifiers(catalogs::classifiers);
     }
 
     public ProxyServer start() throws InterruptedException {

@@ -13,6 +13,7 @@ import java.util.Iterator;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Backend connections for one (node, user, database). Idle connections are kept per event
@@ -37,6 +38,8 @@ public final class BackendPool {
     private final AtomicInteger total = new AtomicInteger();
     private final AtomicInteger idleCount = new AtomicInteger();
     private final ConcurrentLinkedQueue<Waiter> waiters = new ConcurrentLinkedQueue<>();
+    private final LongAdder opened = new LongAdder();
+    private final LongAdder closedConnections = new LongAdder();
     private volatile boolean closed;
 
     private record Waiter(EventLoop loop, Promise<BackendConnection> promise, long startNanos) {
@@ -78,6 +81,21 @@ public final class BackendPool {
 
     public int maxSize() {
         return maxSize;
+    }
+
+    /** Connections handed out or being opened: every slot that is not idle. */
+    public int active() {
+        return Math.max(0, total.get() - idleCount.get());
+    }
+
+    /** Backend connections opened since start (cumulative). */
+    public long openedTotal() {
+        return opened.sum();
+    }
+
+    /** Backend connections gone for good since start (cumulative). */
+    public long closedTotal() {
+        return closedConnections.sum();
     }
 
     /** Gets a clean, idle connection registered on {@code loop}. Must be called on {@code loop}. */
@@ -162,6 +180,7 @@ public final class BackendPool {
         connector.connect(loop, host, port, key, password).addListener((Future<BackendConnection> f) -> {
             if (f.isSuccess()) {
                 BackendConnection connection = f.getNow();
+                opened.increment();
                 connection.pool(this);
                 if (!promise.trySuccess(connection)) {
                     release(connection);
@@ -234,6 +253,7 @@ public final class BackendPool {
             return;
         }
         connection.pool(null);
+        closedConnections.increment();
         EventLoop loop = connection.eventLoop();
         if (loop.inEventLoop() && idle[loops.indexOf(loop)].remove(connection)) {
             idleCount.decrementAndGet();

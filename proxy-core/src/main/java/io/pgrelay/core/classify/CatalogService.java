@@ -61,6 +61,11 @@ public final class CatalogService implements AutoCloseable {
         return handle(database);
     }
 
+    /** Every database's classifier created so far (for metrics). */
+    public java.util.Collection<Classifier> classifiers() {
+        return classifiers.values();
+    }
+
     /** The shared classifier of {@code database} (one per database; the config of the first call wins). */
     public Classifier classifier(String database, ClassifierConfig config) {
         return classifiers.computeIfAbsent(database, db -> new Classifier(handle(db), config));

@@ -40,6 +40,8 @@ public final class Classifier {
     private final int sets;
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
+    private final LongAdder calciteParses = new LongAdder();
+    private final LongAdder calciteNanos = new LongAdder();
     private volatile Table table;
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -99,6 +101,27 @@ public final class Classifier {
 
     public long cacheMisses() {
         return misses.sum();
+    }
+
+    /** Entries in the cache now; walks the table, so for metrics scrapes rather than the hot path. */
+    public int cacheSize() {
+        int size = 0;
+        for (Entry entry : table.entries) {
+            if (entry != null) {
+                size++;
+            }
+        }
+        return size;
+    }
+
+    /** Statements handed to Calcite for refinement since start. */
+    public long calciteParses() {
+        return calciteParses.sum();
+    }
+
+    /** Time spent in Calcite parsing since start. */
+    public long calciteNanos() {
+        return calciteNanos.sum();
     }
 
     /** The catalog the classifier currently uses. */
@@ -272,7 +295,10 @@ public final class Classifier {
                     && !s.command.equals("VALUES")) {
                 continue;
             }
+            long start = System.nanoTime();
             CalciteSupport.Facts facts = CalciteSupport.facts(a.text(s.from, s.to));
+            calciteNanos.add(System.nanoTime() - start);
+            calciteParses.increment();
             if (facts == null || facts.dml) {
                 continue;
             }

@@ -7,6 +7,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.pgrelay.core.ProxyContext;
 import io.pgrelay.core.auth.ClientCredentials;
 import io.pgrelay.core.config.AuthMethod;
+import io.pgrelay.core.console.ConsoleSession;
 import io.pgrelay.protocol.PgProtocolException;
 import io.pgrelay.protocol.SqlState;
 import io.pgrelay.protocol.Wire;
@@ -70,6 +71,7 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
         try {
             requestCredentials(ctx);
         } catch (PgProtocolException e) {
+            context.proxyMetrics().clientRefused();
             ClientErrors.handle(ctx.channel(), e);
         }
     }
@@ -180,7 +182,24 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
         if (timeout != null) {
             timeout.cancel(false);
         }
-        ctx.pipeline().replace(this, "session", new ClientSession(context, startup, credentials));
+        boolean console = ConsoleSession.DATABASE.equals(startup.database());
+        if (console && !consoleUsers().contains(user)) {
+            context.proxyMetrics().clientRefused();
+            ClientErrors.fatal(ctx.channel(), SqlState.INSUFFICIENT_PRIVILEGE, "permission denied: user \"" + user
+                    + "\" may not use the pgrelay admin console (database \"" + ConsoleSession.DATABASE
+                    + "\"; see admin.console-users)");
+            return;
+        }
+        context.clients().register(ctx.channel(), user, startup.database(),
+                startup.parameters().get("application_name"), console);
+        ctx.pipeline().replace(this, console ? "console" : "session",
+                console ? new ConsoleSession(context, startup) : new ClientSession(context, startup, credentials));
+    }
+
+    /** Users allowed on the admin console; by default only the monitor user. */
+    private List<String> consoleUsers() {
+        List<String> configured = context.config().admin().consoleUsers();
+        return configured != null ? configured : List.of(context.config().monitor().user());
     }
 
     private void send(ChannelHandlerContext ctx, BackendMessage message) {
@@ -204,6 +223,9 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof PgProtocolException) {
+            context.proxyMetrics().clientRefused();
+        }
         ClientErrors.handle(ctx.channel(), cause);
     }
 }

@@ -93,8 +93,10 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
         }
         counted = true;
         if (context.clientCount().incrementAndGet() > context.config().maxClientConnections()) {
+            context.proxyMetrics().clientRefused();
             throw new PgProtocolException(SqlState.TOO_MANY_CONNECTIONS, "sorry, too many clients already");
         }
+        context.proxyMetrics().clientAccepted();
         ctx.channel().closeFuture().addListener(f -> context.clientCount().decrementAndGet());
         counted = false;
 

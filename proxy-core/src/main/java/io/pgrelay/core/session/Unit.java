@@ -1,6 +1,7 @@
 package io.pgrelay.core.session;
 
 import io.netty.buffer.ByteBuf;
+import io.pgrelay.core.classify.StatementKind;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +28,8 @@ final class Unit {
     boolean simpleQuery;
     /** Some statement's target depends on where a prepared statement / cursor lives. */
     boolean sessionDependent;
+    /** The unit's kind for the statement metrics: the most telling of its statements' kinds, null before any. */
+    StatementKind kind;
 
     void add(ByteBuf frame, String name) {
         frames.add(frame);
@@ -45,6 +48,23 @@ final class Unit {
         }
     }
 
+    /** Notes a statement's kind; a write outranks a read, which outranks session, other and transaction control. */
+    void noteKind(StatementKind statementKind) {
+        if (statementKind != null && (kind == null || rank(statementKind) > rank(kind))) {
+            kind = statementKind;
+        }
+    }
+
+    private static int rank(StatementKind statementKind) {
+        return switch (statementKind) {
+            case WRITE -> 4;
+            case READ -> 3;
+            case SESSION -> 2;
+            case OTHER -> 1;
+            case TRANSACTION -> 0;
+        };
+    }
+
     boolean has(int effect) {
         return (effects & effect) != 0;
     }
@@ -60,6 +80,7 @@ final class Unit {
         effects = 0;
         simpleQuery = false;
         sessionDependent = false;
+        kind = null;
     }
 
     /** Releases frames that will never be written (the session is closing). */

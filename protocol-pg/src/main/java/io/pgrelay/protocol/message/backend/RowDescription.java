@@ -19,6 +19,9 @@ public final class RowDescription implements BackendMessage {
     /** OID of the {@code text} type. */
     public static final int TEXT_OID = 25;
 
+    /** OID of the {@code int8} (bigint) type, 8 bytes wide. */
+    public static final int INT8_OID = 20;
+
     /**
      * One column: its name, source table OID and attribute number (0 when not a plain table
      * column), type OID, type size (negative for variable length), type modifier and format
@@ -33,6 +36,14 @@ public final class RowDescription implements BackendMessage {
         /** A text column that does not come from a table. */
         public static Field text(String name) {
             return new Field(name, 0, (short) 0, TEXT_OID, (short) -1, -1, (short) 0);
+        }
+
+        /**
+         * A bigint column in text format, not from a table: clients show it as a number
+         * (psql right-aligns it, pgjdbc maps it to {@code Long}).
+         */
+        public static Field int8(String name) {
+            return new Field(name, 0, (short) 0, INT8_OID, (short) 8, -1, (short) 0);
         }
     }
 

@@ -34,6 +34,16 @@ class RowDescriptionTest {
     }
 
     @Test
+    void int8Column() {
+        RowDescription decoded = assertRoundTrip(new RowDescription(List.of(Field.text("name"), Field.int8("n"))),
+                of('T', i32(49), i16(2),
+                        "name", 0, i32(0), i16(0), i32(25), i16(-1), i32(-1), i16(0),
+                        "n", 0, i32(0), i16(0), i32(20), i16(8), i32(-1), i16(0)),
+                RowDescription::decode);
+        assertThat(decoded.fields().get(1).typeOid()).isEqualTo(RowDescription.INT8_OID);
+    }
+
+    @Test
     void noColumns() {
         assertRoundTrip(new RowDescription(List.of()), of('T', i32(6), i16(0)), RowDescription::decode);
     }

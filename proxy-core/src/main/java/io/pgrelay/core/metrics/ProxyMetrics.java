@@ -1,0 +1,436 @@
+package io.pgrelay.core.metrics;
+
+import com.codahale.metrics.Counter;
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.Metric;
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.SlidingTimeWindowArrayReservoir;
+import com.codahale.metrics.Timer;
+import io.pgrelay.core.backend.BackendPool;
+import io.pgrelay.core.backend.PoolManager;
+import io.pgrelay.core.classify.Classifier;
+import io.pgrelay.core.classify.Route;
+import io.pgrelay.core.classify.StatementKind;
+import io.pgrelay.core.cluster.ClusterState;
+import io.pgrelay.core.cluster.Health;
+import io.pgrelay.core.cluster.NodeStatus;
+import io.pgrelay.core.cluster.Role;
+import io.pgrelay.core.cluster.Topology;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
+
+/**
+ * The proxy's metrics in the Dropwizard registry, exported by the admin API's Prometheus bridge
+ * (dots become underscores; counters gain {@code _total}). Every name is documented in
+ * {@code docs/metrics.md}. Gauges read live state (cluster snapshot, pools, classifiers) when
+ * scraped; the recording methods used per statement touch only counters resolved in advance,
+ * so they allocate nothing and take no lock.
+ */
+public final class ProxyMetrics {
+    private static final Logger log = LoggerFactory.getLogger(ProxyMetrics.class);
+
+    public static final String CLIENTS_CURRENT = "pgrelay.clients.current";
+    public static final String CLIENTS_ACCEPTED = "pgrelay.clients.accepted";
+    public static final String CLIENTS_REFUSED = "pgrelay.clients.refused";
+    /** Incremented once per automatic or manual failover that promoted a replica. */
+    public static final String FAILOVER_EVENTS = "pgrelay.failover.events";
+    /** Incremented once per completed planned switchover. */
+    public static final String SWITCHOVER_EVENTS = "pgrelay.switchover.events";
+    /** Incremented by ClientSession when a replica refused a unit and it ran again on the primary. */
+    public static final String REPLICA_RETRIES = "pgrelay.routing.replica_retries";
+    public static final String QUERY_LATENCY = "pgrelay.query.latency_seconds";
+    public static final String LOCAL_STATEMENTS = "pgrelay.statements.local.";
+    public static final String CLASSIFIER_HITS = "pgrelay.classifier.cache.hits";
+    public static final String CLASSIFIER_MISSES = "pgrelay.classifier.cache.misses";
+    public static final String CLASSIFIER_SIZE = "pgrelay.classifier.cache.size";
+    public static final String CALCITE_PARSES = "pgrelay.classifier.calcite.parses";
+    public static final String CALCITE_MICROS = "pgrelay.classifier.calcite.parse_micros";
+
+    private static final Route[] ROUTES = Route.values();
+    private static final StatementKind[] KINDS = StatementKind.values();
+
+    private final MetricRegistry registry;
+    private final ClusterState cluster;
+    private final PoolManager pools;
+    private final Counter accepted;
+    private final Counter refused;
+    private final Counter failovers;
+    private final Counter switchovers;
+    private final Counter replicaRetries;
+    private final Counter[] local = new Counter[KINDS.length];
+    private final Timer latency;
+    /** Per-node metrics by node index; replaced (never mutated) when the node list changes. */
+    private volatile NodeMetrics[] byIndex = new NodeMetrics[0];
+    private final Map<String, NodeMetrics> byName = new HashMap<>();
+    private long lastVersion = -1;
+
+    /** One node's counters. */
+    private static final class NodeMetrics {
+        final String name;
+        final String key;
+        final Counter[][] statements = new Counter[ROUTES.length][KINDS.length];
+        final Counter bytesSent;
+        final Counter bytesReceived;
+        final Counter upTransitions;
+        final Counter downTransitions;
+        Health lastHealth;
+        boolean probed;
+
+        NodeMetrics(String name, String key, MetricRegistry registry) {
+            this.name = name;
+            this.key = key;
+            String base = "pgrelay.node." + key + ".";
+            for (Route route : ROUTES) {
+                for (StatementKind kind : KINDS) {
+                    statements[route.ordinal()][kind.ordinal()] = registry.counter(
+                            base + "statements." + route.jsonName() + "." + kind.jsonName());
+                }
+            }
+            bytesSent = registry.counter(base + "bytes_sent");
+            bytesReceived = registry.counter(base + "bytes_received");
+            upTransitions = registry.counter(base + "up_transitions");
+            downTransitions = registry.counter(base + "down_transitions");
+        }
+
+        long statements() {
+            long sum = 0;
+            for (Counter[] byKind : statements) {
+                for (Counter counter : byKind) {
+                    sum += counter.getCount();
+                }
+            }
+            return sum;
+        }
+
+        long statements(Route route) {
+            long sum = 0;
+            for (Counter counter : statements[route.ordinal()]) {
+                sum += counter.getCount();
+            }
+            return sum;
+        }
+    }
+
+    /** What {@code SHOW STATS} prints for a node. */
+    public record NodeStats(String node, long statements, long primaryOnly, long replicaSafe, long bytesSent,
+                            long bytesReceived, long connectionsOpened, long connectionsClosed, long upTransitions,
+                            long downTransitions) {
+    }
+
+    /**
+     * A Dropwizard counter whose count is computed, for cumulative figures other objects
+     * already keep (pool connections, classifier cache). Exported with counter semantics.
+     */
+    private static final class DerivedCounter extends Counter {
+        private final Supplier<Long> value;
+
+        DerivedCounter(Supplier<Long> value) {
+            this.value = value;
+        }
+
+        @Override
+        public long getCount() {
+            return value.get();
+        }
+
+        @Override
+        public void inc(long n) {
+            throw new UnsupportedOperationException("derived counter");
+        }
+
+        @Override
+        public void dec(long n) {
+            throw new UnsupportedOperationException("derived counter");
+        }
+    }
+
+    /**
+     * Registers the proxy-wide metrics in {@code registry} (a private one when null, as in
+     * handler tests) and follows {@code cluster} to add and remove per-node metrics.
+     */
+    public ProxyMetrics(MetricRegistry registry, ClusterState cluster, PoolManager pools, AtomicInteger clientCount) {
+        this.registry = registry != null ? registry : new MetricRegistry();
+        this.cluster = cluster;
+        this.pools = pools;
+        MetricRegistry r = this.registry;
+        if (clientCount != null) {
+            replace(CLIENTS_CURRENT, (Gauge<Integer>) clientCount::get);
+        }
+        accepted = r.counter(CLIENTS_ACCEPTED);
+        refused = r.counter(CLIENTS_REFUSED);
+        failovers = r.counter(FAILOVER_EVENTS);
+        switchovers = r.counter(SWITCHOVER_EVENTS);
+        replicaRetries = r.counter(REPLICA_RETRIES);
+        for (StatementKind kind : KINDS) {
+            local[kind.ordinal()] = r.counter(LOCAL_STATEMENTS + kind.jsonName());
+        }
+        latency = r.timer(QUERY_LATENCY, () -> new Timer(new SlidingTimeWindowArrayReservoir(1, TimeUnit.MINUTES)));
+        if (cluster != null) {
+            onTopology(cluster.current());
+            cluster.addListener(this::onTopology);
+        }
+    }
+
+    public MetricRegistry registry() {
+        return registry;
+    }
+
+    // ------------------------------------------------------------ recording (hot path)
+
+    /** A unit of statements was sent to node {@code nodeIndex}; {@code route} is what the classifier allowed. */
+    public void statementRouted(int nodeIndex, Route route, StatementKind kind) {
+        NodeMetrics node = node(nodeIndex);
+        if (node != null && route != null && kind != null) {
+            node.statements[route.ordinal()][kind.ordinal()].inc();
+        }
+    }
+
+    /** A statement pgrelay answered itself (SET pgrelay.route, a deferred BEGIN, …). */
+    public void statementLocal(StatementKind kind) {
+        if (kind != null) {
+            local[kind.ordinal()].inc();
+        }
+    }
+
+    /** Bytes of client messages written to node {@code nodeIndex}. */
+    public void bytesSent(int nodeIndex, long bytes) {
+        NodeMetrics node = node(nodeIndex);
+        if (node != null) {
+            node.bytesSent.inc(bytes);
+        }
+    }
+
+    /** Bytes of server messages read from node {@code nodeIndex}. */
+    public void bytesReceived(int nodeIndex, long bytes) {
+        NodeMetrics node = node(nodeIndex);
+        if (node != null) {
+            node.bytesReceived.inc(bytes);
+        }
+    }
+
+    /** Time from a unit's dispatch to its ReadyForQuery (or the end of its replies). */
+    public void unitLatency(long nanos) {
+        latency.update(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void clientAccepted() {
+        accepted.inc();
+    }
+
+    /** A client turned away: connection limit, failed authentication, console permission. */
+    public void clientRefused() {
+        refused.inc();
+    }
+
+    /** A replica refused a unit with a standby-only error and it runs again on the primary. */
+    public void replicaRetry() {
+        replicaRetries.inc();
+    }
+
+    public void failover() {
+        failovers.inc();
+    }
+
+    public void switchover() {
+        switchovers.inc();
+    }
+
+    private NodeMetrics node(int index) {
+        NodeMetrics[] nodes = byIndex;
+        return index >= 0 && index < nodes.length ? nodes[index] : null;
+    }
+
+    // ------------------------------------------------------------ gauges over shared state
+
+    /** Adds the classifier cache and Calcite metrics, summed over every database's classifier. */
+    public void watchClassifiers(Supplier<Collection<Classifier>> classifiers) {
+        replace(CLASSIFIER_HITS, new DerivedCounter(() -> sum(classifiers.get(), Classifier::cacheHits)));
+        replace(CLASSIFIER_MISSES, new DerivedCounter(() -> sum(classifiers.get(), Classifier::cacheMisses)));
+        replace(CLASSIFIER_SIZE, (Gauge<Long>) () -> sum(classifiers.get(), Classifier::cacheSize));
+        replace(CALCITE_PARSES, new DerivedCounter(() -> sum(classifiers.get(), Classifier::calciteParses)));
+        replace(CALCITE_MICROS, new DerivedCounter(
+                () -> TimeUnit.NANOSECONDS.toMicros(sum(classifiers.get(), Classifier::calciteNanos))));
+    }
+
+    private static <T> long sum(Collection<T> items, ToLongFunction<T> value) {
+        long sum = 0;
+        for (T item : items) {
+            sum += value.applyAsLong(item);
+        }
+        return sum;
+    }
+
+    private long poolSum(String nodeName, ToLongFunction<BackendPool> value) {
+        if (pools == null) {
+            return 0;
+        }
+        long sum = 0;
+        for (BackendPool pool : pools.pools()) {
+            if (pool.key().nodeName().equals(nodeName)) {
+                sum += value.applyAsLong(pool);
+            }
+        }
+        return sum;
+    }
+
+    /** The cluster changed: count health transitions, register metrics of new nodes, drop removed ones. */
+    private synchronized void onTopology(Topology topology) {
+        if (topology.version() < lastVersion) {
+            return;
+        }
+        lastVersion = topology.version();
+        List<NodeStatus> nodes = topology.nodes();
+        boolean changed = byIndex.length != nodes.size();
+        for (NodeStatus node : nodes) {
+            NodeMetrics metrics = byName.get(node.name());
+            if (metrics == null) {
+                metrics = addNode(node.name());
+                changed = true;
+            } else if (node.index() >= byIndex.length || byIndex[node.index()] != metrics) {
+                changed = true;
+            }
+            countTransition(metrics, node);
+        }
+        if (!changed) {
+            return;
+        }
+        NodeMetrics[] fresh = new NodeMetrics[nodes.size()];
+        Map<String, NodeMetrics> gone = new HashMap<>(byName);
+        for (NodeStatus node : nodes) {
+            NodeMetrics metrics = byName.get(node.name());
+            if (node.index() < fresh.length) {
+                fresh[node.index()] = metrics;
+            }
+            gone.remove(node.name());
+        }
+        for (NodeMetrics removed : gone.values()) {
+            byName.remove(removed.name);
+            registry.removeMatching((name, metric) -> name.startsWith("pgrelay.node." + removed.key + ".")
+                    || name.startsWith("pgrelay.pool." + removed.key + "."));
+        }
+        byIndex = fresh;
+    }
+
+    private static void countTransition(NodeMetrics metrics, NodeStatus node) {
+        boolean probed = node.observedAtMillis() != 0;
+        Health before = metrics.lastHealth;
+        metrics.lastHealth = node.health();
+        if (!probed) {
+            return;
+        }
+        if (!metrics.probed) {
+            metrics.probed = true;
+            if (node.health() == Health.DOWN) {
+                metrics.downTransitions.inc();
+            }
+            return;
+        }
+        if (before != Health.DOWN && node.health() == Health.DOWN) {
+            metrics.downTransitions.inc();
+        } else if (before == Health.DOWN && node.health() != Health.DOWN) {
+            metrics.upTransitions.inc();
+        }
+    }
+
+    private NodeMetrics addNode(String name) {
+        String key = sanitize(name);
+        NodeMetrics metrics = new NodeMetrics(name, key, registry);
+        byName.put(name, metrics);
+        String node = "pgrelay.node." + key + ".";
+        replace(node + "up", (Gauge<Integer>) () -> status(name, s -> s.health() == Health.UP ? 1 : 0));
+        replace(node + "state", (Gauge<Integer>) () -> status(name, s -> s.health().ordinal()));
+        replace(node + "primary", (Gauge<Integer>) () -> status(name, s -> s.role() == Role.PRIMARY ? 1 : 0));
+        replace(node + "role", (Gauge<Integer>) () -> status(name, s -> s.role().ordinal()));
+        replace(node + "lag_bytes", (Gauge<Long>) () -> statusLong(name, NodeStatus::lagBytes));
+        replace(node + "lag_ms", (Gauge<Long>) () -> statusLong(name, NodeStatus::lagMillis));
+        replace(node + "timeline", (Gauge<Integer>) () -> status(name, NodeStatus::timeline));
+        String pool = "pgrelay.pool." + key + ".";
+        replace(pool + "active", (Gauge<Long>) () -> poolSum(name, BackendPool::active));
+        replace(pool + "idle", (Gauge<Long>) () -> poolSum(name, BackendPool::idle));
+        replace(pool + "waiting", (Gauge<Long>) () -> poolSum(name, BackendPool::waiting));
+        replace(pool + "max", (Gauge<Long>) () -> poolSum(name, BackendPool::maxSize));
+        replace(pool + "opened", new DerivedCounter(() -> poolSum(name, BackendPool::openedTotal)));
+        replace(pool + "closed", new DerivedCounter(() -> poolSum(name, BackendPool::closedTotal)));
+        return metrics;
+    }
+
+    private int status(String name, java.util.function.ToIntFunction<NodeStatus> value) {
+        NodeStatus node = cluster.current().node(name);
+        return node == null ? -1 : value.applyAsInt(node);
+    }
+
+    private long statusLong(String name, ToLongFunction<NodeStatus> value) {
+        NodeStatus node = cluster.current().node(name);
+        return node == null ? -1 : value.applyAsLong(node);
+    }
+
+    /** Registers {@code metric}, replacing one of the same name (a test may build several contexts on one registry). */
+    private void replace(String name, Metric metric) {
+        registry.remove(name);
+        try {
+            registry.register(name, metric);
+        } catch (IllegalArgumentException e) {
+            log.warn("metric {} not registered: {}", name, e.getMessage());
+        }
+    }
+
+    /** Prometheus metric names allow [a-zA-Z0-9_:]; node names may hold other characters. */
+    static String sanitize(String name) {
+        StringBuilder sb = new StringBuilder(name.length());
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            sb.append(c < 128 && (Character.isLetterOrDigit(c) || c == '_') ? c : '_');
+        }
+        return sb.toString();
+    }
+
+    // ------------------------------------------------------------ reading, for the console
+
+    /** Per-node figures, or null for an unknown node. */
+    public synchronized NodeStats nodeStats(String name) {
+        NodeMetrics m = byName.get(name);
+        if (m == null) {
+            return null;
+        }
+        return new NodeStats(name, m.statements(), m.statements(Route.PRIMARY), m.statements(Route.REPLICA),
+                m.bytesSent.getCount(), m.bytesReceived.getCount(), poolSum(name, BackendPool::openedTotal),
+                poolSum(name, BackendPool::closedTotal), m.upTransitions.getCount(), m.downTransitions.getCount());
+    }
+
+    public long localStatements() {
+        long sum = 0;
+        for (Counter counter : local) {
+            sum += counter.getCount();
+        }
+        return sum;
+    }
+
+    public Timer latency() {
+        return latency;
+    }
+
+    public long clientsAccepted() {
+        return accepted.getCount();
+    }
+
+    public long clientsRefused() {
+        return refused.getCount();
+    }
+
+    public long failovers() {
+        return failovers.getCount();
+    }
+
+    public long switchovers() {
+        return switchovers.getCount();
+    }
+}
