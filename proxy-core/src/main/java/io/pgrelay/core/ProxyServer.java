@@ -85,6 +85,7 @@ public final class ProxyServer implements AutoCloseable {
                 ReplicaBalancer.of(config.routing().balance()),
                 new ReadPolicy(config.routing()), gate, operations);
         context.proxyMetrics().watchClassifiers(catalogs::classifiers);
+        operations.countEvents(context.proxyMetrics()::failover, context.proxyMetrics()::switchover);
     }
 
     public ProxyServer start() throws InterruptedException {

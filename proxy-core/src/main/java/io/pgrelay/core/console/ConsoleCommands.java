@@ -62,7 +62,7 @@ final class ConsoleCommands {
         ConsoleResult result = new ConsoleResult("SHOW")
                 .text("name", "host").number("port").text("role", "state").number("lag_bytes", "lag_ms")
                 .text("replay_lsn", "current_lsn").number("timeline", "weight", "connections").text("last_error");
-        for (NodeStatus node : topology.nodes()) {
+        for (NodeStatus node : topology.visibleNodes()) {
             result.row(node.name(), node.host(), node.port(), node.role().label(), node.health().label(),
                     node.lagBytes(), node.lagMillis(), lsn(node.replayLsn()), lsn(node.currentLsn()),
                     node.timeline(), node.config().weight(), connections(node.name()), node.lastError());
@@ -124,7 +124,7 @@ final class ConsoleCommands {
                 .number("statements", "primary_only", "replica_safe", "bytes_sent", "bytes_received",
                         "connections_opened", "connections_closed", "up_transitions", "down_transitions");
         ProxyMetrics metrics = context.proxyMetrics();
-        for (NodeStatus node : context.cluster().current().nodes()) {
+        for (NodeStatus node : context.cluster().current().visibleNodes()) {
             ProxyMetrics.NodeStats s = metrics.nodeStats(node.name());
             if (s != null) {
                 result.row(s.node(), s.statements(), s.primaryOnly(), s.replicaSafe(), s.bytesSent(),

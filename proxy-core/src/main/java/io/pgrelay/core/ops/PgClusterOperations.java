@@ -71,6 +71,8 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
     /** The last node seen as primary: the one an automatic failover replaces. */
     private volatile int lastPrimary = -1;
     private volatile long automaticRetryAfter;
+    private volatile Runnable failoverDone = () -> { };
+    private volatile Runnable switchoverDone = () -> { };
 
     public PgClusterOperations(ProxyConfig config, ClusterState cluster, ClusterMonitor monitor, PrimaryGate gate) {
         this.config = config;
@@ -80,6 +82,12 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
         this.sql = new NodeSql(config.monitor());
         this.hooks = new FailoverHooks(config.failover().hooks(), config.failover().hookTimeout());
         cluster.addListener(this::onTopology);
+    }
+
+    /** Counts completed failovers and switchovers (the metrics live in the context built after this). */
+    public void countEvents(Runnable failover, Runnable switchover) {
+        this.failoverDone = failover;
+        this.switchoverDone = switchover;
     }
 
     // ------------------------------------------------------------------ watching the topology
@@ -216,6 +224,7 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
                 });
                 fireHook("failover", old, chosen);
                 steps.note("hooks", hooks.size() + " queued", 0);
+                failoverDone.run();
                 return steps.success();
             } catch (Steps.Failed e) {
                 if (!promoted && old != null && oldHealth != Health.FENCED) {
@@ -399,6 +408,7 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
                 steps.note("writes paused", "resumed on " + chosen.name(), (System.nanoTime() - pauseStart) / 1_000_000);
                 fireHook("switchover", old, chosen);
                 steps.note("hooks", hooks.size() + " queued", 0);
+                switchoverDone.run();
                 return steps.success();
             } catch (Steps.Failed e) {
                 if (!promoted) {

@@ -131,6 +131,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     /** The transaction's server died: pgrelay answers as an aborted transaction until it ends. */
     private boolean abortedLocally;
     private final RoutingMetrics metrics;
+    /** This client in the console's SHOW CLIENTS; null in handler tests that skip the login. */
+    private ClientRegistry.Entry registration;
+    private final io.pgrelay.core.metrics.UnitTimer unitTimer = new io.pgrelay.core.metrics.UnitTimer();
     private boolean backendNeedsFlush;
     private boolean clientReadPaused;
     private boolean backendReadPaused;
@@ -165,6 +168,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         this.ctx = ctx;
         this.client = ctx.channel();
         this.loop = ctx.channel().eventLoop();
+        this.registration = ClientRegistry.of(client);
         int nodes = context.cluster().current().nodes().size();
         this.held = new BackendConnection[nodes];
         this.pools = new BackendPool[nodes];
@@ -262,6 +266,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
         held[node.index()] = backend;
         current = backend;
+        if (registration != null) {
+            registration.node(node.name());
+        }
         backend.attach(this);
         if (prepareSettings(backend, this::onLoginSettingsApplied)) {
             backend.flush();
@@ -427,6 +434,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     }
 
     private void noteClassification(Classification classification, ByteBuf buf, int start, int length) {
+        unit.noteKind(classification.kind());
         unit.effects |= classification.effects();
         boolean sessionDependent = classification.has(Effects.EXECUTE) || classification.has(Effects.FETCH);
         if ((classification.effects() & SessionClassifier.NEEDS_COMMANDS) == 0 && !sessionDependent) {
@@ -540,6 +548,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             unit.requirePrimary(statement.classification().reason());
         }
         if (statement != null) {
+            unit.noteKind(statement.classification().kind());
             unit.effects |= statement.classification().effects() & ~SessionClassifier.NEEDS_COMMANDS;
         }
     }
@@ -1016,8 +1025,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
         prepareSqlStatements(backend);
         List<ByteBuf> frames = unit.frames;
+        long sent = 0;
         for (int i = 0; i < frames.size(); i++) {
             ByteBuf frame = frames.get(i);
+            sent += frame.readableBytes();
             byte type = Wire.frameType(frame);
             String name = unit.names.get(i);
             if (name != null) {
@@ -1029,6 +1040,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             backend.writeClientFrame(frame);
         }
         if (unit.terminator != 'H') {
+            unitTimer.sent();
             inflight.addLast(unit.commands.isEmpty() ? (unit.has(Effects.DDL) ? SCHEMA_CHANGE : List.of())
                     : new ArrayList<>(unit.commands));
             if (unit.has(Effects.DDL) && !unit.commands.isEmpty()) {
@@ -1039,6 +1051,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         extendedOpen = unit.terminator == 'H' || (extendedOpen && unit.terminator != 'S' && unit.terminator != 'Q');
         if (retryable) {
             backend.holdUntilResult();
+        }
+        io.pgrelay.core.metrics.ProxyMetrics proxyMetrics = context.proxyMetrics();
+        proxyMetrics.statementRouted(backend.nodeIndex(), unit.primaryOnly ? Route.PRIMARY : Route.REPLICA,
+                unit.kind != null ? unit.kind : io.pgrelay.core.classify.StatementKind.OTHER);
+        proxyMetrics.bytesSent(backend.nodeIndex(), sent);
+        if (registration != null) {
+            registration.node(backend.key().nodeName());
+            registration.active(true);
         }
         unit.clear();
         backendNeedsFlush = true;
@@ -1182,6 +1202,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     /** Answers a unit pgrelay handles itself: its own settings, a deferred BEGIN, the end of a deferred transaction. */
     private void answerLocally() {
+        context.proxyMetrics().statementLocal(unit.kind != null ? unit.kind
+                : io.pgrelay.core.classify.StatementKind.OTHER);
         boolean simple = unit.simpleQuery;
         LocalAnswers answers = simple ? new LocalAnswers(client.alloc()) : null;
         ErrorResponse error = null;
@@ -1386,6 +1408,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     @Override
     public void onBackendData(BackendConnection backend, ByteBuf bytes) {
+        context.proxyMetrics().bytesReceived(backend.nodeIndex(), bytes.readableBytes());
         client.write(bytes, client.voidPromise());
     }
 
@@ -1423,6 +1446,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         transactionStatus = status;
         releaseRetryFrames();
         List<SessionCommand> commands = inflight.pollFirst();
+        unitTimer.completed(context.proxyMetrics());
+        if (registration != null) {
+            registration.transactionStatus(status);
+            registration.active(!idle);
+        }
         if (commands == SCHEMA_CHANGE) {
             classifier.schemaChanged();
             commands = List.of();
@@ -1550,6 +1578,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             held[i] = null;
             if (current == backend) {
                 current = null;
+                if (registration != null) {
+                    registration.node(null);
+                }
             }
             if (!flushed) {
                 // Replies were written, but flushing waits for the read burst to end, which
@@ -1570,6 +1601,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     public void onBackendRetry(BackendConnection backend) {
         // A replica refused the statement before the client saw anything: run it on the primary.
         metrics.standbyRetry();
+        unitTimer.dropOldest();
         maybeRelease(backend);
         rerunOnPrimary(true);
     }
@@ -1668,6 +1700,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 || extendedOpen);
         if (backend == current) {
             current = null;
+            unitTimer.clear();
+            if (registration != null) {
+                registration.node(null);
+            }
         }
         if (state == State.CLOSED) {
             return;
