@@ -130,6 +130,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private long topologyVersionSeen = -1;
     /** The transaction's server died: pgrelay answers as an aborted transaction until it ends. */
     private boolean abortedLocally;
+    /** Why the transaction was lost, when the client has not been told yet. */
+    private String abortReason;
+    private boolean abortedAnswer;
     private final RoutingMetrics metrics;
     /** This client in the console's SHOW CLIENTS; null in handler tests that skip the login. */
     private ClientRegistry.Entry registration;
@@ -599,7 +602,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     /** Where the unit goes: a node index, or LOCAL when pgrelay answers it itself. */
     private int decide() {
         if (unit.has(Effects.PGRELAY_SETTING)) {
-            return LOCAL;
+            // SHOW pgrelay.last_lsn right after a write must see that write's position.
+            return causal.positionPending() ? PARKED : LOCAL;
         }
         if (deferredBegin != null) {
             if (endsDeferred()) {
@@ -711,7 +715,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         long now = System.nanoTime();
         if (parkDeadlineNanos == 0) {
             parkDeadlineNanos = now + primaryWaitNanos();
-            metrics.primaryWait();
+            if (!unit.has(Effects.PGRELAY_SETTING)) {
+                metrics.primaryWait();
+            }
         } else if (now - parkDeadlineNanos >= 0) {
             parkDeadlineNanos = 0;
             failUnit(ErrorResponse.error(SqlState.CANNOT_CONNECT_NOW, context.primaryGate().isClosed()
@@ -974,8 +980,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             if (target == REDECIDE) {
                 dispatch();
             } else if (target == PARKED) {
+                // Something the unit waits for may have changed (a position learned): try again.
                 blocked = true;
                 blockedTarget = PARKED;
+                unpark();
                 return;
             } else {
                 sendUnit(target);
@@ -1207,24 +1215,36 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         boolean simple = unit.simpleQuery;
         LocalAnswers answers = simple ? new LocalAnswers(client.alloc()) : null;
         ErrorResponse error = null;
-        if (abortedLocally) {
+        boolean aborted = abortedLocally;
+        if (aborted) {
             boolean ends = !unit.commands.isEmpty();
+            boolean commits = false;
             for (SessionCommand command : unit.commands) {
                 ends &= command instanceof SessionCommand.EndTransaction;
+                commits |= command instanceof SessionCommand.EndTransaction end && !end.rollback();
             }
             if (ends) {
                 abortedLocally = false;
                 transactionStatus = TransactionStatus.IDLE;
                 session.settings.endTransaction(false);
-                if (simple) {
+                if (commits && abortReason != null) {
+                    // Never let a COMMIT look successful for a transaction the client was not told it lost.
+                    error = ErrorResponse.error(SqlState.CONNECTION_FAILURE, "the database server running this "
+                            + "transaction was lost (" + abortReason + "); the transaction was not committed");
+                } else if (simple) {
                     answers.commandComplete("ROLLBACK");
                 }
+                abortReason = null;
+            } else if (abortReason != null) {
+                error = ErrorResponse.error(SqlState.CONNECTION_FAILURE, "the database server running this "
+                        + "transaction was lost (" + abortReason + "); the transaction is rolled back: end it and retry");
+                abortReason = null;
             } else {
                 error = ErrorResponse.error(SqlState.IN_FAILED_SQL_TRANSACTION,
                         "current transaction is aborted, commands ignored until end of transaction block");
             }
         }
-        for (SessionCommand command : abortedLocally || error != null ? List.<SessionCommand>of() : unit.commands) {
+        for (SessionCommand command : aborted || error != null ? List.<SessionCommand>of() : unit.commands) {
             if (error != null) {
                 break;
             }
@@ -1249,7 +1269,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             }
         }
         if (!simple) {
+            abortedAnswer = aborted;
             answers = extendedLocalAnswers(error);
+            abortedAnswer = false;
         } else {
             if (error != null) {
                 answers.message(error);
@@ -1301,7 +1323,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     } else if (next instanceof SessionCommand.Begin) {
                         answers.commandComplete("BEGIN");
                     } else if (next instanceof SessionCommand.EndTransaction end) {
-                        answers.commandComplete(end.tag());
+                        answers.commandComplete(abortedAnswer ? "ROLLBACK" : end.tag());
                     }
                 }
                 case 'C' -> answers.closeComplete();
@@ -1735,7 +1757,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
      */
     private void failInFlight(String reason) {
         boolean inTransaction = transactionStatus != TransactionStatus.IDLE;
-        int outstanding = Math.max(1, inflight.size());
+        int outstanding = inflight.size();
         inflight.clear();
         releaseRetryFrames();
         extendedOpen = false;
@@ -1748,6 +1770,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         if (inTransaction) {
             abortedLocally = true;
             transactionStatus = TransactionStatus.FAILED;
+        }
+        if (outstanding == 0) {
+            // The client is not waiting for anything: it learns of the loss with its next statement.
+            abortReason = inTransaction ? reason : null;
+            maybeLeaveGate();
+            return;
         }
         LocalAnswers answers = new LocalAnswers(client.alloc());
         for (int i = 0; i < outstanding; i++) {

@@ -51,6 +51,7 @@ import org.slf4j.LoggerFactory;
  * {@code keepData}); a JVM shutdown hook does the same if {@code close()} was never called.
  */
 public final class LocalCluster implements AutoCloseable {
+    private final java.util.concurrent.atomic.AtomicInteger resets = new java.util.concurrent.atomic.AtomicInteger();
     private static final Logger log = LoggerFactory.getLogger(LocalCluster.class);
 
     /** The bootstrap superuser created by initdb; the cluster's own bookkeeping connects as it. */
@@ -255,6 +256,7 @@ public final class LocalCluster implements AutoCloseable {
      * replication. Writes made on a diverged primary may be discarded.
      */
     public synchronized void resetToInitialTopology() {
+        resets.incrementAndGet();
         long t0 = System.nanoTime();
         log.info("resetting to initial topology; before:\n{}", describe());
         LocalNode first = nodes.get(0);
@@ -397,6 +399,14 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /** One line per node: name, address, role and postmaster PID. Never throws. */
+    /**
+     * How many times {@link #resetToInitialTopology()} ran: whoever watched the cluster
+     * meanwhile (a proxy that fenced a node during a split brain) may hold a stale view.
+     */
+    public int resets() {
+        return resets.get();
+    }
+
     public String describe() {
         StringBuilder sb = new StringBuilder("LocalCluster ").append(baseDir).append(" (PostgreSQL ")
                 .append(serverVersion).append(')');

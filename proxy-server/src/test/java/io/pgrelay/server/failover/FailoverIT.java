@@ -17,10 +17,16 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Automatic failover with the default detection settings (monitor interval 1 s, 3 failed
@@ -69,6 +75,33 @@ class FailoverIT {
         Thread.sleep(3000);
         assertThat(bench).as("pgbench runs").isNotDone();
 
+        // A session that wrote before and stays idle; one caught in a transaction; one reading throughout.
+        Connection idle = proxy.connect();
+        write(idle);
+        Connection inTransaction = proxy.connect();
+        inTransaction.setAutoCommit(false);
+        write(inTransaction);
+        AtomicBoolean reading = new AtomicBoolean(true);
+        AtomicInteger reads = new AtomicInteger();
+        List<String> readErrors = Collections.synchronizedList(new ArrayList<>());
+        Thread reader = new Thread(() -> {
+            try (Connection c = proxy.connect(); Statement st = c.createStatement()) {
+                while (reading.get()) {
+                    try (ResultSet rs = st.executeQuery("SELECT count(*) FROM pgbench_branches")) {
+                        rs.next();
+                        reads.incrementAndGet();
+                    } catch (SQLException e) {
+                        readErrors.add(e.getSQLState() + " " + e.getMessage());
+                    }
+                }
+            } catch (SQLException e) {
+                readErrors.add("connect: " + e.getMessage());
+            }
+        }, "failover-reader");
+        reader.start();
+        Thread.sleep(500);
+        int readsBefore = reads.get();
+
         long killed = System.nanoTime();
         pg1.kill9();
         long writable = awaitWrite(killed, Duration.ofSeconds(10));
@@ -76,6 +109,26 @@ class FailoverIT {
         System.out.printf("failover: writes through the proxy succeed again %.2f s after kill -9 of the primary%n",
                 seconds);
         assertThat(seconds).as("writes available again after kill -9 (s)").isLessThanOrEqualTo(10.0);
+
+        reading.set(false);
+        reader.join(10_000);
+        System.out.printf("reads during the failover: %d (%d before the kill), errors %s%n", reads.get(),
+                readsBefore, readErrors);
+        assertThat(readErrors).as("reads keep flowing from the replicas during the failover").isEmpty();
+        assertThat(reads.get()).isGreaterThan(readsBefore);
+
+        // The idle session writes again on the same connection, now on the new primary.
+        write(idle);
+        idle.close();
+        // The transaction caught on the dead primary: a clean error, then 25P02 until it ends.
+        assertThatThrownBy(() -> write(inTransaction)).isInstanceOfSatisfying(SQLException.class,
+                e -> assertThat(e.getSQLState()).isEqualTo("08006"));
+        assertThatThrownBy(() -> write(inTransaction)).isInstanceOfSatisfying(SQLException.class,
+                e -> assertThat(e.getSQLState()).isEqualTo("25P02"));
+        inTransaction.rollback();
+        write(inTransaction);
+        inTransaction.commit();
+        inTransaction.close();
 
         String newPrimary = admin.primary();
         assertThat(newPrimary).isIn("pg2", "pg3");
@@ -107,6 +160,12 @@ class FailoverIT {
         String hooks = Files.readString(hookLog);
         assertThat(hooks).as("hook output").contains("node-down pg1").contains("failover " + newPrimary + " pg1 "
                 + newPrimary + " " + cluster.node(newPrimary).port());
+    }
+
+    private static void write(Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (1, 1, 1, 0, now())");
+        }
     }
 
     /** Opens a new connection through the proxy and writes, until it works; returns when it did. */

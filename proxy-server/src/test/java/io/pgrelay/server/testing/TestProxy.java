@@ -18,6 +18,8 @@ import java.util.Properties;
  */
 public final class TestProxy implements AutoCloseable {
     private static TestProxy shared;
+    private static int sharedResets;
+    private static boolean shutdownHookAdded;
 
     private final PgRelay relay;
     private final LocalCluster cluster;
@@ -27,10 +29,30 @@ public final class TestProxy implements AutoCloseable {
         this.cluster = cluster;
     }
 
+    /**
+     * The proxy shared by tests that do not change the cluster. It is replaced after a test
+     * reset the cluster's topology: having watched promotions and split brains, it may have
+     * fenced nodes, as a production proxy would.
+     */
     public static synchronized TestProxy shared() {
+        LocalCluster cluster = TestCluster.get();
+        if (shared != null && sharedResets != cluster.resets()) {
+            shared.close();
+            shared = null;
+        }
         if (shared == null) {
+            sharedResets = cluster.resets();
             shared = start("");
-            Runtime.getRuntime().addShutdownHook(new Thread(shared::close, "test-proxy-shutdown"));
+            if (!shutdownHookAdded) {
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    synchronized (TestProxy.class) {
+                        if (shared != null) {
+                            shared.close();
+                        }
+                    }
+                }, "test-proxy-shutdown"));
+                shutdownHookAdded = true;
+            }
         }
         return shared;
     }
