@@ -145,6 +145,13 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
                 || old.consecutiveFailures() < config.failover().detect()) {
             return false;
         }
+        // Sessions ask for extra probes when they lose the primary, so failed probes can pile up
+        // within milliseconds (a restart looks like that too): the primary must also have been
+        // silent for the detection window (failover.detect - 1 intervals after the last answer).
+        long silentMillis = System.currentTimeMillis() - old.observedAtMillis();
+        if (silentMillis < (config.failover().detect() - 1) * monitor.interval().toMillis()) {
+            return false;
+        }
         for (NodeStatus node : topology.claimedPrimaries()) {
             if (node.index() != index) {
                 return false; // another primary exists: nothing to replace

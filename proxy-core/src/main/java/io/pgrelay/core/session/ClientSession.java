@@ -1772,21 +1772,23 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             transactionStatus = TransactionStatus.FAILED;
         }
         if (outstanding == 0) {
-            // The client is not waiting for anything: it learns of the loss with its next statement.
+            // Nothing sent is unanswered: the client learns of the loss with its next statement.
             abortReason = inTransaction ? reason : null;
-            maybeLeaveGate();
-            return;
+        } else {
+            LocalAnswers answers = new LocalAnswers(client.alloc());
+            for (int i = 0; i < outstanding; i++) {
+                answers.message(ErrorResponse.error(SqlState.CONNECTION_FAILURE, "the database server running this "
+                        + (inTransaction ? "transaction" : "statement") + " was lost (" + reason + ")"
+                        + (inTransaction ? "; the transaction is rolled back: end it and retry" : "; retry")));
+                answers.ready(transactionStatus);
+            }
+            client.writeAndFlush(answers.buffer(), client.voidPromise());
         }
-        LocalAnswers answers = new LocalAnswers(client.alloc());
-        for (int i = 0; i < outstanding; i++) {
-            answers.message(ErrorResponse.error(SqlState.CONNECTION_FAILURE, "the database server running this "
-                    + (inTransaction ? "transaction" : "statement") + " was lost (" + reason + ")"
-                    + (inTransaction ? "; the transaction is rolled back: end it and retry" : "; retry")));
-            answers.ready(transactionStatus);
-        }
-        client.writeAndFlush(answers.buffer(), client.voidPromise());
         maybeLeaveGate();
         if (blocked) {
+            // A unit waiting for this server (or behind it) is routed afresh: locally when the
+            // transaction is now aborted, else to wherever it can run now.
+            blockedTarget = REDECIDE;
             resume();
         } else {
             drain();
