@@ -372,6 +372,7 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
             boolean gateOpen = false;
             boolean readOnly = false;
             boolean promoted = false;
+            List<NodeStatus> detached = new ArrayList<>();
             gate.close();
             try {
                 steps.run("hold new transactions, wait for in-flight ones", () -> {
@@ -392,6 +393,15 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
                 });
                 steps.run("wait until " + chosen.name() + " replayed " + lsn,
                         () -> awaitReplay(chosen.config(), Lsn.parse(lsn), deadline));
+                // The read-only old primary still writes WAL (autovacuum, checkpoints). A standby
+                // that received any of it past the promotion point could never follow the new
+                // timeline: cut the others off first, then let the candidate catch up with them.
+                long received = Lsn.parse(steps.run("detach the other replicas from " + old.name(),
+                        () -> Lsn.format(detachOthers(chosen, old, detached, deadline))));
+                if (received != Lsn.INVALID) {
+                    steps.run("wait until " + chosen.name() + " replayed what they received, " + Lsn.format(received),
+                            () -> awaitReplay(chosen.config(), received, deadline));
+                }
                 List<String> standbys = standbyNamesAfter(chosen, old);
                 steps.run("replication mode on " + chosen.name(), () -> applyMode(chosen.config(), standbys));
                 steps.run("fence old primary " + old.name(), () -> {
@@ -419,6 +429,9 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
                 return steps.success();
             } catch (Steps.Failed e) {
                 if (!promoted) {
+                    for (NodeStatus node : detached) {
+                        steps.attempt("re-attach " + node.name() + " to " + old.name(), () -> repoint(node, old.config()));
+                    }
                     if (readOnly) {
                         steps.attempt("make " + old.name() + " writable again", () -> readOnly(old.config(), false));
                     }
@@ -437,6 +450,36 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
         } finally {
             busy.unlock();
         }
+    }
+
+    /**
+     * Stops every other replica's WAL receiver (empty {@code primary_conninfo}; it keeps
+     * replaying what it has) and returns the furthest position any of them received.
+     */
+    private long detachOthers(NodeStatus chosen, NodeStatus old, List<NodeStatus> detached, long deadline)
+            throws Exception {
+        long furthest = Lsn.INVALID;
+        for (NodeStatus node : cluster.current().nodes()) {
+            if (node.index() == chosen.index() || node.index() == old.index() || node.role() != Role.REPLICA
+                    || node.health() == Health.REMOVED || node.health() == Health.FENCED || !node.isUp()) {
+                continue;
+            }
+            try (Connection c = sql.connect(node.config(), SQL_TIMEOUT)) {
+                NodeSql.setSystem(c, "primary_conninfo", "");
+                detached.add(node);
+                while (!"0".equals(NodeSql.queryString(c, "SELECT count(*) FROM pg_stat_wal_receiver"))) {
+                    if (System.nanoTime() - deadline > 0) {
+                        throw new Steps.Failed(node.name() + " kept its WAL receiver running");
+                    }
+                    Thread.sleep(10);
+                }
+                long receivedLsn = Lsn.parse(NodeSql.queryString(c, "SELECT pg_last_wal_receive_lsn()::text"));
+                if (Lsn.compare(receivedLsn, furthest) > 0) {
+                    furthest = receivedLsn;
+                }
+            }
+        }
+        return furthest;
     }
 
     private static long remainingNanos(long deadline) {

@@ -4,9 +4,9 @@ import io.pgrelay.server.localcluster.LocalCluster;
 import io.pgrelay.server.localcluster.LocalNode;
 import io.pgrelay.server.testing.TestCluster;
 import io.pgrelay.server.testing.TestProxy;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
@@ -37,25 +37,29 @@ class LagRoutingIT {
     private static LocalCluster cluster;
 
     @BeforeAll
-    static void start() throws Exception {
+    static void createTables() throws SQLException {
         cluster = TestCluster.get();
-        proxy = TestProxy.start("routing: { max-replica-lag-bytes: 16MB }\n");
-        try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
+        try (TestProxy setup = TestProxy.start(""); Connection c = setup.connect(); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS lag_fill (id int, pad text)");
             s.execute("CREATE TABLE IF NOT EXISTS lag_marks (id serial PRIMARY KEY, note text)");
         }
         cluster.waitForReplication(Duration.ofSeconds(30));
+    }
+
+    /** A proxy per test: one that watched a promotion and the reset after it may have fenced a node. */
+    @BeforeEach
+    void start() throws Exception {
+        proxy = TestProxy.start("routing: { max-replica-lag-bytes: 16MB }\n");
         proxy.relay().proxy().catalogs().load("app").get(10, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     @AfterEach
     void restore() {
-        cluster.resetToInitialTopology();
-    }
-
-    @AfterAll
-    static void stop() {
-        proxy.close();
+        try {
+            proxy.close();
+        } finally {
+            cluster.resetToInitialTopology();
+        }
     }
 
     private static int port(Connection c) throws SQLException {
