@@ -26,8 +26,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Probes every node on its own schedule (never on an event loop) through one reconnecting
- * JDBC connection per node ({@link ProbeConnection}), and folds the results into the
+ * Probes every node on its own schedule (never on an event loop) through a one-connection
+ * HikariCP pool per node ({@link ProbeConnection}), and folds the results into the
  * {@link ClusterState}: role, timeline, WAL positions, lag, and UP/DOWN after the configured
  * number of consecutive failures. Nodes may be added and removed at runtime.
  */
