@@ -483,6 +483,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             throw PgProtocolException.violation("invalid Parse message");
         }
         String name = nameEnd == body ? "" : frame.toString(body, nameEnd - body, StandardCharsets.UTF_8);
+        if (name.isEmpty() || session.statement(name) != null) {
+            // The server must see it: the unnamed statement, or a name it may have to refuse (42P05).
+            unit.parseNeedsServer = true;
+        }
         unit.add(frame, name);
         int sqlStart = nameEnd + 1;
         Classification classification = classifier.classify(frame, sqlStart, sqlEnd - sqlStart,
@@ -601,6 +605,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     /** Where the unit goes: a node index, or LOCAL when pgrelay answers it itself. */
     private int decide() {
+        if (isLocalPrepare()) {
+            unit.commands.clear();
+            return LOCAL;
+        }
         if (unit.has(Effects.PGRELAY_SETTING)) {
             // SHOW pgrelay.last_lsn right after a write must see that write's position.
             return causal.positionPending() ? PARKED : LOCAL;
@@ -843,6 +851,28 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
         return "first-statement".equals(context.config().routing().transactionReads())
                 || session.routeOverride() == SessionState.RouteOverride.REPLICA;
+    }
+
+    /**
+     * Transaction pooling: named Parse messages and a Sync outside a transaction (libpq's
+     * PQprepare) are answered by pgrelay and prepared on a backend when first bound. Holding a
+     * backend for them could deadlock clients that prepare synchronously (pgbench -M prepared
+     * runs many clients per thread: one waiting for a backend stalls the others, which hold
+     * backends in their transactions). Trade-off: an invalid statement is reported at its first
+     * Bind instead of at Parse.
+     */
+    private boolean isLocalPrepare() {
+        if (!transactionPooling || unit.terminator != 'S' || unit.parseNeedsServer || extendedOpen
+                || transactionStatus != TransactionStatus.IDLE || deferredBegin != null || current != null) {
+            return false;
+        }
+        List<ByteBuf> frames = unit.frames;
+        for (int i = 0; i < frames.size() - 1; i++) {
+            if (Wire.frameType(frames.get(i)) != 'P') {
+                return false;
+            }
+        }
+        return frames.size() > 1;
     }
 
     /** A simple Query that is only a BEGIN pgrelay understands fully. */

@@ -30,6 +30,8 @@ final class Unit {
     boolean sessionDependent;
     /** The unit's kind for the statement metrics: the most telling of its statements' kinds, null before any. */
     StatementKind kind;
+    /** A Parse in this unit must reach a server (unnamed, or a name already in use). */
+    boolean parseNeedsServer;
 
     void add(ByteBuf frame, String name) {
         frames.add(frame);
@@ -81,6 +83,7 @@ final class Unit {
         simpleQuery = false;
         sessionDependent = false;
         kind = null;
+        parseNeedsServer = false;
     }
 
     /** Releases frames that will never be written (the session is closing). */
