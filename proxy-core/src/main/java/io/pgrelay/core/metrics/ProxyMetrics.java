@@ -47,6 +47,11 @@ public final class ProxyMetrics {
     public static final String SWITCHOVER_EVENTS = "pgrelay.switchover.events";
     /** Incremented by ClientSession when a replica refused a unit and it ran again on the primary. */
     public static final String REPLICA_RETRIES = "pgrelay.routing.replica_retries";
+    public static final String FALLBACKS = "pgrelay.routing.fallbacks_to_primary";
+    public static final String CAUSAL_CHECKS = "pgrelay.routing.causal_checks";
+    public static final String CAUSAL_PRIMARY_READS = "pgrelay.routing.causal_primary_reads";
+    public static final String REPLICA_FAILURES = "pgrelay.routing.replica_failures";
+    public static final String PRIMARY_WAITS = "pgrelay.routing.primary_waits";
     public static final String QUERY_LATENCY = "pgrelay.query.latency_seconds";
     public static final String LOCAL_STATEMENTS = "pgrelay.statements.local.";
     public static final String CLASSIFIER_HITS = "pgrelay.classifier.cache.hits";
@@ -66,6 +71,11 @@ public final class ProxyMetrics {
     private final Counter failovers;
     private final Counter switchovers;
     private final Counter replicaRetries;
+    private final Counter fallbacks;
+    private final Counter causalChecks;
+    private final Counter causalPrimaryReads;
+    private final Counter replicaFailures;
+    private final Counter primaryWaits;
     private final Counter[] local = new Counter[KINDS.length];
     private final Timer latency;
     /** Per-node metrics by node index; replaced (never mutated) when the node list changes. */
@@ -80,6 +90,7 @@ public final class ProxyMetrics {
         final Counter[][] statements = new Counter[ROUTES.length][KINDS.length];
         final Counter bytesSent;
         final Counter bytesReceived;
+        final Counter replicaReads;
         final Counter upTransitions;
         final Counter downTransitions;
         Health lastHealth;
@@ -97,6 +108,7 @@ public final class ProxyMetrics {
             }
             bytesSent = registry.counter(base + "bytes_sent");
             bytesReceived = registry.counter(base + "bytes_received");
+            replicaReads = registry.counter("pgrelay.routing.replica_reads." + key);
             upTransitions = registry.counter(base + "up_transitions");
             downTransitions = registry.counter(base + "down_transitions");
         }
@@ -170,6 +182,11 @@ public final class ProxyMetrics {
         failovers = r.counter(FAILOVER_EVENTS);
         switchovers = r.counter(SWITCHOVER_EVENTS);
         replicaRetries = r.counter(REPLICA_RETRIES);
+        fallbacks = r.counter(FALLBACKS);
+        causalChecks = r.counter(CAUSAL_CHECKS);
+        causalPrimaryReads = r.counter(CAUSAL_PRIMARY_READS);
+        replicaFailures = r.counter(REPLICA_FAILURES);
+        primaryWaits = r.counter(PRIMARY_WAITS);
         for (StatementKind kind : KINDS) {
             local[kind.ordinal()] = r.counter(LOCAL_STATEMENTS + kind.jsonName());
         }
@@ -234,6 +251,39 @@ public final class ProxyMetrics {
     /** A replica refused a unit with a standby-only error and it runs again on the primary. */
     public void replicaRetry() {
         replicaRetries.inc();
+    }
+
+    /** A read was routed to replica {@code nodeIndex}. */
+    public void replicaRead(int nodeIndex) {
+        NodeMetrics node = node(nodeIndex);
+        if (node != null) {
+            node.replicaReads.inc();
+        }
+    }
+
+    /** A read went to the primary because no replica could take it. */
+    public void fallback() {
+        fallbacks.inc();
+    }
+
+    /** A causal read asked its replica how far it replayed. */
+    public void causalCheck() {
+        causalChecks.inc();
+    }
+
+    /** A causal read went to the primary: no replica had the session's writes yet. */
+    public void causalPrimaryRead() {
+        causalPrimaryReads.inc();
+    }
+
+    /** A replica could not be reached or died before answering a read; the primary ran it. */
+    public void replicaFailure() {
+        replicaFailures.inc();
+    }
+
+    /** A statement waited for a primary (failover) or for the primary gate (switchover). */
+    public void primaryWait() {
+        primaryWaits.inc();
     }
 
     public void failover() {

@@ -20,7 +20,6 @@ import io.pgrelay.core.cluster.NodeStatus;
 import io.pgrelay.core.cluster.Topology;
 import io.pgrelay.core.config.PoolMode;
 import io.pgrelay.core.route.ReplicaBalancer;
-import io.pgrelay.core.route.RoutingMetrics;
 import io.pgrelay.protocol.PgProtocolException;
 import io.pgrelay.protocol.SqlState;
 import io.pgrelay.protocol.Wire;
@@ -133,7 +132,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     /** Why the transaction was lost, when the client has not been told yet. */
     private String abortReason;
     private boolean abortedAnswer;
-    private final RoutingMetrics metrics;
+    private final io.pgrelay.core.metrics.ProxyMetrics metrics;
     /** This client in the console's SHOW CLIENTS; null in handler tests that skip the login. */
     private ClientRegistry.Entry registration;
     private final io.pgrelay.core.metrics.UnitTimer unitTimer = new io.pgrelay.core.metrics.UnitTimer();
@@ -153,7 +152,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         this.classifier = context.classifiers().forDatabase(database);
         this.causal = new CausalState("causal".equals(context.config().routing().consistency()));
         this.causalEligibility = node -> context.readEligibility().canRead(node) && causalSatisfied(node);
-        this.metrics = RoutingMetrics.of(context);
+        this.metrics = context.proxyMetrics();
         for (Map.Entry<String, String> setting : options.proxySettings().entrySet()) {
             applyProxySettingAtStartup(setting.getKey(), setting.getValue());
         }
@@ -217,6 +216,19 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         acquired.addListener(done -> onLoginBackend(acquired, node));
     }
 
+    /**
+     * A backend of the node taken for the primary reports being a standby: the node counts as
+     * unknown (no writes) until the monitor, asked to probe it now, says what it is.
+     */
+    private void distrustPrimary(int index) {
+        context.cluster().update(topology -> {
+            NodeStatus node = topology.node(index);
+            return node.role() == io.pgrelay.core.cluster.Role.PRIMARY
+                    ? topology.with(node.withRole(io.pgrelay.core.cluster.Role.UNKNOWN)) : topology;
+        });
+        context.monitor().probeSoon(index);
+    }
+
     /** A server that could not be reached (as opposed to one that refused the login). */
     private static boolean unreachable(Throwable cause) {
         return !(cause instanceof BackendStartupException startup) || startup.error().sqlState().startsWith("08");
@@ -224,11 +236,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     /** The primary the monitor named is not one (any more): wait until the monitor knows better. */
     private void waitForPrimary(NodeStatus stale) {
-        context.cluster().update(topology -> {
-            NodeStatus node = topology.node(stale.index());
-            return node.role() == io.pgrelay.core.cluster.Role.PRIMARY
-                    ? topology.with(node.withRole(io.pgrelay.core.cluster.Role.UNKNOWN)) : topology;
-        });
+        distrustPrimary(stale.index());
         if (parkDeadlineNanos == 0) {
             parkDeadlineNanos = System.nanoTime() + primaryWaitNanos();
         }
@@ -263,7 +271,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             // The monitor's view is stale: this node was demoted or never was primary.
             log.warn("{} reports in_hot_standby=on although it was taken for the primary", backend);
             backend.close();
-            context.monitor().probeSoon(node.index());
             waitForPrimary(node);
             return;
         }
@@ -646,7 +653,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             causal.followTimeline(topology);
             if (causal.primaryOnly() || primaryOnce) {
                 toPrimary = true;
-                metrics.causalFallback();
+                metrics.causalPrimaryRead();
             }
         }
         if (primaryOnce) {
@@ -983,11 +990,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             // Writes never go to a server in recovery, whatever the monitor last saw.
             log.warn("{} reports in_hot_standby=on although it was taken for the primary", backend);
             backend.close();
-            context.monitor().probeSoon(target);
-            NodeStatus stale = context.cluster().current().node(target);
-            context.cluster().update(topology -> topology.node(target).role() == io.pgrelay.core.cluster.Role.PRIMARY
-                    ? topology.with(topology.node(target).withRole(io.pgrelay.core.cluster.Role.UNKNOWN)) : topology);
-            log.debug("node {} marked unknown until the next probe", stale.name());
+            distrustPrimary(target);
             blocked = false;
             blockedTarget = LOCAL;
             park();
@@ -1090,10 +1093,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         if (retryable) {
             backend.holdUntilResult();
         }
-        io.pgrelay.core.metrics.ProxyMetrics proxyMetrics = context.proxyMetrics();
-        proxyMetrics.statementRouted(backend.nodeIndex(), unit.primaryOnly ? Route.PRIMARY : Route.REPLICA,
+        metrics.statementRouted(backend.nodeIndex(), unit.primaryOnly ? Route.PRIMARY : Route.REPLICA,
                 unit.kind != null ? unit.kind : io.pgrelay.core.classify.StatementKind.OTHER);
-        proxyMetrics.bytesSent(backend.nodeIndex(), sent);
+        metrics.bytesSent(backend.nodeIndex(), sent);
         if (registration != null) {
             registration.node(backend.key().nodeName());
             registration.active(true);
@@ -1240,7 +1242,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     /** Answers a unit pgrelay handles itself: its own settings, a deferred BEGIN, the end of a deferred transaction. */
     private void answerLocally() {
-        context.proxyMetrics().statementLocal(unit.kind != null ? unit.kind
+        metrics.statementLocal(unit.kind != null ? unit.kind
                 : io.pgrelay.core.classify.StatementKind.OTHER);
         boolean simple = unit.simpleQuery;
         LocalAnswers answers = simple ? new LocalAnswers(client.alloc()) : null;
@@ -1460,7 +1462,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     @Override
     public void onBackendData(BackendConnection backend, ByteBuf bytes) {
-        context.proxyMetrics().bytesReceived(backend.nodeIndex(), bytes.readableBytes());
+        metrics.bytesReceived(backend.nodeIndex(), bytes.readableBytes());
         client.write(bytes, client.voidPromise());
     }
 
@@ -1498,7 +1500,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         transactionStatus = status;
         releaseRetryFrames();
         List<SessionCommand> commands = inflight.pollFirst();
-        unitTimer.completed(context.proxyMetrics());
+        unitTimer.completed(metrics);
         if (registration != null) {
             registration.transactionStatus(status);
             registration.active(!idle);
@@ -1652,7 +1654,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     @Override
     public void onBackendRetry(BackendConnection backend) {
         // A replica refused the statement before the client saw anything: run it on the primary.
-        metrics.standbyRetry();
+        metrics.replicaRetry();
         unitTimer.dropOldest();
         maybeRelease(backend);
         rerunOnPrimary(true);

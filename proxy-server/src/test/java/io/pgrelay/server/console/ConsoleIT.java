@@ -64,7 +64,7 @@ class ConsoleIT {
     }
 
     /** Column name → values, in order, for every row. */
-    private static List<Map<String, String>> rows(Connection c, String sql) throws SQLException {
+    static List<Map<String, String>> rows(Connection c, String sql) throws SQLException {
         List<Map<String, String>> rows = new ArrayList<>();
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             ResultSetMetaData meta = rs.getMetaData();

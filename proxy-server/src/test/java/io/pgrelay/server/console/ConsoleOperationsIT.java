@@ -13,11 +13,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -55,23 +52,9 @@ class ConsoleOperationsIT {
         return proxy.connect("pgrelay", "postgres", "postgres", props);
     }
 
-    private static List<Map<String, String>> rows(Connection c, String sql) throws SQLException {
-        List<Map<String, String>> rows = new ArrayList<>();
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            ResultSetMetaData meta = rs.getMetaData();
-            while (rs.next()) {
-                Map<String, String> row = new LinkedHashMap<>();
-                for (int i = 1; i <= meta.getColumnCount(); i++) {
-                    row.put(meta.getColumnName(i), rs.getString(i));
-                }
-                rows.add(row);
-            }
-        }
-        return rows;
-    }
-
     private static Map<String, String> node(Connection c, String name) throws SQLException {
-        return rows(c, "SHOW NODES").stream().filter(row -> name.equals(row.get("name"))).findFirst().orElse(null);
+        return ConsoleIT.rows(c, "SHOW NODES").stream().filter(row -> name.equals(row.get("name"))).findFirst()
+                .orElse(null);
     }
 
     private static String setting(LocalNode node, String name) throws SQLException {
@@ -87,13 +70,13 @@ class ConsoleOperationsIT {
     void drainEnableFenceUnfence() throws SQLException {
         String replica = cluster.replicas().get(0).name();
         try (Connection c = console()) {
-            assertThat(rows(c, "DRAIN " + replica)).isNotEmpty();
+            assertThat(ConsoleIT.rows(c, "DRAIN " + replica)).isNotEmpty();
             assertThat(node(c, replica).get("state")).isEqualTo("drained");
-            rows(c, "ENABLE " + replica);
+            ConsoleIT.rows(c, "ENABLE " + replica);
             assertThat(node(c, replica).get("state")).isIn("up", "lagging");
-            rows(c, "FENCE " + replica);
+            ConsoleIT.rows(c, "FENCE " + replica);
             assertThat(node(c, replica).get("state")).isEqualTo("fenced");
-            rows(c, "UNFENCE " + replica);
+            ConsoleIT.rows(c, "UNFENCE " + replica);
             assertThat(node(c, replica).get("state")).isIn("up", "lagging");
         }
     }
@@ -102,11 +85,11 @@ class ConsoleOperationsIT {
     @Order(2)
     void addAndRemoveANode() throws SQLException {
         try (Connection c = console()) {
-            rows(c, "ADD NODE extra 127.0.0.1 1 2");
+            ConsoleIT.rows(c, "ADD NODE extra 127.0.0.1 1 2");
             Map<String, String> added = node(c, "extra");
             assertThat(added).isNotNull();
             assertThat(added.get("port")).isEqualTo("1");
-            rows(c, "REMOVE NODE extra");
+            ConsoleIT.rows(c, "REMOVE NODE extra");
             assertThat(node(c, "extra")).isNull();
         }
     }
@@ -116,11 +99,11 @@ class ConsoleOperationsIT {
     void replicationModes() throws SQLException {
         LocalNode primary = cluster.primary();
         try (Connection c = console()) {
-            rows(c, "SET REPLICATION MODE semi-sync 1");
+            ConsoleIT.rows(c, "SET REPLICATION MODE semi-sync 1");
             assertThat(setting(primary, "synchronous_standby_names")).startsWith("ANY 1 (");
-            rows(c, "SET REPLICATION MODE sync");
+            ConsoleIT.rows(c, "SET REPLICATION MODE sync");
             assertThat(setting(primary, "synchronous_standby_names")).contains("2 (");
-            rows(c, "SET REPLICATION MODE async");
+            ConsoleIT.rows(c, "SET REPLICATION MODE async");
             assertThat(setting(primary, "synchronous_standby_names")).isEmpty();
         }
     }
@@ -130,7 +113,7 @@ class ConsoleOperationsIT {
     void switchoverThenFailover() throws SQLException {
         LocalNode target = cluster.replicas().get(0);
         try (Connection c = console()) {
-            List<Map<String, String>> steps = rows(c, "SWITCHOVER TO " + target.name());
+            List<Map<String, String>> steps = ConsoleIT.rows(c, "SWITCHOVER TO " + target.name());
             assertThat(steps).as("one row per step").hasSizeGreaterThan(3)
                     .allSatisfy(row -> assertThat(row).containsKeys("step", "outcome", "millis"));
             assertThat(node(c, target.name()).get("role")).isEqualTo("primary");
@@ -138,7 +121,7 @@ class ConsoleOperationsIT {
             LocalNode next = cluster.nodes().stream()
                     .filter(n -> !n.name().equals(target.name()) && n.isRunning() && n.isInRecovery())
                     .findFirst().orElseThrow();
-            rows(c, "FAILOVER TO " + next.name());
+            ConsoleIT.rows(c, "FAILOVER TO " + next.name());
             assertThat(node(c, next.name()).get("role")).isEqualTo("primary");
             assertThat(node(c, target.name()).get("state")).isEqualTo("fenced");
         }
