@@ -11,7 +11,9 @@ import io.pgrelay.core.classify.Classification;
 import io.pgrelay.core.classify.Classifier;
 import io.pgrelay.core.classify.ClassifierConfig;
 import io.pgrelay.core.classify.JdbcConnectionSource;
+import io.pgrelay.core.classify.SessionEffect;
 import io.pgrelay.core.classify.SessionSimulator;
+import io.pgrelay.core.classify.StatementFacts;
 import io.pgrelay.core.config.ConfigException;
 import io.pgrelay.core.config.HostPort;
 import io.pgrelay.core.config.ProxyConfig;
@@ -32,7 +34,7 @@ import java.util.concurrent.Callable;
 /**
  * {@code pgrelay classify [--config FILE] [--database NAME]}: reads JSON lines with a {@code sql}
  * field on stdin and prints, per line, the input's fields plus {@code route}
- * ({@code primary|replica}), {@code kind}, {@code reason}, {@code effects}, {@code statements} and
+ * ({@code primary|replica}), {@code kind}, {@code reason}, {@code traits}, {@code effects} (session effects, one object each), {@code statements} and
  * {@code fingerprint}. An optional {@code setup} field (statements run before on the same
  * connection) is fed to a session model first, so {@code EXECUTE} of a prepared statement or
  * {@code FETCH} from a declared cursor is resolved as the proxy's session resolves it.
@@ -140,8 +142,16 @@ final class ClassifyCommand implements Callable<Integer> {
                     result.put("route", c.route().jsonName());
                     result.put("kind", c.kind().jsonName());
                     result.put("reason", c.reason());
+                    ArrayNode traits = result.putArray("traits");
+                    c.traits().toList().forEach(t -> traits.add(t.name()));
                     ArrayNode effects = result.putArray("effects");
-                    c.effectNames().forEach(effects::add);
+                    for (StatementFacts statement : c.statements()) {
+                        for (SessionEffect effect : statement.effects()) {
+                            ObjectNode e = mapper.valueToTree(effect);
+                            e.put("effect", effect.getClass().getSimpleName());
+                            effects.add(e);
+                        }
+                    }
                     result.put("statements", c.statementCount());
                     result.put("fingerprint", Classifier.fingerprint(sql, scs).hex());
                 } catch (Exception e) {

@@ -55,7 +55,9 @@ class ClassifyCommandTest {
         assertThat(out.get(1).get("route").asText()).isEqualTo("primary");
         assertThat(out.get(1).get("reason").asText()).contains("FOR UPDATE");
         assertThat(out.get(2).get("kind").asText()).isEqualTo("transaction");
-        assertThat(out.get(2).get("effects").toString()).contains("BEGIN_READ_ONLY");
+        assertThat(out.get(2).get("effects").get(0).get("effect").asText()).isEqualTo("Begin");
+        assertThat(out.get(2).get("effects").get(0).get("modes").get("access").asText()).isEqualTo("READ_ONLY");
+        assertThat(out.get(4).get("effects").get(0).get("name").asText()).isEqualTo("search_path");
         assertThat(out.get(3).get("route").asText()).isEqualTo("replica");
         assertThat(out.get(4).get("kind").asText()).isEqualTo("write");
         assertThat(out.get(4).get("statements").asInt()).isEqualTo(2);

@@ -156,7 +156,7 @@ public final class CatalogSnapshot implements Catalog {
                     continue;
                 }
                 for (RawFunction f : e.getValue()) {
-                    StatementAnalyzer.Verdict v = StatementAnalyzer.bodyVerdict(f.body(),
+                    Verdict v = StatementAnalyzer.bodyVerdict(f.body(),
                             f.language().equals("plpgsql"), current);
                     Hazard h = hazardOf(v);
                     if (h != Hazard.NONE) {
@@ -205,17 +205,17 @@ public final class CatalogSnapshot implements Catalog {
         return new CatalogSnapshot(database, hash(raw), functions, relations, operators);
     }
 
-    private static Hazard hazardOf(StatementAnalyzer.Verdict v) {
-        if (v.severity <= StatementAnalyzer.SEV_SOFT) {
+    private static Hazard hazardOf(Verdict v) {
+        if (!v.severity.atLeast(Severity.SET_CONFIG)) {
             return Hazard.NONE;
         }
-        if (v.write || v.severity >= StatementAnalyzer.SEV_LOCKING) {
+        if (v.write || v.severity.atLeast(Severity.LOCKING)) {
             return Hazard.WRITE;
         }
-        if (v.severity == StatementAnalyzer.SEV_DYNAMIC) {
+        if (v.severity == Severity.DYNAMIC_SQL) {
             return Hazard.DYNAMIC_SQL;
         }
-        if (v.severity >= StatementAnalyzer.SEV_SERVER_LOCAL) {
+        if (v.severity.atLeast(Severity.SERVER_LOCAL_READ)) {
             return Hazard.SERVER_LOCAL;
         }
         return Hazard.SESSION_DEPENDENT;

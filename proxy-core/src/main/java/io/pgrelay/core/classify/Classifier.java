@@ -1,7 +1,6 @@
 package io.pgrelay.core.classify;
 
 import io.netty.buffer.ByteBuf;
-import io.pgrelay.core.classify.StatementAnalyzer.Stmt;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -56,11 +55,14 @@ public final class Classifier {
         final long k1;
         final long k2;
         final Classification value;
+        /** How to take the literal values of session effects from another text; null when there are none. */
+        final EffectBindings bindings;
 
-        Entry(long k1, long k2, Classification value) {
+        Entry(long k1, long k2, Classification value, EffectBindings bindings) {
             this.k1 = k1;
             this.k2 = k2;
             this.value = value;
+            this.bindings = bindings;
         }
     }
 
@@ -189,7 +191,7 @@ public final class Classifier {
         Table t = currentTable();
         if (sets == 0) {
             misses.increment();
-            return analyze(tb, t.catalog, bytes);
+            return analyze(tb, t.catalog).classification;
         }
         long[] fp = scratch.fingerprint;
         Fingerprint.compute(tb, fp);
@@ -201,11 +203,12 @@ public final class Classifier {
             Entry e = entries[base + w];
             if (e != null && e.k1 == k1 && e.k2 == k2) {
                 hits.increment();
-                return e.value;
+                return e.bindings == null ? e.value : e.bindings.bind(e.value, tb);
             }
         }
         misses.increment();
-        Classification c = analyze(tb, t.catalog, bytes);
+        Analysed analysed = analyze(tb, t.catalog);
+        Classification c = analysed.classification;
         int victim = -1;
         for (int w = 0; w < WAYS; w++) {
             if (entries[base + w] == null) {
@@ -216,7 +219,7 @@ public final class Classifier {
         if (victim < 0) {
             victim = (int) ((k2 >>> 17) & (WAYS - 1));
         }
-        entries[base + victim] = new Entry(k1, k2, c);
+        entries[base + victim] = new Entry(k1, k2, c, analysed.bindings);
         return c;
     }
 
@@ -263,34 +266,39 @@ public final class Classifier {
         SqlLexer.lex(bytes, offset, length, scs, tb);
         long[] fp = scratch.fingerprint;
         Fingerprint.compute(tb, fp);
-        Classification remembered = new Classification(Route.PRIMARY, c.kind(),
-                "refused by a standby: " + c.reason(), c.effects(), c.statementCount());
+        Classification remembered = c.onPrimary("refused by a standby: " + c.reason());
         Entry[] entries = currentTable().entries;
         int base = (int) ((fp[0] ^ (fp[0] >>> 29)) & (sets - 1)) * WAYS;
         int slot = (int) ((fp[1] >>> 17) & (WAYS - 1));
+        EffectBindings bindings = null;
         for (int w = 0; w < WAYS; w++) {
             Entry e = entries[base + w];
             if (e != null && e.k1 == fp[0] && e.k2 == fp[1]) {
                 slot = w;
+                bindings = e.bindings;
                 break;
             }
         }
-        entries[base + slot] = new Entry(fp[0], fp[1], remembered);
+        entries[base + slot] = new Entry(fp[0], fp[1], remembered, bindings);
     }
 
-    private Classification analyze(TokenBuffer tb, Catalog catalog, byte[] bytes) {
+    /** A miss: the analysis, and how to bind it to other texts with the same fingerprint. */
+    private record Analysed(Classification classification, EffectBindings bindings) {
+    }
+
+    private Analysed analyze(TokenBuffer tb, Catalog catalog) {
         StatementAnalyzer a = new StatementAnalyzer(tb, catalog, overrides);
-        List<Stmt> stmts = a.analyzeAll();
+        List<StatementBuilder> stmts = a.analyzeAll();
         refine(a, stmts, catalog);
-        return combine(stmts, tb.hint());
+        return new Analysed(Combination.of(stmts, tb.hint()), EffectBindings.of(stmts));
     }
 
     /** Lets Calcite refine statements whose only hazard was an unsafe relation's name outside a FROM position. */
-    private void refine(StatementAnalyzer a, List<Stmt> stmts, Catalog catalog) {
+    private void refine(StatementAnalyzer a, List<StatementBuilder> stmts, Catalog catalog) {
         if (!config.useCalcite()) {
             return;
         }
-        for (Stmt s : stmts) {
+        for (StatementBuilder s : stmts) {
             if (s.route != Route.PRIMARY || !s.softOnly || !s.command.equals("SELECT") && !s.command.equals("WITH")
                     && !s.command.equals("VALUES")) {
                 continue;
@@ -315,110 +323,5 @@ public final class Classifier {
                 s.softOnly = false;
             }
         }
-    }
-
-    static Classification combine(List<Stmt> stmts, boolean hint) {
-        int hintFlag = hint ? Effects.HINT_PRIMARY : 0;
-        if (stmts.isEmpty()) {
-            return new Classification(hint ? Route.PRIMARY : Route.REPLICA, StatementKind.OTHER,
-                    hint ? "pgrelay:primary hint" : "empty query", Effects.EMPTY | hintFlag, 0);
-        }
-        if (stmts.size() == 1) {
-            Stmt s = stmts.get(0);
-            return new Classification(hint ? Route.PRIMARY : s.route, s.kind,
-                    hint ? "pgrelay:primary hint" : s.reason, s.effects | hintFlag, 1);
-        }
-        Map<String, Route> cursors = new HashMap<>();
-        Map<String, Route> prepared = new HashMap<>();
-        Route[] routes = new Route[stmts.size()];
-        int effects = Effects.MULTI | hintFlag;
-        boolean write = false;
-        for (int i = 0; i < stmts.size(); i++) {
-            Stmt s = stmts.get(i);
-            Route r = s.route;
-            if (s.declareName != null) {
-                cursors.put(s.declareName, r);
-            } else if (s.cursorRef != null && cursors.containsKey(s.cursorRef)) {
-                r = cursors.get(s.cursorRef);
-            } else if (s.prepareName != null) {
-                prepared.put(s.prepareName, r);
-            } else if (s.executeName != null && prepared.containsKey(s.executeName)) {
-                r = prepared.get(s.executeName);
-            }
-            routes[i] = r;
-            effects |= s.effects;
-            write |= s.kind == StatementKind.WRITE;
-        }
-        for (int i = 0; i < stmts.size(); i++) {
-            if (!stmts.get(i).softTxnStart) {
-                continue;
-            }
-            boolean allReplica = true;
-            for (int j = i + 1; j < stmts.size(); j++) {
-                Stmt s = stmts.get(j);
-                if (s.closesTxn) {
-                    if (allReplica) {
-                        routes[i] = Route.REPLICA;
-                    }
-                    break;
-                }
-                if (routes[j] != Route.REPLICA || (s.effects & Effects.BEGIN) != 0) {
-                    allReplica = false;
-                }
-            }
-        }
-        Route route = hint ? Route.PRIMARY : Route.REPLICA;
-        String reason = null;
-        for (int i = 0; i < stmts.size(); i++) {
-            if (routes[i] == Route.PRIMARY) {
-                route = Route.PRIMARY;
-                if (reason == null) {
-                    reason = stmts.get(i).reason;
-                }
-            }
-        }
-        if (hint) {
-            reason = "pgrelay:primary hint";
-        }
-        if (reason == null) {
-            reason = stmts.size() + " replica-safe statements";
-        }
-        StatementKind kind = write ? StatementKind.WRITE : stmts.get(0).kind;
-        return new Classification(route, kind, reason, effects, stmts.size());
-    }
-
-    /**
-     * Full, uncached analysis: per statement its classification, text range, command and, for
-     * statements with session effects, the parsed details the session needs.
-     */
-    public List<StatementInfo> analyze(String sql, boolean standardConformingStrings) {
-        byte[] bytes = sql.getBytes(StandardCharsets.UTF_8);
-        TokenBuffer tb = new TokenBuffer();
-        SqlLexer.lex(bytes, 0, bytes.length, standardConformingStrings, tb);
-        List<StatementInfo> out = new ArrayList<>();
-        if (tb.incomplete() || bytes.length > config.maxStatementLength()) {
-            Classification c = tb.incomplete() ? Classification.INCOMPLETE : Classification.TOO_LONG;
-            out.add(new StatementInfo(c, 0, sql.length(), sql, "", null));
-            return out;
-        }
-        Catalog catalog = currentTable().catalog;
-        StatementAnalyzer a = new StatementAnalyzer(tb, catalog, overrides);
-        List<Stmt> stmts = a.analyzeAll();
-        refine(a, stmts, catalog);
-        boolean hint = tb.hint();
-        for (Stmt s : stmts) {
-            int bs = a.byteStart(s.from);
-            int be = a.byteEnd(s.to - 1);
-            int cs = new String(bytes, 0, bs, StandardCharsets.UTF_8).length();
-            String text = new String(bytes, bs, be - bs, StandardCharsets.UTF_8);
-            StatementInfo.Details details = s.details;
-            if (details == null && !s.setConfigCalls.isEmpty()) {
-                details = a.setConfigDetails(s.setConfigCalls.get(0));
-            }
-            Classification c = new Classification(hint ? Route.PRIMARY : s.route, s.kind,
-                    hint ? "pgrelay:primary hint" : s.reason, s.effects | (hint ? Effects.HINT_PRIMARY : 0), 1);
-            out.add(new StatementInfo(c, cs, cs + text.length(), text, s.command.toUpperCase(Locale.ROOT), details));
-        }
-        return out;
     }
 }

@@ -1,7 +1,6 @@
 package io.pgrelay.core.classify;
 
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -13,8 +12,8 @@ import java.util.Map;
 public final class SessionSimulator {
     private final Classifier classifier;
     private final boolean scs;
-    private final Map<String, Classification> prepared = new HashMap<>();
-    private final Map<String, Classification> cursors = new HashMap<>();
+    private final Map<String, StatementFacts> prepared = new HashMap<>();
+    private final Map<String, Route> cursors = new HashMap<>();
 
     public SessionSimulator(Classifier classifier, boolean standardConformingStrings) {
         this.classifier = classifier;
@@ -23,27 +22,28 @@ public final class SessionSimulator {
 
     /** Records the session effects of {@code sql} as if it had run. */
     public void run(String sql) {
-        for (StatementInfo s : classifier.analyze(sql, scs)) {
-            StatementInfo.Details d = s.details();
-            if (d instanceof StatementInfo.PrepareDetails p) {
-                prepared.put(p.name(), p.classification());
-            } else if (d instanceof StatementInfo.DeallocateDetails p) {
-                if (p.name() == null) {
+        for (StatementFacts statement : classifier.classify(sql, scs).statements()) {
+            for (SessionEffect effect : statement.effects()) {
+                if (effect instanceof SessionEffect.Prepare p) {
+                    prepared.put(p.name(), p.statement());
+                } else if (effect instanceof SessionEffect.Deallocate d) {
+                    if (d.name() == null) {
+                        prepared.clear();
+                    } else {
+                        prepared.remove(d.name());
+                    }
+                } else if (effect instanceof SessionEffect.DeclareCursor c) {
+                    cursors.put(c.name(), statement.route());
+                } else if (effect instanceof SessionEffect.CloseCursor c) {
+                    if (c.name() == null) {
+                        cursors.clear();
+                    } else {
+                        cursors.remove(c.name());
+                    }
+                } else if (effect instanceof SessionEffect.Discard d && d.scope() == SessionEffect.DiscardScope.ALL) {
                     prepared.clear();
-                } else {
-                    prepared.remove(p.name());
-                }
-            } else if (d instanceof StatementInfo.DeclareDetails c) {
-                cursors.put(c.name(), s.classification());
-            } else if (d instanceof StatementInfo.CloseDetails c) {
-                if (c.name() == null) {
                     cursors.clear();
-                } else {
-                    cursors.remove(c.name());
                 }
-            } else if (s.classification().has(Effects.DISCARD)) {
-                prepared.clear();
-                cursors.clear();
             }
         }
     }
@@ -54,24 +54,22 @@ public final class SessionSimulator {
      */
     public Classification classify(String sql) {
         Classification c = classifier.classify(sql, scs);
-        if (c.statementCount() != 1 || !(c.has(Effects.EXECUTE) || c.has(Effects.FETCH)) || c.has(Effects.HINT_PRIMARY)) {
+        if (c.statementCount() != 1 || c.has(Trait.HINT_PRIMARY)) {
             return c;
         }
-        List<StatementInfo> infos = classifier.analyze(sql, scs);
-        if (infos.size() != 1) {
-            return c;
+        StatementFacts statement = c.statements().get(0);
+        SessionEffect.Execute execute = statement.effect(SessionEffect.Execute.class);
+        SessionEffect.Fetch fetch = statement.effect(SessionEffect.Fetch.class);
+        if (execute != null && statement.has(Trait.SESSION_OBJECT) && prepared.containsKey(execute.name())) {
+            StatementFacts target = prepared.get(execute.name());
+            Route route = statement.route().strictest(target.route());
+            return new Classification(route, c.kind(), statement.reason() + " (resolved: " + target.reason() + ")",
+                    c.traits(), c.statements());
         }
-        StatementInfo.Details d = infos.get(0).details();
-        Classification target = null;
-        if (d instanceof StatementInfo.ExecuteDetails e && c.reason().contains("EXECUTE (session-dependent)")) {
-            target = prepared.get(e.name());
-        } else if (d instanceof StatementInfo.FetchDetails f) {
-            target = cursors.get(f.cursor());
+        if (fetch != null && cursors.containsKey(fetch.cursor())) {
+            return new Classification(cursors.get(fetch.cursor()), c.kind(), statement.reason()
+                    .replace("session-dependent", "resolved"), c.traits(), c.statements());
         }
-        if (target == null) {
-            return c;
-        }
-        return new Classification(target.route(), c.kind(), c.reason().replace("session-dependent",
-                "resolved: " + target.reason()), c.effects(), 1);
+        return c;
     }
 }

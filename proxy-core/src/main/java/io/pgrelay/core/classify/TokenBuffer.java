@@ -98,4 +98,53 @@ public final class TokenBuffer {
         }
         return true;
     }
+
+    /** The raw text of tokens {@code [from, to)}, whitespace and comments between them included. */
+    public String text(int from, int to) {
+        if (to <= from) {
+            return "";
+        }
+        return new String(src, start[from], end[to - 1] - start[from], StandardCharsets.UTF_8);
+    }
+
+    /** The decoded value of string literal token {@code i}, or null when it is not a string. */
+    public String stringValue(int i) {
+        if (kind[i] != SqlLexer.STRING) {
+            return null;
+        }
+        int s = start[i];
+        int e = end[i];
+        int a = aux[i];
+        if (a >= 2) {
+            return new String(src, s + a, e - s - 2 * a, StandardCharsets.UTF_8);
+        }
+        int bodyStart = a == SqlLexer.STR_PLAIN ? s + 1 : a == SqlLexer.STR_UNICODE ? s + 3 : s + 2;
+        String body = new String(src, bodyStart, e - 1 - bodyStart, StandardCharsets.UTF_8);
+        boolean backslash = a == SqlLexer.STR_ESCAPE
+                || ((a == SqlLexer.STR_PLAIN || a == SqlLexer.STR_NATIONAL) && !standardConformingStrings);
+        if (!backslash) {
+            return body.replace("''", "'");
+        }
+        StringBuilder sb = new StringBuilder(body.length());
+        for (int j = 0; j < body.length(); j++) {
+            char c = body.charAt(j);
+            if (c == '\'' && j + 1 < body.length() && body.charAt(j + 1) == '\'') {
+                sb.append('\'');
+                j++;
+            } else if (c == '\\' && j + 1 < body.length()) {
+                char d = body.charAt(++j);
+                switch (d) {
+                    case 'n' -> sb.append('\n');
+                    case 't' -> sb.append('\t');
+                    case 'r' -> sb.append('\r');
+                    case 'b' -> sb.append('\b');
+                    case 'f' -> sb.append('\f');
+                    default -> sb.append(d);
+                }
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.toString();
+    }
 }

@@ -13,7 +13,8 @@ import static io.pgrelay.core.classify.SqlLexer.DOT;
 
 /**
  * Lexed tokens prepared for analysis: lower-cased words, parenthesis depth and matching
- * parentheses, plus the accessors {@link StatementAnalyzer} reads them with.
+ * parentheses, plus the accessors the analysers read them with. The analysers of one statement
+ * string share one view's arrays ({@link #TokenView(TokenView)}).
  */
 abstract class TokenView {
     final TokenBuffer tb;
@@ -29,6 +30,18 @@ abstract class TokenView {
     final boolean balanced;
     /** Names followed by '(' that are not function calls (CTE names, type modifiers, ...). */
     final boolean[] notCall;
+
+    /** A view over the same tokens as {@code shared}, with nothing computed again. */
+    TokenView(TokenView shared) {
+        this.tb = shared.tb;
+        this.src = shared.src;
+        this.n = shared.n;
+        this.words = shared.words;
+        this.depth = shared.depth;
+        this.match = shared.match;
+        this.balanced = shared.balanced;
+        this.notCall = shared.notCall;
+    }
 
     TokenView(TokenBuffer tb) {
         this.tb = tb;
@@ -141,12 +154,7 @@ abstract class TokenView {
     }
 
     String text(int from, int to) {
-        if (to <= from) {
-            return "";
-        }
-        int s = tb.start[from];
-        int e = tb.end[to - 1];
-        return new String(src, s, e - s, StandardCharsets.UTF_8);
+        return tb.text(from, to);
     }
 
     int byteStart(int i) {
@@ -159,43 +167,7 @@ abstract class TokenView {
 
     /** The decoded value of a string literal token, or null when it is not a string. */
     String stringValue(int i) {
-        if (k(i) != STRING) {
-            return null;
-        }
-        int s = tb.start[i];
-        int e = tb.end[i];
-        int aux = tb.aux[i];
-        if (aux >= 2) {
-            return new String(src, s + aux, e - s - 2 * aux, StandardCharsets.UTF_8);
-        }
-        int bodyStart = aux == SqlLexer.STR_PLAIN ? s + 1 : aux == SqlLexer.STR_UNICODE ? s + 3 : s + 2;
-        String body = new String(src, bodyStart, e - 1 - bodyStart, StandardCharsets.UTF_8);
-        boolean backslash = aux == SqlLexer.STR_ESCAPE
-                || ((aux == SqlLexer.STR_PLAIN || aux == SqlLexer.STR_NATIONAL) && !tb.standardConformingStrings);
-        if (!backslash) {
-            return body.replace("''", "'");
-        }
-        StringBuilder sb = new StringBuilder(body.length());
-        for (int j = 0; j < body.length(); j++) {
-            char c = body.charAt(j);
-            if (c == '\'' && j + 1 < body.length() && body.charAt(j + 1) == '\'') {
-                sb.append('\'');
-                j++;
-            } else if (c == '\\' && j + 1 < body.length()) {
-                char d = body.charAt(++j);
-                switch (d) {
-                    case 'n': sb.append('\n'); break;
-                    case 't': sb.append('\t'); break;
-                    case 'r': sb.append('\r'); break;
-                    case 'b': sb.append('\b'); break;
-                    case 'f': sb.append('\f'); break;
-                    default: sb.append(d); break;
-                }
-            } else {
-                sb.append(c);
-            }
-        }
-        return sb.toString();
+        return i >= 0 && i < n ? tb.stringValue(i) : null;
     }
 
 }

@@ -5,11 +5,9 @@ import io.pgrelay.core.classify.CatalogService;
 import io.pgrelay.core.classify.Classification;
 import io.pgrelay.core.classify.Classifier;
 import io.pgrelay.core.classify.ClassifierConfig;
-import io.pgrelay.core.classify.Effects;
+import io.pgrelay.core.classify.Trait;
 import io.pgrelay.core.classify.Route;
-import io.pgrelay.core.classify.StatementInfo;
 
-import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -53,37 +51,13 @@ public final class CatalogSessionClassifiers implements SessionClassifiers {
         @Override
         public Classification classify(ByteBuf buf, int index, int length, boolean scs) {
             Classification classification = classifier.classify(buf, index, length, scs);
-            if (classification.has(Effects.UNKNOWN_NAME) && catalogLoaded()) {
+            if (classification.has(Trait.UNKNOWN_NAME) && catalogLoaded()) {
                 reloadForUnknownName();
             }
             if (classification.route() == Route.REPLICA && !catalogLoaded()) {
-                return new Classification(Route.PRIMARY, classification.kind(), "catalog of " + database
-                        + " not loaded yet", classification.effects(), classification.statementCount());
+                return classification.onPrimary("catalog of " + database + " not loaded yet");
             }
             return classification;
-        }
-
-        @Override
-        public Analysis analyze(String sql, boolean scs) {
-            List<StatementInfo> statements = classifier.analyze(sql, scs);
-            boolean otherPrimary = false;
-            String otherReason = null;
-            for (StatementInfo statement : statements) {
-                Classification classification = statement.classification();
-                if (classification.has(Effects.EXECUTE) || classification.has(Effects.FETCH)) {
-                    continue;
-                }
-                if (classification.route() == Route.PRIMARY && !otherPrimary) {
-                    otherPrimary = true;
-                    otherReason = classification.reason();
-                }
-            }
-            if ((otherPrimary || statements.isEmpty()) && !catalogLoaded()) {
-                otherPrimary = true;
-                otherReason = otherReason != null ? otherReason : "catalog of " + database + " not loaded yet";
-            }
-            return new Analysis(ClassifierSessionCommands.of(statements), otherPrimary || !catalogLoaded(),
-                    otherReason != null ? otherReason : "catalog of " + database + " not loaded yet");
         }
 
         /**

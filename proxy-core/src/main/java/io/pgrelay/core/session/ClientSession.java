@@ -14,7 +14,9 @@ import io.pgrelay.core.backend.BackendListener;
 import io.pgrelay.core.backend.BackendPool;
 import io.pgrelay.core.backend.BackendStartupException;
 import io.pgrelay.core.classify.Classification;
-import io.pgrelay.core.classify.Effects;
+import io.pgrelay.core.classify.SessionEffect;
+import io.pgrelay.core.classify.StatementFacts;
+import io.pgrelay.core.classify.Trait;
 import io.pgrelay.core.classify.Route;
 import io.pgrelay.core.cluster.NodeStatus;
 import io.pgrelay.core.cluster.Topology;
@@ -70,7 +72,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private static final long PARK_POLL_MILLIS = 50;
     private static final long CATALOG_WAIT_MILLIS = 3000;
     /** Marks a unit in flight that changes the schema: the catalog is reloaded once it completes. */
-    private static final List<SessionCommand> SCHEMA_CHANGE = java.util.Collections.unmodifiableList(new ArrayList<>(0));
+    private static final List<SessionEffect> SCHEMA_CHANGE = java.util.Collections.unmodifiableList(new ArrayList<>(0));
 
     private final ProxyContext context;
     private final String user;
@@ -103,7 +105,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private String deferredBegin;
     private boolean deferredBeginReadOnly;
     /** Per unit in flight (ended by a ReadyForQuery), its session commands, applied once it succeeded. */
-    private final ArrayDeque<List<SessionCommand>> inflight = new ArrayDeque<>();
+    private final ArrayDeque<List<SessionEffect>> inflight = new ArrayDeque<>();
     /** Frames of the unit in flight on a replica, kept to run it again on the primary if the replica refuses. */
     private final List<ByteBuf> retryFrames = new ArrayList<>(4);
     /** Session pooling: the replica this session reads from, kept while it can take reads. */
@@ -439,23 +441,26 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         if (length < 0) {
             throw PgProtocolException.violation("invalid Query message");
         }
-        Classification classification = classifier.classify(frame, start, length, standardConformingStrings());
-        noteClassification(classification, frame, start, length);
+        noteClassification(classifier.classify(frame, start, length, standardConformingStrings()));
     }
 
-    private void noteClassification(Classification classification, ByteBuf buf, int start, int length) {
+    private void noteClassification(Classification classification) {
         unit.noteKind(classification.kind());
-        unit.effects |= classification.effects();
-        boolean sessionDependent = classification.has(Effects.EXECUTE) || classification.has(Effects.FETCH);
-        if ((classification.effects() & SessionClassifier.NEEDS_COMMANDS) == 0 && !sessionDependent) {
-            if (classification.route() == Route.PRIMARY) {
-                unit.requirePrimary(classification.reason());
+        unit.traits = unit.traits.union(classification.traits());
+        boolean sessionDependent = classification.has(Trait.SESSION_OBJECT);
+        for (StatementFacts statement : classification.statements()) {
+            for (SessionEffect effect : statement.effects()) {
+                unit.commands.add(effect);
+                if (effect instanceof SessionEffect.ProxySetting) {
+                    unit.proxySetting = true;
+                } else if (effect instanceof SessionEffect.Begin begin) {
+                    unit.begins = true;
+                    unit.beginReadOnly = begin.modes().readOnly();
+                } else if (effect instanceof SessionEffect.Fetch) {
+                    sessionDependent = true;
+                }
             }
-            return;
         }
-        String sql = buf.toString(start, length, StandardCharsets.UTF_8);
-        SessionClassifier.Analysis analysis = classifier.analyze(sql, standardConformingStrings());
-        unit.commands.addAll(analysis.commands());
         if (!sessionDependent) {
             if (classification.route() == Route.PRIMARY) {
                 unit.requirePrimary(classification.reason());
@@ -464,19 +469,20 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
         // EXECUTE and FETCH go where the prepared statement may run / the cursor lives.
         unit.sessionDependent = true;
-        if (analysis.otherPrimary()) {
-            unit.requirePrimary(analysis.otherReason());
-        }
-        for (SessionCommand command : analysis.commands()) {
-            if (command instanceof SessionCommand.Execute execute) {
+        for (StatementFacts statement : classification.statements()) {
+            if (statement.route() == Route.PRIMARY) {
+                unit.requirePrimary(statement.reason());
+            }
+            SessionEffect.Execute execute = statement.effect(SessionEffect.Execute.class);
+            if (execute != null && statement.has(Trait.SESSION_OBJECT)) {
                 SessionState.SqlPrepared prepared = session.sqlPrepared(execute.name());
                 if (prepared == null || prepared.primaryOnly()) {
                     unit.requirePrimary("EXECUTE " + execute.name());
                 }
             }
-        }
-        if (classification.has(Effects.FETCH)) {
-            unit.requirePrimary("FETCH from a cursor outside a transaction");
+            if (statement.effect(SessionEffect.Fetch.class) != null) {
+                unit.requirePrimary("FETCH from a cursor outside a transaction");
+            }
         }
     }
 
@@ -498,7 +504,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         int sqlStart = nameEnd + 1;
         Classification classification = classifier.classify(frame, sqlStart, sqlEnd - sqlStart,
                 standardConformingStrings());
-        noteClassification(classification, frame, sqlStart, sqlEnd - sqlStart);
+        noteClassification(classification);
         if (!name.isEmpty()) {
             io.pgrelay.protocol.message.frontend.Parse parse =
                     io.pgrelay.protocol.message.frontend.Parse.decode(Wire.frameBody(frame));
@@ -563,7 +569,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
         if (statement != null) {
             unit.noteKind(statement.classification().kind());
-            unit.effects |= statement.classification().effects() & ~SessionClassifier.NEEDS_COMMANDS;
+            unit.traits = unit.traits.union(statement.classification().traits());
         }
     }
 
@@ -616,7 +622,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             unit.commands.clear();
             return LOCAL;
         }
-        if (unit.has(Effects.PGRELAY_SETTING)) {
+        if (unit.proxySetting) {
             // SHOW pgrelay.last_lsn right after a write must see that write's position.
             return causal.positionPending() ? PARKED : LOCAL;
         }
@@ -638,13 +644,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             topologyChanged(topology);
         }
         NodeStatus primary = topology.primary();
-        boolean toPrimary = unit.primaryOnly || session.pinned() || unit.has(Effects.HINT_PRIMARY)
+        boolean toPrimary = unit.primaryOnly || session.pinned() || unit.has(Trait.HINT_PRIMARY)
                 || session.routeOverride() == SessionState.RouteOverride.PRIMARY
                 || unit.terminator == 'H' || !context.config().routing().readsToReplicas();
         if (deferredBegin != null && !toPrimary) {
             toPrimary = !deferredBeginReadOnly && !deferredTransactionMayUseReplica();
         }
-        if (!toPrimary && unit.has(Effects.BEGIN) && !unit.has(Effects.BEGIN_READ_ONLY)
+        if (!toPrimary && unit.begins && !unit.beginReadOnly
                 && !defaultTransactionReadOnly()) {
             toPrimary = true;
         }
@@ -730,7 +736,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         long now = System.nanoTime();
         if (parkDeadlineNanos == 0) {
             parkDeadlineNanos = now + primaryWaitNanos();
-            if (!unit.has(Effects.PGRELAY_SETTING)) {
+            if (!unit.proxySetting) {
                 metrics.primaryWait();
             }
         } else if (now - parkDeadlineNanos >= 0) {
@@ -848,9 +854,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     /** After a deferred BEGIN: may this first statement take the transaction to a replica? */
     private boolean deferredTransactionMayUseReplica() {
-        for (SessionCommand command : unit.commands) {
-            if (command instanceof SessionCommand.SetTransaction setTransaction) {
-                return setTransaction.readOnly();
+        for (SessionEffect command : unit.commands) {
+            if (command instanceof SessionEffect.SetTransaction setTransaction) {
+                return setTransaction.modes().readOnly();
             }
         }
         if (defaultTransactionReadOnly()) {
@@ -888,14 +894,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 || transactionStatus != TransactionStatus.IDLE) {
             return false;
         }
-        return unit.commands.get(0) instanceof SessionCommand.Begin begin && begin.canDefer()
-                && !unit.has(Effects.MULTI);
+        return unit.commands.get(0) instanceof SessionEffect.Begin begin
+                && begin.modes().isolation() != io.pgrelay.core.classify.TransactionModes.Isolation.UNKNOWN
+                && !unit.has(Trait.MULTI);
     }
 
     /** A simple Query ending a transaction that was never sent to a server. */
     private boolean endsDeferred() {
         return unit.simpleQuery && unit.commands.size() == 1
-                && unit.commands.get(0) instanceof SessionCommand.EndTransaction end && end.tag() != null && !unit.has(Effects.MULTI);
+                && unit.commands.get(0) instanceof SessionEffect.EndTransaction end && !end.chain()
+                && end.ending() != SessionEffect.Ending.PREPARE && !unit.has(Trait.MULTI);
     }
 
     private void sendUnit(int target) {
@@ -1082,9 +1090,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
         if (unit.terminator != 'H') {
             unitTimer.sent();
-            inflight.addLast(unit.commands.isEmpty() ? (unit.has(Effects.DDL) ? SCHEMA_CHANGE : List.of())
+            inflight.addLast(unit.commands.isEmpty() ? (unit.has(Trait.DDL) ? SCHEMA_CHANGE : List.of())
                     : new ArrayList<>(unit.commands));
-            if (unit.has(Effects.DDL) && !unit.commands.isEmpty()) {
+            if (unit.has(Trait.DDL) && !unit.commands.isEmpty()) {
                 classifier.schemaChanged();
             }
         }
@@ -1108,8 +1116,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private boolean retryable(BackendConnection backend) {
         NodeStatus node = context.cluster().current().node(backend.nodeIndex());
         return node.role() == io.pgrelay.core.cluster.Role.REPLICA && transactionStatus == TransactionStatus.IDLE
-                && deferredBegin == null && !extendedOpen && !unit.has(Effects.BEGIN)
-                && !unit.has(Effects.COPY_FROM_STDIN) && unit.terminator != 'H' && retryFrames.isEmpty();
+                && deferredBegin == null && !extendedOpen && !unit.begins
+                && !unit.has(Trait.COPY_FROM_STDIN) && unit.terminator != 'H' && retryFrames.isEmpty();
     }
 
     /** Brings the backend's settings to this session's, unless they already match. Returns whether it wrote. */
@@ -1136,13 +1144,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     /** SQL-level prepared statements an EXECUTE / DEALLOCATE / PREPARE in the unit needs (or must replace) on this backend. */
     private void prepareSqlStatements(BackendConnection backend) {
-        for (SessionCommand command : unit.commands) {
+        for (SessionEffect command : unit.commands) {
             String name;
-            if (command instanceof SessionCommand.Execute execute) {
+            if (command instanceof SessionEffect.Execute execute) {
                 name = execute.name();
-            } else if (command instanceof SessionCommand.Deallocate deallocate && deallocate.name() != null) {
+            } else if (command instanceof SessionEffect.Deallocate deallocate && deallocate.name() != null) {
                 name = deallocate.name();
-            } else if (command instanceof SessionCommand.Prepare prepare) {
+            } else if (command instanceof SessionEffect.Prepare prepare) {
                 if (backend.preparedStatements().remove(sqlKey(prepare.name())) != null) {
                     backend.writeInternalQuery("DEALLOCATE " + quoteIdent(prepare.name()), this::onReplayDone);
                 }
@@ -1210,32 +1218,28 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     /** Session effects that hold from the moment the statement is sent (pins are conservative). */
     private void applyAtSend(BackendConnection backend) {
-        for (SessionCommand command : inflightCommandsJustSent()) {
-            if (command instanceof SessionCommand.TempObject) {
+        for (SessionEffect command : inflightCommandsJustSent()) {
+            if (command instanceof SessionEffect.CreateTemporaryObject) {
                 session.pin(SessionState.PIN_TEMP);
-            } else if (command instanceof SessionCommand.Listen listen) {
+            } else if (command instanceof SessionEffect.Listen listen) {
                 session.listen(listen.channel());
-            } else if (command instanceof SessionCommand.AdvisoryLock) {
+            } else if (command instanceof SessionEffect.TakeAdvisoryLock) {
                 session.pin(SessionState.PIN_ADVISORY);
-            } else if (command instanceof SessionCommand.DeclareCursor cursor && cursor.withHold()) {
+            } else if (command instanceof SessionEffect.DeclareCursor cursor && cursor.withHold()) {
                 session.declareHoldCursor(cursor.name());
-            } else if (command instanceof SessionCommand.Untracked) {
+            } else if (command instanceof SessionEffect.UntrackedSetting) {
                 session.pin(SessionState.PIN_UNTRACKED);
-            } else if (command instanceof SessionCommand.Prepare prepare) {
-                SessionState.SqlPrepared prepared = new SessionState.SqlPrepared(prepare.name(), prepareSqlOf(prepare),
-                        prepare.primaryOnly());
+            } else if (command instanceof SessionEffect.Prepare prepare) {
+                SessionState.SqlPrepared prepared = new SessionState.SqlPrepared(prepare.name(), prepare.replaySql(),
+                        prepare.statement().route() == Route.PRIMARY);
                 session.putSqlPrepared(prepared);
                 backend.preparedStatements().put(sqlKey(prepare.name()), prepared);
             }
         }
     }
 
-    private List<SessionCommand> inflightCommandsJustSent() {
+    private List<SessionEffect> inflightCommandsJustSent() {
         return unit.commands;
-    }
-
-    private static String prepareSqlOf(SessionCommand.Prepare prepare) {
-        return prepare.sql();
     }
 
     // ---------------------------------------------------------------- local answers
@@ -1251,9 +1255,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         if (aborted) {
             boolean ends = !unit.commands.isEmpty();
             boolean commits = false;
-            for (SessionCommand command : unit.commands) {
-                ends &= command instanceof SessionCommand.EndTransaction;
-                commits |= command instanceof SessionCommand.EndTransaction end && !end.rollback();
+            for (SessionEffect command : unit.commands) {
+                ends &= command instanceof SessionEffect.EndTransaction;
+                commits |= command instanceof SessionEffect.EndTransaction end
+                        && end.ending() != SessionEffect.Ending.ROLLBACK;
             }
             if (ends) {
                 abortedLocally = false;
@@ -1276,24 +1281,24 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         "current transaction is aborted, commands ignored until end of transaction block");
             }
         }
-        for (SessionCommand command : aborted || error != null ? List.<SessionCommand>of() : unit.commands) {
+        for (SessionEffect command : aborted || error != null ? List.<SessionEffect>of() : unit.commands) {
             if (error != null) {
                 break;
             }
-            if (command instanceof SessionCommand.ProxySetting setting) {
+            if (command instanceof SessionEffect.ProxySetting setting) {
                 error = proxySetting(setting, answers, simple);
-            } else if (command instanceof SessionCommand.Begin begin) {
-                deferredBegin = begin.sql();
-                deferredBeginReadOnly = begin.readOnly();
+            } else if (command instanceof SessionEffect.Begin begin) {
+                deferredBegin = begin.modes().beginSql();
+                deferredBeginReadOnly = begin.modes().readOnly();
                 transactionStatus = TransactionStatus.IN_TRANSACTION;
                 if (simple) {
                     answers.commandComplete("BEGIN");
                 }
-            } else if (command instanceof SessionCommand.EndTransaction end) {
+            } else if (command instanceof SessionEffect.EndTransaction end) {
                 deferredBegin = null;
                 transactionStatus = TransactionStatus.IDLE;
                 if (simple) {
-                    answers.commandComplete(end.tag());
+                    answers.commandComplete(end.ending().tag());
                 }
             } else {
                 error = ErrorResponse.error(SqlState.FEATURE_NOT_SUPPORTED,
@@ -1333,29 +1338,30 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     if (frame.getByte(frame.readerIndex() + Wire.HEADER_LENGTH) == 'S') {
                         answers.noParameters();
                     }
-                    SessionCommand next = command < unit.commands.size() ? unit.commands.get(command) : null;
-                    if (next instanceof SessionCommand.ProxySetting setting && setting.show()) {
+                    SessionEffect next = command < unit.commands.size() ? unit.commands.get(command) : null;
+                    if (next instanceof SessionEffect.ProxySetting setting
+                            && setting.op() == SessionEffect.ProxySettingOp.SHOW) {
                         answers.rowDescription(setting.name());
                     } else {
                         answers.noData();
                     }
                 }
                 case 'E' -> {
-                    SessionCommand next = command < unit.commands.size() ? unit.commands.get(command++) : null;
+                    SessionEffect next = command < unit.commands.size() ? unit.commands.get(command++) : null;
                     if (error != null) {
                         answers.message(error);
                         failed = true;
-                    } else if (next instanceof SessionCommand.ProxySetting setting) {
-                        if (setting.show()) {
+                    } else if (next instanceof SessionEffect.ProxySetting setting) {
+                        if (setting.op() == SessionEffect.ProxySettingOp.SHOW) {
                             answers.dataRow(proxySettingValue(setting.name()));
                             answers.commandComplete("SHOW");
                         } else {
                             answers.commandComplete(setting.value() == null ? "RESET" : "SET");
                         }
-                    } else if (next instanceof SessionCommand.Begin) {
+                    } else if (next instanceof SessionEffect.Begin) {
                         answers.commandComplete("BEGIN");
-                    } else if (next instanceof SessionCommand.EndTransaction end) {
-                        answers.commandComplete(abortedAnswer ? "ROLLBACK" : end.tag());
+                    } else if (next instanceof SessionEffect.EndTransaction end) {
+                        answers.commandComplete(abortedAnswer ? "ROLLBACK" : end.ending().tag());
                     }
                 }
                 case 'C' -> answers.closeComplete();
@@ -1370,9 +1376,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         return answers;
     }
 
-    private ErrorResponse proxySetting(SessionCommand.ProxySetting setting, LocalAnswers answers, boolean simple) {
+    private ErrorResponse proxySetting(SessionEffect.ProxySetting setting, LocalAnswers answers, boolean simple) {
         String name = setting.name();
-        if (setting.show()) {
+        if (setting.op() == SessionEffect.ProxySettingOp.SHOW) {
             String value = proxySettingValue(name);
             if (value == null) {
                 return unknownSetting(name);
@@ -1499,7 +1505,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         TransactionStatus before = transactionStatus;
         transactionStatus = status;
         releaseRetryFrames();
-        List<SessionCommand> commands = inflight.pollFirst();
+        List<SessionEffect> commands = inflight.pollFirst();
         unitTimer.completed(metrics);
         if (registration != null) {
             registration.transactionStatus(status);
@@ -1559,7 +1565,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     }
 
     /** Applies the session commands of a unit that completed (failed units change nothing). */
-    private void applyCompleted(List<SessionCommand> commands, BackendConnection backend, TransactionStatus before,
+    private void applyCompleted(List<SessionEffect> commands, BackendConnection backend, TransactionStatus before,
                                 TransactionStatus after) {
         boolean failed = after == TransactionStatus.FAILED || backend.lastUnitFailed();
         boolean rolledBack = false;
@@ -1568,37 +1574,38 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
         boolean inTransaction = after != TransactionStatus.IDLE;
         long versionBefore = session.settings.version();
-        for (SessionCommand command : commands) {
-            if (command instanceof SessionCommand.EndTransaction end) {
-                rolledBack |= end.rollback();
+        for (SessionEffect command : commands) {
+            if (command instanceof SessionEffect.EndTransaction end) {
+                rolledBack |= end.ending() == SessionEffect.Ending.ROLLBACK;
             }
             if (failed) {
                 continue;
             }
-            if (command instanceof SessionCommand.Set || command instanceof SessionCommand.Reset
-                    || command instanceof SessionCommand.ResetAll) {
+            if (command instanceof SessionEffect.SetSetting set && set.scope() == SessionEffect.Scope.SESSION
+                    || command instanceof SessionEffect.ResetSetting reset && reset.scope() == SessionEffect.Scope.SESSION
+                    || command instanceof SessionEffect.ResetAll) {
                 session.settings.apply(command, inTransaction);
-                if (command instanceof SessionCommand.Reset reset && session.settings.isStartupSetting(reset.name())
-                        || command instanceof SessionCommand.ResetAll) {
+                if (command instanceof SessionEffect.ResetSetting reset && session.settings.isStartupSetting(reset.name())
+                        || command instanceof SessionEffect.ResetAll) {
                     // The server reset it to its own default, not to the client's startup value.
                     backend.appliedSettings(BackendConnection.UNKNOWN_SETTINGS);
                 }
-            } else if (command instanceof SessionCommand.Discard discard) {
-                if ("all".equalsIgnoreCase(discard.what())) {
+            } else if (command instanceof SessionEffect.Discard discard) {
+                if (discard.scope() == SessionEffect.DiscardScope.ALL) {
                     session.discardAll();
-                    session.settings.apply(new SessionCommand.ResetAll(), false);
+                    session.settings.apply(new SessionEffect.ResetAll(), false);
                     backend.preparedStatements().clear();
                     backend.appliedSettings(BackendConnection.UNKNOWN_SETTINGS);
-                } else if ("temp".equalsIgnoreCase(discard.what()) || "temporary".equalsIgnoreCase(discard.what())) {
+                } else if (discard.scope() == SessionEffect.DiscardScope.TEMP) {
                     session.unpin(SessionState.PIN_TEMP);
                 }
-            } else if (command instanceof SessionCommand.Unlisten unlisten) {
+            } else if (command instanceof SessionEffect.Unlisten unlisten) {
                 session.unlisten(unlisten.channel());
-            } else if (command instanceof SessionCommand.AdvisoryUnlock unlock && unlock.all()) {
+            } else if (command instanceof SessionEffect.ReleaseAdvisoryLocks unlock && unlock.all()) {
                 session.unpin(SessionState.PIN_ADVISORY);
-            } else if (command instanceof SessionCommand.CloseCursor close) {
+            } else if (command instanceof SessionEffect.CloseCursor close) {
                 session.closeCursor(close.name());
-            } else if (command instanceof SessionCommand.Deallocate deallocate) {
+            } else if (command instanceof SessionEffect.Deallocate deallocate) {
                 session.removeSqlPrepared(deallocate.name());
                 if (deallocate.name() == null) {
                     backend.preparedStatements().clear();
@@ -1677,7 +1684,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             }
             unit.terminator = Wire.frameType(frames.get(frames.size() - 1)) == 'Q' ? (byte) 'Q' : (byte) 'S';
             unit.simpleQuery = Wire.frameType(frames.get(0)) == 'Q';
-            List<SessionCommand> commands = inflight.pollFirst();
+            List<SessionEffect> commands = inflight.pollFirst();
             if (commands != null) {
                 unit.commands.addAll(commands);
             }

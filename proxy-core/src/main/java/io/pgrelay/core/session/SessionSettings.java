@@ -1,5 +1,8 @@
 package io.pgrelay.core.session;
 
+import io.pgrelay.core.classify.SessionEffect;
+import io.pgrelay.protocol.SqlLiterals;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,7 +21,7 @@ final class SessionSettings {
     private final Map<String, String> startup;
     private final Map<String, String> statements = new LinkedHashMap<>();
     private Map<String, String> committed = new LinkedHashMap<>();
-    private final List<SessionCommand> inTransaction = new ArrayList<>();
+    private final List<SessionEffect> inTransaction = new ArrayList<>();
     private boolean untracked;
     private long version;
     private String stateKey;
@@ -42,21 +45,21 @@ final class SessionSettings {
     }
 
     /** Applies a setting change; inside a transaction it is provisional until commit. */
-    void apply(SessionCommand command, boolean inTransaction) {
+    void apply(SessionEffect command, boolean inTransaction) {
         if (inTransaction) {
             this.inTransaction.add(command);
         }
         applyNow(command);
     }
 
-    private void applyNow(SessionCommand command) {
-        if (command instanceof SessionCommand.Set set) {
+    private void applyNow(SessionEffect command) {
+        if (command instanceof SessionEffect.SetSetting set) {
             statements.put(set.name().toLowerCase(Locale.ROOT), set.replaySql());
-        } else if (command instanceof SessionCommand.Reset reset) {
+        } else if (command instanceof SessionEffect.ResetSetting reset) {
             statements.remove(reset.name().toLowerCase(Locale.ROOT));
-        } else if (command instanceof SessionCommand.ResetAll) {
+        } else if (command instanceof SessionEffect.ResetAll) {
             statements.clear();
-        } else if (command instanceof SessionCommand.Untracked) {
+        } else if (command instanceof SessionEffect.UntrackedSetting) {
             untracked = true;
         } else {
             return;

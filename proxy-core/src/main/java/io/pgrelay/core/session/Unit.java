@@ -1,7 +1,10 @@
 package io.pgrelay.core.session;
 
 import io.netty.buffer.ByteBuf;
+import io.pgrelay.core.classify.SessionEffect;
 import io.pgrelay.core.classify.StatementKind;
+import io.pgrelay.core.classify.Trait;
+import io.pgrelay.core.classify.Traits;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -16,14 +19,19 @@ final class Unit {
     final List<ByteBuf> frames = new ArrayList<>(8);
     /** Per frame: the statement name a Parse, Bind, Describe or Close refers to, else null. */
     final List<String> names = new ArrayList<>(8);
-    /** Commands with session effects, in order. */
-    final List<SessionCommand> commands = new ArrayList<>(2);
+    /** Session effects of its statements, in order. */
+    final List<SessionEffect> commands = new ArrayList<>(2);
 
     /** 'Q', 'F', 'S' (Sync) or 'H' (Flush): what ended the unit. */
     byte terminator;
     boolean primaryOnly;
     String reason;
-    int effects;
+    Traits traits = Traits.NONE;
+    /** A statement in it is one of pgrelay's own settings. */
+    boolean proxySetting;
+    /** A statement in it starts a transaction block; {@link #beginReadOnly} when READ ONLY. */
+    boolean begins;
+    boolean beginReadOnly;
     /** The unit starts with a Query (not extended protocol). */
     boolean simpleQuery;
     /** Some statement's target depends on where a prepared statement / cursor lives. */
@@ -67,8 +75,8 @@ final class Unit {
         };
     }
 
-    boolean has(int effect) {
-        return (effects & effect) != 0;
+    boolean has(Trait trait) {
+        return traits.has(trait);
     }
 
     /** Forgets the unit after its frames were written (their ownership went with them). */
@@ -79,7 +87,10 @@ final class Unit {
         terminator = 0;
         primaryOnly = false;
         reason = null;
-        effects = 0;
+        traits = Traits.NONE;
+        proxySetting = false;
+        begins = false;
+        beginReadOnly = false;
         simpleQuery = false;
         sessionDependent = false;
         kind = null;

@@ -72,39 +72,44 @@ class ClassifierCacheTest {
     }
 
     @Test
-    void analyzeGivesSessionDetails() {
+    void cachedEffectsTakeTheirValuesFromTheTextAtHand() {
         Classifier c = new Classifier(TestCatalogs.shop(), ClassifierConfig.defaults());
-        var infos = c.analyze("SET search_path TO billing, public; BEGIN READ ONLY; PREPARE p(int) AS SELECT $1;"
-                + " EXECUTE p(1); DECLARE cur CURSOR WITH HOLD FOR SELECT 1; FETCH 2 FROM cur; CLOSE ALL;"
-                + " LISTEN ch; UNLISTEN *; DISCARD TEMPORARY; SELECT set_config('app.x', 'y', true);"
-                + " SET LOCAL statement_timeout = '1s'; RESET ALL; DEALLOCATE ALL; SET pgrelay.route = 'primary';"
-                + " SET TIME ZONE 'UTC'", true);
-        assertThat(infos).hasSize(16);
-        assertThat(infos.get(0).details()).isEqualTo(new StatementInfo.SetDetails("search_path", "billing, public",
-                false, false, false));
-        assertThat(infos.get(0).text()).isEqualTo("SET search_path TO billing, public");
-        assertThat(infos.get(1).details()).isEqualTo(new StatementInfo.BeginDetails(true, null, null, false, false));
-        assertThat(((StatementInfo.PrepareDetails) infos.get(2).details()).statement()).isEqualTo("SELECT $1");
-        assertThat(infos.get(3).details()).isEqualTo(new StatementInfo.ExecuteDetails("p"));
-        assertThat(((StatementInfo.DeclareDetails) infos.get(4).details()).withHold()).isTrue();
-        assertThat(infos.get(5).details()).isEqualTo(new StatementInfo.FetchDetails("cur", false));
-        assertThat(infos.get(6).details()).isEqualTo(new StatementInfo.CloseDetails(null));
-        assertThat(infos.get(7).details()).isEqualTo(new StatementInfo.ListenDetails("ch", true));
-        assertThat(infos.get(8).details()).isEqualTo(new StatementInfo.ListenDetails("*", false));
-        assertThat(infos.get(9).details()).isEqualTo(new StatementInfo.DiscardDetails("temp"));
-        assertThat(infos.get(10).details()).isEqualTo(new StatementInfo.SetConfigDetails("app.x", "y", true, true));
-        assertThat(infos.get(11).details()).isEqualTo(new StatementInfo.SetDetails("statement_timeout", "'1s'", true,
-                false, false));
-        assertThat(infos.get(12).details()).isEqualTo(new StatementInfo.SetDetails(null, null, false, true, true));
-        assertThat(infos.get(13).details()).isEqualTo(new StatementInfo.DeallocateDetails(null));
-        assertThat(infos.get(14).details()).isEqualTo(new StatementInfo.PgRelaySettingDetails("set", "pgrelay.route",
-                "primary"));
-        assertThat(infos.get(15).details()).isEqualTo(new StatementInfo.SetDetails("timezone", "'UTC'", false, false,
-                false));
-        var untracked = c.analyze("SELECT set_config('app.x', $1, false)", true);
-        assertThat(untracked.get(0).details()).isEqualTo(new StatementInfo.SetConfigDetails(null, null, false, false));
-        var unicode = c.analyze("SELECT 'ä'; SELECT 2", true);
-        assertThat(unicode.get(1).start()).isEqualTo(12);
-        assertThat(unicode.get(1).text()).isEqualTo("SELECT 2");
+        String template = "SET search_path TO billing, public; SET statement_timeout = '%s';"
+                + " SELECT set_config('app.%s', '%s', false); PREPARE p(int) AS SELECT $1 + %s;"
+                + " SET pgrelay.min_lsn = '%s'; BEGIN READ ONLY; COMMIT";
+        Classification first = c.classify(String.format(template, "1s", "x", "one", "1", "0/10"), true);
+        Classification second = c.classify(String.format(template, "2min", "y", "two''s", "42", "0/20"), true);
+        assertThat(c.cacheMisses()).isEqualTo(1);
+        assertThat(c.cacheHits()).isEqualTo(1);
+        SessionEffect.Scope session = SessionEffect.Scope.SESSION;
+        assertThat(second.statements().get(0).effects()).containsExactly(new SessionEffect.SetSetting("search_path",
+                session, "SET search_path TO billing, public"));
+        assertThat(second.statements().get(1).effects()).containsExactly(new SessionEffect.SetSetting(
+                "statement_timeout", session, "SET statement_timeout = '2min'"));
+        assertThat(first.statements().get(2).effects()).containsExactly(new SessionEffect.SetSetting("app.x",
+                session, "SELECT pg_catalog.set_config(E'app.x', E'one', false)"));
+        assertThat(second.statements().get(2).effects()).containsExactly(new SessionEffect.SetSetting("app.y",
+                session, "SELECT pg_catalog.set_config(E'app.y', E'two''s', false)"));
+        SessionEffect.Prepare prepare = (SessionEffect.Prepare) second.statements().get(3).effects().get(0);
+        assertThat(prepare.replaySql()).isEqualTo("PREPARE p(int) AS SELECT $1 + 42");
+        assertThat(second.statements().get(4).effects()).containsExactly(
+                new SessionEffect.ProxySetting(SessionEffect.ProxySettingOp.SET, "pgrelay.min_lsn", "0/20"));
+        assertThat(second.statements().get(6).effects()).containsExactly(
+                new SessionEffect.EndTransaction(SessionEffect.Ending.COMMIT, false));
+        Classification parameter = c.classify("SET search_path TO billing, public; SET statement_timeout = '1s';"
+                + " SELECT set_config('app.x', $1, false); PREPARE p(int) AS SELECT $1 + 1;"
+                + " SET pgrelay.min_lsn = '0/10'; BEGIN READ ONLY; COMMIT", true);
+        assertThat(c.cacheHits()).as("a parameter has a literal's fingerprint").isEqualTo(2);
+        assertThat(parameter.statements().get(2).effects())
+                .containsExactly(new SessionEffect.UntrackedSetting("set_config() with computed arguments"));
+    }
+
+    @Test
+    void literalFreeStatementsAreServedWithoutCopying() {
+        Classifier c = new Classifier(TestCatalogs.shop(), ClassifierConfig.defaults());
+        Classification begin = c.classify("BEGIN", true);
+        assertThat(c.classify("begin", true)).isSameAs(begin);
+        Classification select = c.classify("SELECT * FROM customers WHERE id = 1", true);
+        assertThat(c.classify("SELECT * FROM customers WHERE id = 2", true)).isSameAs(select);
     }
 }

@@ -17,6 +17,15 @@ class StatementAnalyzerTest {
         return LIVE.classify(sql, true);
     }
 
+    /** The session effects of all statements of {@code sql}, in order. */
+    private static List<SessionEffect> effects(String sql) {
+        return c(sql).statements().stream().flatMap(s -> s.effects().stream()).toList();
+    }
+
+    private static boolean hasEffect(String sql, Class<? extends SessionEffect> type) {
+        return effects(sql).stream().anyMatch(type::isInstance);
+    }
+
     private static void primary(String... sqls) {
         for (String sql : sqls) {
             assertThat(c(sql).route()).as(sql + " -> " + c(sql).reason()).isEqualTo(Route.PRIMARY);
@@ -91,7 +100,8 @@ class StatementAnalyzerTest {
     void selectInto() {
         primary("SELECT 1 INTO t", "SELECT id INTO TEMP TABLE tmp FROM customers", "select 1 as x into unlogged y",
                 "WITH x AS (SELECT 1) SELECT * INTO t FROM x");
-        assertThat(c("SELECT id INTO TEMP TABLE tmp FROM customers").has(Effects.TEMP_OBJECT)).isTrue();
+        assertThat(hasEffect("SELECT id INTO TEMP TABLE tmp FROM customers", SessionEffect.CreateTemporaryObject.class))
+                .isTrue();
         assertThat(c("SELECT id INTO TEMP TABLE tmp FROM customers").kind()).isEqualTo(StatementKind.WRITE);
     }
 
@@ -108,7 +118,7 @@ class StatementAnalyzerTest {
                 "EXPLAIN (ANALYZE true, FORMAT YAML) UPDATE t SET a = 1", "EXPLAIN (ANALYZE on) INSERT INTO t VALUES (1)",
                 "EXPLAIN (ANALYZE 1) INSERT INTO t VALUES (1)", "EXPLAIN (ANALYZE 0) INSERT INTO t VALUES (1)",
                 "EXPLAIN ANALYZE SELECT * FROM customers FOR UPDATE", "EXPLAIN ANALYZE SELECT nextval('s')",
-                "EXPLAIN ANALYZE CREATE TABLE e AS SELECT 1", "EXPLAIN ANALYZE EXECUTE q(1)", "EXPLAIN EXECUTE q(1)",
+                "EXPLAIN ANALYZE CREATE TABLE e AS SELECT 1", "EXPLAIN ANALYZE EXECUTE q(1)",
                 "EXPLAIN SELECT * FROM session_cache", "EXPLAIN SELECT * FROM cache_view");
     }
 
@@ -120,8 +130,8 @@ class StatementAnalyzerTest {
                 "COPY (SELECT 1) TO '/dev/null'", "COPY (SELECT * FROM customers FOR UPDATE) TO STDOUT",
                 "COPY (UPDATE customers SET name = name RETURNING id) TO STDOUT", "COPY session_cache TO STDOUT",
                 "COPY (SELECT nextval('s')) TO STDOUT");
-        assertThat(c("COPY customers FROM STDIN").has(Effects.COPY_FROM_STDIN)).isTrue();
-        assertThat(c("COPY customers TO STDOUT").has(Effects.COPY_TO_STDOUT)).isTrue();
+        assertThat(c("COPY customers FROM STDIN").has(Trait.COPY_FROM_STDIN)).isTrue();
+        assertThat(c("COPY customers TO STDOUT").has(Trait.COPY_TO_STDOUT)).isTrue();
     }
 
     @Test
@@ -131,7 +141,7 @@ class StatementAnalyzerTest {
         primary("LOCK customers", "LOCK TABLE customers IN SHARE MODE", "LOCK customers IN SHARE UPDATE EXCLUSIVE MODE",
                 "LOCK customers IN SHARE ROW EXCLUSIVE MODE", "LOCK customers IN EXCLUSIVE MODE",
                 "LOCK customers IN ACCESS EXCLUSIVE MODE", "LOCK nosuchtable IN ACCESS SHARE MODE");
-        assertThat(c("LOCK customers IN ACCESS SHARE MODE").has(Effects.LOCK)).isTrue();
+        assertThat(c("LOCK customers IN ACCESS SHARE MODE").has(Trait.LOCK)).isTrue();
     }
 
     @Test
@@ -146,11 +156,24 @@ class StatementAnalyzerTest {
                 "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", "SET TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE",
                 "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", "PREPARE TRANSACTION 'x'",
                 "COMMIT PREPARED 'x'", "ROLLBACK PREPARED 'x'", "SET TRANSACTION SNAPSHOT '0000-1'");
-        assertThat(c("BEGIN READ ONLY").effects()).isEqualTo(Effects.BEGIN | Effects.BEGIN_READ_ONLY);
+        TransactionModes readOnly = new TransactionModes(TransactionModes.Access.READ_ONLY,
+                TransactionModes.Isolation.DEFAULT, TransactionModes.Deferrable.DEFAULT);
+        assertThat(effects("BEGIN READ ONLY")).containsExactly(new SessionEffect.Begin(readOnly));
         assertThat(c("BEGIN").kind()).isEqualTo(StatementKind.TRANSACTION);
-        assertThat(c("ROLLBACK TO s").effects()).isEqualTo(Effects.SAVEPOINT);
-        assertThat(c("COMMIT").effects()).isEqualTo(Effects.COMMIT_ROLLBACK);
-        assertThat(c("SET TRANSACTION READ ONLY").has(Effects.SET_TRANSACTION)).isTrue();
+        assertThat(effects("ROLLBACK TO s")).containsExactly(new SessionEffect.RollbackToSavepoint("s"));
+        assertThat(effects("SAVEPOINT \"S1\"")).containsExactly(new SessionEffect.Savepoint("S1"));
+        assertThat(effects("RELEASE s")).containsExactly(new SessionEffect.ReleaseSavepoint("s"));
+        assertThat(effects("COMMIT")).containsExactly(new SessionEffect.EndTransaction(SessionEffect.Ending.COMMIT, false));
+        assertThat(effects("COMMIT AND NO CHAIN"))
+                .containsExactly(new SessionEffect.EndTransaction(SessionEffect.Ending.COMMIT, false));
+        assertThat(effects("ROLLBACK AND CHAIN"))
+                .containsExactly(new SessionEffect.EndTransaction(SessionEffect.Ending.ROLLBACK, true));
+        assertThat(effects("PREPARE TRANSACTION 'x'"))
+                .containsExactly(new SessionEffect.EndTransaction(SessionEffect.Ending.PREPARE, false));
+        assertThat(effects("SET TRANSACTION READ ONLY")).containsExactly(new SessionEffect.SetTransaction(readOnly));
+        assertThat(effects("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")).containsExactly(
+                new SessionEffect.SetSetting("default_transaction_read_only", SessionEffect.Scope.SESSION,
+                        "SET default_transaction_read_only = on"));
     }
 
     @Test
@@ -163,32 +186,67 @@ class StatementAnalyzerTest {
                 "SET default_transaction_read_only = off", "SET SESSION default_transaction_read_only TO 'on'",
                 "SET transaction_isolation = 'serializable'", "SET default_transaction_isolation = 'serializable'");
         for (String s : List.of("SET work_mem = 1", "RESET ALL", "SET LOCAL x.y = 2", "SET ROLE r")) {
-            assertThat(c(s).has(Effects.SET)).as(s).isTrue();
             assertThat(c(s).kind()).isEqualTo(StatementKind.SESSION);
         }
-        assertThat(c("SET pgrelay.route = primary").effects()).isEqualTo(Effects.PGRELAY_SETTING);
-        assertThat(c("RESET pgrelay.route").effects()).isEqualTo(Effects.PGRELAY_SETTING);
-        assertThat(c("SHOW pgrelay.route").effects()).isEqualTo(Effects.PGRELAY_SETTING);
-        replica("SHOW work_mem", "SHOW ALL", "SHOW TIME ZONE", "SHOW transaction_read_only");
+        SessionEffect.Scope session = SessionEffect.Scope.SESSION;
+        assertThat(effects("SET work_mem = 1"))
+                .containsExactly(new SessionEffect.SetSetting("work_mem", session, "SET work_mem = 1"));
+        assertThat(effects("SET LOCAL x.y = 2")).containsExactly(
+                new SessionEffect.SetSetting("x.y", SessionEffect.Scope.LOCAL, "SET LOCAL x.y = 2"));
+        assertThat(effects("SET SESSION ROLE r"))
+                .containsExactly(new SessionEffect.SetSetting("role", session, "SET SESSION ROLE r"));
+        assertThat(effects("SET SESSION AUTHORIZATION 'u'")).containsExactly(
+                new SessionEffect.SetSetting("session_authorization", session, "SET SESSION AUTHORIZATION 'u'"));
+        assertThat(effects("RESET ALL")).containsExactly(new SessionEffect.ResetAll());
+        assertThat(effects("RESET SESSION AUTHORIZATION"))
+                .containsExactly(new SessionEffect.ResetSetting("session_authorization", session));
+        assertThat(effects("SET ROLE NONE")).containsExactly(new SessionEffect.ResetSetting("role", session));
+        assertThat(effects("SET work_mem TO DEFAULT")).containsExactly(new SessionEffect.ResetSetting("work_mem", session));
+        assertThat(effects("SET statement_timeout FROM CURRENT")).isEmpty();
+        assertThat(effects("SET pgrelay.route = primary")).containsExactly(
+                new SessionEffect.ProxySetting(SessionEffect.ProxySettingOp.SET, "pgrelay.route", "primary"));
+        assertThat(effects("SET pgrelay.min_lsn = '0/10'")).containsExactly(
+                new SessionEffect.ProxySetting(SessionEffect.ProxySettingOp.SET, "pgrelay.min_lsn", "0/10"));
+        assertThat(effects("RESET pgrelay.route")).containsExactly(
+                new SessionEffect.ProxySetting(SessionEffect.ProxySettingOp.RESET, "pgrelay.route", null));
+        assertThat(effects("SHOW pgrelay.route")).containsExactly(
+                new SessionEffect.ProxySetting(SessionEffect.ProxySettingOp.SHOW, "pgrelay.route", null));
+        replica("SHOW work_mem", "SHOW TIME ZONE");
+        primary("SHOW ALL", "SHOW transaction_read_only", "SHOW in_hot_standby");
     }
 
     @Test
     void preparedStatementsCursorsAndSessionStatements() {
         replica("PREPARE q AS SELECT * FROM customers WHERE id = $1", "PREPARE q(int) AS SELECT $1",
-                "DEALLOCATE q", "DEALLOCATE PREPARE ALL", "DISCARD ALL", "DISCARD TEMP",
+                "DEALLOCATE q", "DEALLOCATE PREPARE ALL",
                 "DECLARE c CURSOR FOR SELECT * FROM orders", "DECLARE c SCROLL CURSOR WITHOUT HOLD FOR SELECT 1");
         primary("PREPARE q AS UPDATE t SET a = 1", "PREPARE q AS SELECT * FROM customers FOR UPDATE", "EXECUTE q",
                 "EXECUTE q(1, 'x')", "FETCH NEXT FROM c", "MOVE LAST IN c", "fetch 1 from c", "CLOSE c",
                 "DECLARE c CURSOR WITH HOLD FOR SELECT 1", "DECLARE c NO SCROLL CURSOR FOR SELECT * FROM orders FOR UPDATE",
-                "DECLARE c CURSOR FOR SELECT nextval('s')");
-        assertThat(c("EXECUTE q").has(Effects.EXECUTE)).isTrue();
-        assertThat(c("FETCH ALL IN c").has(Effects.FETCH)).isTrue();
-        assertThat(c("DECLARE c CURSOR WITH HOLD FOR SELECT 1").effects())
-                .isEqualTo(Effects.DECLARE_CURSOR | Effects.DECLARE_WITH_HOLD);
-        assertThat(c("LISTEN x").has(Effects.LISTEN)).isTrue();
-        assertThat(c("UNLISTEN *").has(Effects.UNLISTEN)).isTrue();
-        assertThat(c("NOTIFY x").has(Effects.NOTIFY)).isTrue();
-        assertThat(c("DISCARD ALL").has(Effects.DISCARD)).isTrue();
+                "DECLARE c CURSOR FOR SELECT nextval('s')", "DISCARD ALL", "DISCARD TEMP", "DISCARD SEQUENCES",
+                "DISCARD PLANS");
+        assertThat(effects("EXECUTE q")).containsExactly(new SessionEffect.Execute("q"));
+        assertThat(c("EXECUTE q").has(Trait.SESSION_OBJECT)).isTrue();
+        assertThat(c("EXECUTE q").statements().get(0).route()).as("the rest of EXECUTE").isEqualTo(Route.REPLICA);
+        assertThat(c("EXECUTE q(nextval('s'))").statements().get(0).route()).isEqualTo(Route.PRIMARY);
+        assertThat(effects("FETCH ALL IN c")).containsExactly(new SessionEffect.Fetch("c"));
+        assertThat(effects("DECLARE c CURSOR WITH HOLD FOR SELECT 1"))
+                .containsExactly(new SessionEffect.DeclareCursor("c", true));
+        assertThat(effects("CLOSE ALL")).containsExactly(new SessionEffect.CloseCursor(null));
+        assertThat(effects("LISTEN x")).containsExactly(new SessionEffect.Listen("x"));
+        assertThat(effects("UNLISTEN *")).containsExactly(new SessionEffect.Unlisten(null));
+        assertThat(c("NOTIFY x").has(Trait.NOTIFY)).isTrue();
+        assertThat(effects("DISCARD ALL")).containsExactly(new SessionEffect.Discard(SessionEffect.DiscardScope.ALL));
+        assertThat(effects("DISCARD TEMPORARY"))
+                .containsExactly(new SessionEffect.Discard(SessionEffect.DiscardScope.TEMP));
+        assertThat(effects("DEALLOCATE ALL")).containsExactly(new SessionEffect.Deallocate(null));
+        assertThat(effects("CREATE TEMP TABLE r AS EXECUTE q5(200, 'x')"))
+                .containsExactly(new SessionEffect.CreateTemporaryObject(), new SessionEffect.Execute("q5"));
+        assertThat(effects("EXPLAIN EXECUTE q(1)")).containsExactly(new SessionEffect.Execute("q"));
+        SessionEffect.Prepare prepare = (SessionEffect.Prepare) effects("PREPARE q(int) AS SELECT $1").get(0);
+        assertThat(prepare.name()).isEqualTo("q");
+        assertThat(prepare.replaySql()).isEqualTo("PREPARE q(int) AS SELECT $1");
+        assertThat(prepare.statement().route()).isEqualTo(Route.REPLICA);
         assertThat(c("PREPARE q AS SELECT 1").kind()).isEqualTo(StatementKind.SESSION);
     }
 
@@ -199,9 +257,9 @@ class StatementAnalyzerTest {
                 "CREATE TABLE pg_temp.t (x int)", "CREATE OR REPLACE TEMP VIEW v AS SELECT 1",
                 "create temp table t as select 1")) {
             assertThat(c(s).route()).as(s).isEqualTo(Route.PRIMARY);
-            assertThat(c(s).has(Effects.TEMP_OBJECT)).as(s).isTrue();
+            assertThat(hasEffect(s, SessionEffect.CreateTemporaryObject.class)).as(s).isTrue();
         }
-        assertThat(c("CREATE TABLE t (x int)").has(Effects.TEMP_OBJECT)).isFalse();
+        assertThat(hasEffect("CREATE TABLE t (x int)", SessionEffect.CreateTemporaryObject.class)).isFalse();
         primary("SELECT * FROM pg_temp.t");
     }
 
@@ -227,16 +285,19 @@ class StatementAnalyzerTest {
                 "SELECT DISTINCT ON (id) audit.log_event('x') FROM customers",
                 "SELECT 1 OPERATOR(pg_catalog.+) nextval('s')", "SELECT * FROM customers c, nextval('s') n(v)");
         replica("SELECT random(), clock_timestamp(), gen_random_uuid(), timeofday()", "SELECT pg_sleep(0)",
-                "SELECT lo_get(1)", "SELECT pg_relation_size('session_cache')", "SELECT pg_is_in_recovery()",
-                "SELECT pg_last_wal_replay_lsn()", "SELECT txid_current_snapshot()", "SELECT pg_sequence_last_value('s')",
-                "SELECT pg_stat_clear_snapshot()", "SELECT pg_notification_queue_usage()", "SELECT * FROM pg_ls_waldir()",
+                "SELECT lo_get(1)", "SELECT pg_relation_size('session_cache')",
                 "SELECT current_setting('work_mem')", "SELECT add_tax(10)", "SELECT product_price('x')",
                 "SELECT * FROM orders_for(2)", "SELECT random_customer()", "SELECT c_stable()", "SELECT my_sum(id) FROM orders",
                 "SELECT 1 ~~~ 2", "SELECT left('abc', 1), right('abc', 1)", "SELECT coalesce(1, 2), greatest(1, 2)",
                 "SELECT pg_current_xact_id_if_assigned()");
-        assertThat(c("SELECT pg_advisory_lock(1)").has(Effects.ADVISORY_LOCK)).isTrue();
-        assertThat(c("SELECT pg_advisory_unlock(1)").has(Effects.ADVISORY_UNLOCK)).isTrue();
-        assertThat(c("SELECT set_config('a.b', 'c', false)").has(Effects.SET)).isTrue();
+        assertThat(effects("SELECT pg_advisory_lock(1)")).containsExactly(new SessionEffect.TakeAdvisoryLock());
+        assertThat(effects("SELECT pg_advisory_unlock(1)")).containsExactly(new SessionEffect.ReleaseAdvisoryLocks(false));
+        assertThat(effects("SELECT pg_advisory_unlock_all()")).containsExactly(new SessionEffect.ReleaseAdvisoryLocks(true));
+        assertThat(effects("SELECT set_config('A.b', 'c', false)")).containsExactly(new SessionEffect.SetSetting("a.b",
+                SessionEffect.Scope.SESSION, "SELECT pg_catalog.set_config(E'a.b', E'c', false)"));
+        assertThat(effects("SELECT set_config('a.b', current_user, true)"))
+                .containsExactly(new SessionEffect.UntrackedSetting("set_config() with computed arguments"));
+        assertThat(c("SELECT pg_cancel_backend(1)").has(Trait.SIGNALS_BACKEND)).isTrue();
         assertThat(c("SELECT nextval('s')").kind()).isEqualTo(StatementKind.WRITE);
     }
 
@@ -289,7 +350,7 @@ class StatementAnalyzerTest {
     void builtinCatalogIsConservative() {
         assertThat(BUILTIN.classify("SELECT * FROM customers", true).route()).isEqualTo(Route.PRIMARY);
         assertThat(BUILTIN.classify("SELECT my_function()", true).route()).isEqualTo(Route.PRIMARY);
-        assertThat(BUILTIN.classify("SELECT * FROM pg_stat_activity", true).route()).isEqualTo(Route.REPLICA);
+        assertThat(BUILTIN.classify("SELECT * FROM pg_class", true).route()).isEqualTo(Route.REPLICA);
         assertThat(BUILTIN.classify("SELECT now(), version()", true).route()).isEqualTo(Route.REPLICA);
     }
 
@@ -324,7 +385,7 @@ class StatementAnalyzerTest {
         assertThat(m.route()).isEqualTo(Route.PRIMARY);
         assertThat(m.kind()).isEqualTo(StatementKind.WRITE);
         assertThat(m.statementCount()).isEqualTo(2);
-        assertThat(m.has(Effects.MULTI)).isTrue();
+        assertThat(m.has(Trait.MULTI)).isTrue();
         replica("SELECT 1;\nSELECT 2;\nSELECT 3;", ";;SELECT 1;;", "SELECT 'a;b'; SELECT $$;DELETE$$",
                 "BEGIN; DECLARE mc CURSOR FOR SELECT 1; FETCH mc; COMMIT",
                 "PREPARE p AS SELECT 1; EXECUTE p; DEALLOCATE p", "BEGIN; SELECT * FROM customers; ROLLBACK");
@@ -333,9 +394,9 @@ class StatementAnalyzerTest {
                 "BEGIN; DECLARE c CURSOR FOR SELECT nextval('s'); FETCH c; COMMIT", "SELECT 1; COMMIT AND CHAIN; BEGIN",
                 "/* outer /* inner */ SELECT 1; */ UPDATE customers SET name = name WHERE id = 1");
         Classification e = c(";");
-        assertThat(e.has(Effects.EMPTY)).isTrue();
+        assertThat(e.has(Trait.EMPTY)).isTrue();
         assertThat(e.statementCount()).isZero();
-        assertThat(c("-- only a comment").has(Effects.EMPTY)).isTrue();
+        assertThat(c("-- only a comment").has(Trait.EMPTY)).isTrue();
         assertThat(c("BEGIN; SELECT 1; COMMIT").kind()).isEqualTo(StatementKind.TRANSACTION);
     }
 
@@ -343,7 +404,7 @@ class StatementAnalyzerTest {
     void hintsAndLimits() {
         Classification h = c("/* pgrelay:primary */ SELECT 1");
         assertThat(h.route()).isEqualTo(Route.PRIMARY);
-        assertThat(h.has(Effects.HINT_PRIMARY)).isTrue();
+        assertThat(h.has(Trait.HINT_PRIMARY)).isTrue();
         assertThat(h.kind()).isEqualTo(StatementKind.READ);
         Classifier small = new Classifier(TestCatalogs.shop(), ClassifierConfig.defaults().withMaxStatementLength(10));
         Classification tooLong = small.classify("SELECT 1 + 1 + 1", true);
@@ -351,6 +412,25 @@ class StatementAnalyzerTest {
         assertThat(tooLong.reason()).isEqualTo("statement too long");
         assertThat(c("SELECT 'unterminated").route()).isEqualTo(Route.PRIMARY);
         assertThat(c("SELECT (1").route()).isEqualTo(Route.PRIMARY);
+    }
+
+    @Test
+    void serverLocalReadsGoToThePrimary() {
+        primary("SELECT * FROM pg_stat_activity", "SELECT * FROM pg_catalog.pg_stat_wal_receiver",
+                "SELECT funcname, calls FROM pg_stat_user_functions", "SELECT * FROM pg_statio_user_tables",
+                "SELECT * FROM pg_locks", "SELECT * FROM pg_stat_replication", "SELECT * FROM pg_replication_slots",
+                "SELECT * FROM pg_prepared_xacts", "SELECT * FROM pg_settings", "SELECT pg_is_in_recovery()",
+                "SELECT pg_last_wal_replay_lsn()", "SELECT txid_current_snapshot()",
+                "SELECT pg_sequence_last_value('s')", "SELECT pg_stat_clear_snapshot()",
+                "SELECT pg_notification_queue_usage()", "SELECT * FROM pg_ls_waldir()",
+                "SELECT pg_stat_get_numscans('customers'::regclass)", "SELECT pg_postmaster_start_time()",
+                "SELECT inet_server_port()", "SELECT count(*) FROM customers c JOIN pg_stat_user_tables s ON true",
+                "SELECT * FROM pg_prepared_statements", "SELECT * FROM pg_cursors", "SELECT pg_backend_pid()");
+        assertThat(c("SELECT * FROM pg_stat_activity").kind()).isEqualTo(StatementKind.READ);
+        assertThat(c("SELECT name FROM pg_prepared_statements").has(Trait.SESSION_OBJECTS_READ)).isTrue();
+        assertThat(c("SELECT pg_backend_pid()").has(Trait.BACKEND_PID)).isTrue();
+        replica("SELECT * FROM pg_stats", "SELECT * FROM pg_statistic", "SELECT * FROM pg_class",
+                "EXPLAIN SELECT * FROM pg_stat_activity");
     }
 
     @Test

@@ -47,7 +47,8 @@ class ClassifierCorpusIT {
         Labelled.Score s = Labelled.score(classifier, Labelled.read(CorpusDatabase.LABELS));
         report(s, "published corpus, live catalog");
         assertThat(s.unsafeItems()).as("unsafe misroutes").isEmpty();
-        assertThat(s.offloadRate()).as("offload rate").isGreaterThanOrEqualTo(0.97);
+        assertThat(s.missedReads()).as("reads not offloaded").hasSizeLessThanOrEqualTo(4);
+        assertThat(s.offloadRate()).as("offload rate").isGreaterThanOrEqualTo(0.96);
     }
 
     @Test

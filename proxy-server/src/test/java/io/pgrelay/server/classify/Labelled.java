@@ -6,6 +6,7 @@ import io.pgrelay.core.classify.Classification;
 import io.pgrelay.core.classify.Classifier;
 import io.pgrelay.core.classify.Route;
 import io.pgrelay.core.classify.SessionSimulator;
+import io.pgrelay.core.classify.Trait;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,7 +19,7 @@ final class Labelled {
     record Item(String id, String sql, String setup, boolean mustPrimary, boolean offloadable, JsonNode raw) {
     }
 
-    record Score(int must, int unsafe, int offloadable, int offloaded, List<String> unsafeItems,
+    record Score(int must, int unsafe, int offloadable, int offloaded, int serverLocal, List<String> unsafeItems,
                  List<String> missedReads) {
         double offloadRate() {
             return offloadable == 0 ? 1.0 : (double) offloaded / offloadable;
@@ -26,7 +27,8 @@ final class Labelled {
 
         String summary(String name) {
             return String.format("%s: %d must-primary statements, %d unsafe misroutes; %d of %d offloadable reads"
-                    + " routed to a replica (%.2f%%)", name, must, unsafe, offloaded, offloadable, 100 * offloadRate());
+                    + " routed to a replica (%.2f%%); %d per-server reads kept on the primary", name, must, unsafe,
+                    offloaded, offloadable, 100 * offloadRate(), serverLocal);
         }
     }
 
@@ -68,6 +70,7 @@ final class Labelled {
         int unsafe = 0;
         int offloadable = 0;
         int offloaded = 0;
+        int serverLocal = 0;
         List<String> unsafeItems = new ArrayList<>();
         List<String> missed = new ArrayList<>();
         for (Item item : items) {
@@ -80,7 +83,9 @@ final class Labelled {
                     unsafeItems.add(line);
                 }
             }
-            if (item.offloadable()) {
+            if (item.offloadable() && c.route() == Route.PRIMARY && c.has(Trait.SERVER_LOCAL_READ)) {
+                serverLocal++; // per-server answers go to the primary by design
+            } else if (item.offloadable()) {
                 offloadable++;
                 if (c.route() == Route.REPLICA) {
                     offloaded++;
@@ -89,7 +94,7 @@ final class Labelled {
                 }
             }
         }
-        return new Score(must, unsafe, offloadable, offloaded, unsafeItems, missed);
+        return new Score(must, unsafe, offloadable, offloaded, serverLocal, unsafeItems, missed);
     }
 
     static String abbreviate(String sql) {

@@ -126,7 +126,7 @@ class ConsoleOperationsIT {
             assertThat(node(c, target.name()).get("state")).isEqualTo("fenced");
         }
         try (Connection app = proxy.connect(); Statement s = app.createStatement();
-             ResultSet rs = s.executeQuery("/* pgrelay:primary */ SELECT inet_server_port()")) {
+             ResultSet rs = s.executeQuery("/* pgrelay:primary */ SELECT current_setting('port')::int")) {
             rs.next();
             assertThat(rs.getInt(1)).as("writes follow the console's failover").isNotEqualTo(target.port());
         }

@@ -58,8 +58,8 @@ class DemoIT {
 
             Processes.Result psql = Processes.run(List.of(Processes.pgProgram("psql"),
                     "postgresql://app:app@127.0.0.1:" + port + "/app?sslmode=disable", "-XAtc",
-                    "SELECT inet_server_port(), current_user",
-                    "-c", "/* pgrelay:primary */ SELECT inet_server_port(), current_user"), Map.of(), null,
+                    "SELECT current_setting('port')::int, current_user",
+                    "-c", "/* pgrelay:primary */ SELECT current_setting('port')::int, current_user"), Map.of(), null,
                     Duration.ofSeconds(30));
             assertThat(psql.exitCode()).as(psql.output()).isZero();
             String[] answers = psql.stdout().trim().split("\n");

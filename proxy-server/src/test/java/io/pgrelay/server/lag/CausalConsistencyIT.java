@@ -73,7 +73,7 @@ class CausalConsistencyIT {
         int replicaReads = 0;
         try (PreparedStatement insert = c.prepareStatement("INSERT INTO causal_rows VALUES (?, 'loop')");
              PreparedStatement read = c.prepareStatement(
-                     "SELECT inet_server_port(), count(*) FROM causal_rows WHERE id = ?")) {
+                     "SELECT current_setting('port')::int, count(*) FROM causal_rows WHERE id = ?")) {
             for (int i = 0; i < ITERATIONS; i++) {
                 long id = firstId + i;
                 insert.setLong(1, id);
@@ -105,7 +105,7 @@ class CausalConsistencyIT {
             readers.add(pool.submit(() -> {
                 try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
                     while (running.get()) {
-                        try (ResultSet rs = s.executeQuery("SELECT inet_server_port(), count(*) FROM causal_rows")) {
+                        try (ResultSet rs = s.executeQuery("SELECT current_setting('port')::int, count(*) FROM causal_rows")) {
                             rs.next();
                             otherReads.incrementAndGet();
                             if (replicaPorts.contains(rs.getInt(1))) {
@@ -178,13 +178,13 @@ class CausalConsistencyIT {
         try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
             s.execute("INSERT INTO causal_rows VALUES (4000000, 'then wait')");
             int port;
-            try (ResultSet rs = s.executeQuery("SELECT inet_server_port()")) {
+            try (ResultSet rs = s.executeQuery("SELECT current_setting('port')::int")) {
                 rs.next();
                 port = rs.getInt(1);
             }
             assertThat(port).as("right after the write only the primary has it").isEqualTo(primaryPort);
             Thread.sleep(800);
-            try (ResultSet rs = s.executeQuery("SELECT inet_server_port(), count(*) FROM causal_rows WHERE id = 4000000")) {
+            try (ResultSet rs = s.executeQuery("SELECT current_setting('port')::int, count(*) FROM causal_rows WHERE id = 4000000")) {
                 rs.next();
                 assertThat(rs.getInt(1)).as("once replayed, a replica serves the session again").isIn(replicaPorts);
                 assertThat(rs.getLong(2)).isEqualTo(1);

@@ -63,7 +63,7 @@ class LagRoutingIT {
     }
 
     private static int port(Connection c) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT inet_server_port()")) {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT current_setting('port')::int")) {
             rs.next();
             return rs.getInt(1);
         }
@@ -169,7 +169,7 @@ class LagRoutingIT {
             int writtenOn = -1;
             while (writtenOn < 0 && System.nanoTime() < deadline) {
                 try (ResultSet rs = s.executeQuery(
-                        "INSERT INTO lag_marks (note) VALUES ('after') RETURNING inet_server_port()")) {
+                        "INSERT INTO lag_marks (note) VALUES ('after') RETURNING current_setting('port')::int")) {
                     rs.next();
                     writtenOn = rs.getInt(1);
                 } catch (SQLException e) {

@@ -64,9 +64,9 @@ class FirstStatementTransactionsIT {
     void transactionStartingWithAReadRunsOnAReplica() throws SQLException {
         try (Connection c = simple(); Statement s = c.createStatement()) {
             s.execute("BEGIN");
-            int first = port(s, "SELECT inet_server_port()");
+            int first = port(s, "SELECT current_setting('port')::int");
             assertThat(first).isIn(replicaPorts);
-            assertThat(port(s, "SELECT inet_server_port() FROM (SELECT count(*) FROM first_statement_rows) x"))
+            assertThat(port(s, "SELECT current_setting('port')::int FROM (SELECT count(*) FROM first_statement_rows) x"))
                     .as("the whole transaction stays on its replica").isEqualTo(first);
             s.execute("COMMIT");
         }
@@ -76,9 +76,9 @@ class FirstStatementTransactionsIT {
     void transactionStartingWithAWriteRunsOnThePrimary() throws SQLException {
         try (Connection c = simple(); Statement s = c.createStatement()) {
             s.execute("BEGIN");
-            assertThat(port(s, "INSERT INTO first_statement_rows VALUES (1) RETURNING inet_server_port()"))
+            assertThat(port(s, "INSERT INTO first_statement_rows VALUES (1) RETURNING current_setting('port')::int"))
                     .isEqualTo(primaryPort);
-            assertThat(port(s, "SELECT inet_server_port()")).isEqualTo(primaryPort);
+            assertThat(port(s, "SELECT current_setting('port')::int")).isEqualTo(primaryPort);
             s.execute("ROLLBACK");
         }
     }
@@ -87,12 +87,12 @@ class FirstStatementTransactionsIT {
     void aWriteInsideAReplicaTransactionFailsAsDocumented() throws SQLException {
         try (Connection c = simple(); Statement s = c.createStatement()) {
             s.execute("BEGIN");
-            assertThat(port(s, "SELECT inet_server_port()")).isIn(replicaPorts);
+            assertThat(port(s, "SELECT current_setting('port')::int")).isIn(replicaPorts);
             assertThatThrownBy(() -> s.execute("INSERT INTO first_statement_rows VALUES (2)"))
                     .isInstanceOf(SQLException.class)
                     .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("25006"));
             s.execute("ROLLBACK");
-            assertThat(port(s, "INSERT INTO first_statement_rows VALUES (3) RETURNING inet_server_port()"))
+            assertThat(port(s, "INSERT INTO first_statement_rows VALUES (3) RETURNING current_setting('port')::int"))
                     .as("the session goes on normally").isEqualTo(primaryPort);
         }
     }
@@ -104,7 +104,7 @@ class FirstStatementTransactionsIT {
             s.execute("COMMIT");
             s.execute("BEGIN");
             s.execute("ROLLBACK");
-            assertThat(port(s, "SELECT inet_server_port()")).isIn(replicaPorts);
+            assertThat(port(s, "SELECT current_setting('port')::int")).isIn(replicaPorts);
         }
     }
 
@@ -113,7 +113,7 @@ class FirstStatementTransactionsIT {
         Set<Integer> seen = new HashSet<>();
         for (int i = 0; i < 20; i++) {
             try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
-                seen.add(port(s, "SELECT inet_server_port()"));
+                seen.add(port(s, "SELECT current_setting('port')::int"));
             }
         }
         assertThat(seen).isEqualTo(replicaPorts);

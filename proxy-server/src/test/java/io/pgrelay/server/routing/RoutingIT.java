@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Read/write splitting through pgrelay, each rule proven by which server answered:
- * {@code inet_server_port()} runs on the node that executes the statement.
+ * {@code current_setting('port')::int} runs on the node that executes the statement.
  */
 class RoutingIT {
     private static TestProxy proxy;
@@ -65,7 +65,7 @@ class RoutingIT {
         long deadline = System.currentTimeMillis() + 10_000;
         while (System.currentTimeMillis() < deadline) {
             try (Connection c = proxy.connect()) {
-                if (replicaPorts.contains(port(c, "SELECT inet_server_port()"))) {
+                if (replicaPorts.contains(port(c, "SELECT current_setting('port')::int"))) {
                     return;
                 }
             }
@@ -108,14 +108,14 @@ class RoutingIT {
     void readsGoToReplicasWritesToThePrimary() throws SQLException {
         for (Connection c : new Connection[] {proxy.connect(), simple()}) {
             try (c) {
-                assertThat(port(c, "SELECT inet_server_port()")).isIn(replicaPorts);
-                assertThat(port(c, "INSERT INTO routed_rows (note) VALUES ('w') RETURNING inet_server_port()"))
+                assertThat(port(c, "SELECT current_setting('port')::int")).isIn(replicaPorts);
+                assertThat(port(c, "INSERT INTO routed_rows (note) VALUES ('w') RETURNING current_setting('port')::int"))
                         .isEqualTo(primaryPort);
-                assertThat(port(c, "SELECT inet_server_port() FROM routed_rows LIMIT 1 FOR UPDATE"))
+                assertThat(port(c, "SELECT current_setting('port')::int FROM routed_rows LIMIT 1 FOR UPDATE"))
                         .isEqualTo(primaryPort);
                 assertThat(port(c, "WITH w AS (INSERT INTO routed_rows (note) VALUES ('cte') RETURNING id) "
-                        + "SELECT inet_server_port() FROM w")).isEqualTo(primaryPort);
-                assertThat(port(c, "SELECT inet_server_port() WHERE nextval('routed_rows_id_seq') > 0"))
+                        + "SELECT current_setting('port')::int FROM w")).isEqualTo(primaryPort);
+                assertThat(port(c, "SELECT current_setting('port')::int WHERE nextval('routed_rows_id_seq') > 0"))
                         .isEqualTo(primaryPort);
             }
         }
@@ -126,7 +126,7 @@ class RoutingIT {
         Set<Integer> seen = new HashSet<>();
         for (int i = 0; i < 20; i++) {
             try (Connection c = proxy.connect()) {
-                seen.add(port(c, "SELECT inet_server_port()"));
+                seen.add(port(c, "SELECT current_setting('port')::int"));
             }
         }
         assertThat(seen).isEqualTo(replicaPorts);
@@ -135,27 +135,27 @@ class RoutingIT {
     @Test
     void hintsAndRouteSetting() throws SQLException {
         try (Connection c = simple()) {
-            assertThat(port(c, "/* pgrelay:primary */ SELECT inet_server_port()")).isEqualTo(primaryPort);
+            assertThat(port(c, "/* pgrelay:primary */ SELECT current_setting('port')::int")).isEqualTo(primaryPort);
             try (Statement s = c.createStatement()) {
                 s.execute("SET pgrelay.route = primary");
             }
             assertThat(text(c, "SHOW pgrelay.route")).isEqualTo("primary");
-            assertThat(port(c, "SELECT inet_server_port()")).isEqualTo(primaryPort);
+            assertThat(port(c, "SELECT current_setting('port')::int")).isEqualTo(primaryPort);
             try (Statement s = c.createStatement()) {
                 s.execute("RESET pgrelay.route");
             }
-            assertThat(port(c, "SELECT inet_server_port()")).isIn(replicaPorts);
+            assertThat(port(c, "SELECT current_setting('port')::int")).isIn(replicaPorts);
         }
         try (Connection c = proxy.connect()) {
             try (Statement s = c.createStatement()) {
                 s.execute("SET pgrelay.route TO 'primary'");
             }
-            assertThat(port(c, "SELECT inet_server_port()")).isEqualTo(primaryPort);
+            assertThat(port(c, "SELECT current_setting('port')::int")).isEqualTo(primaryPort);
         }
         Properties startup = new Properties();
         startup.setProperty("options", "-c pgrelay.route=primary");
         try (Connection c = proxy.connect("app", "app", "app", startup)) {
-            assertThat(port(c, "SELECT inet_server_port()")).isEqualTo(primaryPort);
+            assertThat(port(c, "SELECT current_setting('port')::int")).isEqualTo(primaryPort);
         }
     }
 
@@ -163,23 +163,23 @@ class RoutingIT {
     void explicitTransactionsStayOnOneNode() throws SQLException {
         try (Connection c = simple(); Statement s = c.createStatement()) {
             s.execute("BEGIN");
-            assertThat(port(c, "SELECT inet_server_port()")).isEqualTo(primaryPort);
+            assertThat(port(c, "SELECT current_setting('port')::int")).isEqualTo(primaryPort);
             s.execute("COMMIT");
             s.execute("BEGIN READ ONLY");
-            int first = port(c, "SELECT inet_server_port()");
+            int first = port(c, "SELECT current_setting('port')::int");
             assertThat(first).isIn(replicaPorts);
-            assertThat(port(c, "SELECT inet_server_port()")).isEqualTo(first);
+            assertThat(port(c, "SELECT current_setting('port')::int")).isEqualTo(first);
             s.execute("COMMIT");
             s.execute("START TRANSACTION READ ONLY");
-            assertThat(port(c, "SELECT inet_server_port()")).isIn(replicaPorts);
+            assertThat(port(c, "SELECT current_setting('port')::int")).isIn(replicaPorts);
             s.execute("ROLLBACK");
             s.execute("BEGIN");
             s.execute("SET TRANSACTION READ ONLY");
-            assertThat(port(c, "SELECT inet_server_port()")).isIn(replicaPorts);
+            assertThat(port(c, "SELECT current_setting('port')::int")).isIn(replicaPorts);
             s.execute("COMMIT");
             s.execute("SET default_transaction_read_only = on");
             s.execute("BEGIN");
-            assertThat(port(c, "SELECT inet_server_port()")).isIn(replicaPorts);
+            assertThat(port(c, "SELECT current_setting('port')::int")).isIn(replicaPorts);
             s.execute("COMMIT");
             s.execute("SET default_transaction_read_only = off");
             s.execute("BEGIN");
@@ -187,10 +187,10 @@ class RoutingIT {
         }
         try (Connection c = proxy.connect()) {
             c.setAutoCommit(false);
-            assertThat(port(c, "SELECT inet_server_port()")).isEqualTo(primaryPort);
+            assertThat(port(c, "SELECT current_setting('port')::int")).isEqualTo(primaryPort);
             c.commit();
             c.setReadOnly(true);
-            assertThat(port(c, "SELECT inet_server_port()")).isIn(replicaPorts);
+            assertThat(port(c, "SELECT current_setting('port')::int")).isIn(replicaPorts);
             c.commit();
         }
     }
@@ -198,7 +198,7 @@ class RoutingIT {
     @Test
     void multiStatementStringTakesTheStrictestRoute() throws SQLException {
         try (Connection c = simple(); Statement s = c.createStatement()) {
-            s.execute("SELECT 1; INSERT INTO routed_rows (note) VALUES ('multi'); SELECT inet_server_port()");
+            s.execute("SELECT 1; INSERT INTO routed_rows (note) VALUES ('multi'); SELECT current_setting('port')::int");
             assertThat(s.getMoreResults()).as("update count").isFalse();
             assertThat(s.getUpdateCount()).isEqualTo(1);
             assertThat(s.getMoreResults()).isTrue();
@@ -214,13 +214,13 @@ class RoutingIT {
         for (Connection c : new Connection[] {proxy.connect(), simple()}) {
             try (c; Statement s = c.createStatement()) {
                 s.execute("SET search_path TO s1");
-                try (ResultSet rs = s.executeQuery("SELECT label, inet_server_port() FROM t")) {
+                try (ResultSet rs = s.executeQuery("SELECT label, current_setting('port')::int FROM t")) {
                     assertThat(rs.next()).isTrue();
                     assertThat(rs.getString(1)).isEqualTo("from s1");
                     assertThat(rs.getInt(2)).isIn(replicaPorts);
                 }
                 s.execute("RESET search_path");
-                try (ResultSet rs = s.executeQuery("SELECT label, inet_server_port() FROM t")) {
+                try (ResultSet rs = s.executeQuery("SELECT label, current_setting('port')::int FROM t")) {
                     assertThat(rs.next()).isTrue();
                     assertThat(rs.getString(1)).isEqualTo("from public");
                 }
@@ -235,7 +235,7 @@ class RoutingIT {
             s.execute("SET statement_timeout = '4321ms'");
             s.execute("SET application_name = 'routed-app'");
             try (ResultSet rs = s.executeQuery("SELECT current_setting('TimeZone'), current_setting('statement_timeout'),"
-                    + " current_setting('application_name'), inet_server_port()")) {
+                    + " current_setting('application_name'), current_setting('port')::int")) {
                 rs.next();
                 assertThat(rs.getString(1)).isEqualTo("Asia/Kolkata");
                 assertThat(rs.getString(2)).isEqualTo("4321ms");
@@ -245,7 +245,7 @@ class RoutingIT {
             s.execute("BEGIN");
             s.execute("SET TimeZone = 'UTC'");
             s.execute("ROLLBACK");
-            try (ResultSet rs = s.executeQuery("SELECT current_setting('TimeZone'), inet_server_port()")) {
+            try (ResultSet rs = s.executeQuery("SELECT current_setting('TimeZone'), current_setting('port')::int")) {
                 rs.next();
                 assertThat(rs.getString(1)).as("a SET rolled back does not stick").isEqualTo("Asia/Kolkata");
             }
@@ -255,9 +255,9 @@ class RoutingIT {
     @Test
     void preparedStatementsRunWhereverTheyAreRouted() throws SQLException {
         try (Connection c = proxy.connect();
-             PreparedStatement read = c.prepareStatement("SELECT inet_server_port(), ?::int");
+             PreparedStatement read = c.prepareStatement("SELECT current_setting('port')::int, ?::int");
              PreparedStatement write = c.prepareStatement(
-                     "INSERT INTO routed_rows (note) VALUES (?) RETURNING inet_server_port()")) {
+                     "INSERT INTO routed_rows (note) VALUES (?) RETURNING current_setting('port')::int")) {
             for (int i = 0; i < 12; i++) {
                 read.setInt(1, i);
                 try (ResultSet rs = read.executeQuery()) {
@@ -273,12 +273,12 @@ class RoutingIT {
             }
         }
         try (Connection c = simple(); Statement s = c.createStatement()) {
-            s.execute("PREPARE where_am_i AS SELECT inet_server_port()");
+            s.execute("PREPARE where_am_i AS SELECT current_setting('port')::int");
             assertThat(port(c, "EXECUTE where_am_i")).isIn(replicaPorts);
-            s.execute("PREPARE add_row(text) AS INSERT INTO routed_rows (note) VALUES ($1) RETURNING inet_server_port()");
+            s.execute("PREPARE add_row(text) AS INSERT INTO routed_rows (note) VALUES ($1) RETURNING current_setting('port')::int");
             assertThat(port(c, "EXECUTE add_row('sql')")).isEqualTo(primaryPort);
             s.execute("DEALLOCATE where_am_i");
-            s.execute("PREPARE where_am_i AS SELECT inet_server_port() + 0");
+            s.execute("PREPARE where_am_i AS SELECT current_setting('port')::int + 0");
             assertThat(port(c, "EXECUTE where_am_i")).isIn(replicaPorts);
         }
     }
@@ -286,17 +286,17 @@ class RoutingIT {
     @Test
     void temporaryTablesPinTheSessionToThePrimary() throws SQLException {
         try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
-            assertThat(port(c, "SELECT inet_server_port()")).isIn(replicaPorts);
+            assertThat(port(c, "SELECT current_setting('port')::int")).isIn(replicaPorts);
             s.execute("CREATE TEMP TABLE scratch (x int)");
             s.execute("INSERT INTO scratch VALUES (42)");
-            try (ResultSet rs = s.executeQuery("SELECT x, inet_server_port() FROM scratch")) {
+            try (ResultSet rs = s.executeQuery("SELECT x, current_setting('port')::int FROM scratch")) {
                 rs.next();
                 assertThat(rs.getInt(1)).isEqualTo(42);
                 assertThat(rs.getInt(2)).isEqualTo(primaryPort);
             }
-            assertThat(port(c, "SELECT inet_server_port()")).as("pinned").isEqualTo(primaryPort);
+            assertThat(port(c, "SELECT current_setting('port')::int")).as("pinned").isEqualTo(primaryPort);
             s.execute("DISCARD ALL");
-            assertThat(port(c, "SELECT inet_server_port()")).as("unpinned").isIn(replicaPorts);
+            assertThat(port(c, "SELECT current_setting('port')::int")).as("unpinned").isIn(replicaPorts);
         }
     }
 
@@ -304,18 +304,18 @@ class RoutingIT {
     void listenAdvisoryLocksAndHoldCursorsPin() throws SQLException {
         try (Connection c = simple(); Statement s = c.createStatement()) {
             s.execute("LISTEN routing_channel");
-            assertThat(port(c, "SELECT inet_server_port()")).isEqualTo(primaryPort);
+            assertThat(port(c, "SELECT current_setting('port')::int")).isEqualTo(primaryPort);
             s.execute("UNLISTEN *");
-            assertThat(port(c, "SELECT inet_server_port()")).isIn(replicaPorts);
+            assertThat(port(c, "SELECT current_setting('port')::int")).isIn(replicaPorts);
             s.execute("SELECT pg_advisory_lock(777)");
-            assertThat(port(c, "SELECT inet_server_port()")).isEqualTo(primaryPort);
+            assertThat(port(c, "SELECT current_setting('port')::int")).isEqualTo(primaryPort);
             s.execute("SELECT pg_advisory_unlock_all()");
-            assertThat(port(c, "SELECT inet_server_port()")).isIn(replicaPorts);
-            s.execute("DECLARE held CURSOR WITH HOLD FOR SELECT inet_server_port()");
+            assertThat(port(c, "SELECT current_setting('port')::int")).isIn(replicaPorts);
+            s.execute("DECLARE held CURSOR WITH HOLD FOR SELECT current_setting('port')::int");
             assertThat(port(c, "FETCH NEXT FROM held")).isEqualTo(primaryPort);
-            assertThat(port(c, "SELECT inet_server_port()")).isEqualTo(primaryPort);
+            assertThat(port(c, "SELECT current_setting('port')::int")).isEqualTo(primaryPort);
             s.execute("CLOSE held");
-            assertThat(port(c, "SELECT inet_server_port()")).isIn(replicaPorts);
+            assertThat(port(c, "SELECT current_setting('port')::int")).isIn(replicaPorts);
         }
     }
 
@@ -323,7 +323,7 @@ class RoutingIT {
     void cursorsInsideReadOnlyTransactions() throws SQLException {
         try (Connection c = simple(); Statement s = c.createStatement()) {
             s.execute("BEGIN READ ONLY");
-            s.execute("DECLARE cur CURSOR FOR SELECT inet_server_port() FROM generate_series(1, 3)");
+            s.execute("DECLARE cur CURSOR FOR SELECT current_setting('port')::int FROM generate_series(1, 3)");
             int first = port(c, "FETCH NEXT FROM cur");
             assertThat(first).isIn(replicaPorts);
             assertThat(port(c, "FETCH NEXT FROM cur")).isEqualTo(first);

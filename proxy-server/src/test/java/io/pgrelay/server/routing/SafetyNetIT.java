@@ -44,7 +44,7 @@ class SafetyNetIT {
         int primaryPort = TestCluster.get().primary().port();
         for (int i = 0; i < 100; i++) {
             try (Connection c = proxy.connect(); Statement s = c.createStatement();
-                 ResultSet rs = s.executeQuery("SELECT inet_server_port()")) {
+                 ResultSet rs = s.executeQuery("SELECT current_setting('port')::int")) {
                 rs.next();
                 if (rs.getInt(1) != primaryPort) {
                     return;
@@ -69,7 +69,7 @@ class SafetyNetIT {
         for (Connection c : new Connection[] {proxy.connect(), proxy.connect("app", "app", "app", simple)}) {
             try (c; Statement s = c.createStatement()) {
                 for (int i = 0; i < 3; i++) {
-                    try (ResultSet rs = s.executeQuery("SELECT sneaky_write() > 0, inet_server_port()")) {
+                    try (ResultSet rs = s.executeQuery("SELECT sneaky_write() > 0, current_setting('port')::int")) {
                         assertThat(rs.next()).isTrue();
                         assertThat(rs.getBoolean(1)).isTrue();
                         assertThat(rs.getInt(2)).isEqualTo(primaryPort);

@@ -1,4 +1,4 @@
-package io.pgrelay.core.session;
+package io.pgrelay.protocol;
 
 import org.junit.jupiter.api.Test;
 

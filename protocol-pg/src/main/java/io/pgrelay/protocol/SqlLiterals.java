@@ -1,4 +1,4 @@
-package io.pgrelay.core.session;
+package io.pgrelay.protocol;
 
 /** Quoting for the statements pgrelay composes itself. */
 public final class SqlLiterals {
