@@ -54,4 +54,10 @@ public record ProxyContext(
                 classifiers, balancer, readEligibility, primaryGate, operations,
                 new ProxyMetrics(metrics, cluster, pools, clientCount), new ClientRegistry());
     }
+
+    /** What sessions share (a view of this context). */
+    public io.pgrelay.core.session.SessionFactory sessions() {
+        return new io.pgrelay.core.session.SessionFactory(config, cluster, monitor, pools, classifiers, balancer,
+                readEligibility, primaryGate, proxyMetrics, cancels, cancelSender, clients);
+    }
 }

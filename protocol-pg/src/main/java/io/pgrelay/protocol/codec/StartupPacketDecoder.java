@@ -9,12 +9,15 @@ import io.pgrelay.protocol.message.frontend.CancelRequest;
 import io.pgrelay.protocol.message.frontend.GssEncRequest;
 import io.pgrelay.protocol.message.frontend.SslRequest;
 import io.pgrelay.protocol.message.frontend.StartupMessage;
+import io.pgrelay.protocol.message.frontend.Terminate;
 
 import java.util.List;
 
 /**
  * Decodes the untyped packets a client may open a connection with: SSLRequest,
- * GSSENCRequest, CancelRequest and StartupMessage ({@code length:4 code:4 ...}).
+ * GSSENCRequest, CancelRequest and StartupMessage ({@code length:4 code:4 ...}), and a
+ * Terminate sent instead of any of them (a client closing at once), which ends the connection
+ * as quietly as the server does.
  *
  * <p>After a StartupMessage or CancelRequest it stops decoding and leaves any further
  * bytes buffered: the handler that consumes the packet replaces this decoder with a
@@ -52,6 +55,18 @@ public final class StartupPacketDecoder extends ByteToMessageDecoder {
     }
 
     private void decodePacket(ByteBuf in, List<Object> out) {
+        if (in.getByte(in.readerIndex()) == Terminate.TYPE) {
+            // A client that gives up before its startup packet (no real packet starts with this length byte).
+            if (in.readableBytes() < 5) {
+                return;
+            }
+            if (in.getInt(in.readerIndex() + 1) == 4) {
+                in.skipBytes(5);
+                state = State.DONE;
+                out.add(Terminate.INSTANCE);
+                return;
+            }
+        }
         int length = in.getInt(in.readerIndex());
         if (length < 8 || length > MAX_STARTUP_PACKET_LENGTH) {
             throw PgProtocolException.violation("invalid length of startup packet");

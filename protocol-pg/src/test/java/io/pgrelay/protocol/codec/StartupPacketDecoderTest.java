@@ -7,6 +7,7 @@ import io.pgrelay.protocol.message.frontend.CancelRequest;
 import io.pgrelay.protocol.message.frontend.GssEncRequest;
 import io.pgrelay.protocol.message.frontend.SslRequest;
 import io.pgrelay.protocol.message.frontend.StartupMessage;
+import io.pgrelay.protocol.message.frontend.Terminate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -48,6 +49,19 @@ class StartupPacketDecoderTest {
         writeByteByByte(channel, GSSENC_REQUEST);
         assertThat(inbound(channel)).isSameAs(GssEncRequest.INSTANCE);
         assertThat(channel.finish()).isFalse();
+    }
+
+    @Test
+    void terminateInsteadOfAStartupPacket() {
+        writeByteByByte(channel, of('X', i32(4)));
+        assertThat(inbound(channel)).isSameAs(Terminate.INSTANCE);
+        assertThat(channel.finish()).isFalse();
+    }
+
+    @Test
+    void anXThatIsNotATerminateIsAnInvalidLength() {
+        assertDecoderFails(() -> channel.writeInbound(copy(channel, of('X', i32(5), 0))), SqlState.PROTOCOL_VIOLATION)
+                .hasMessageContaining("invalid length of startup packet");
     }
 
     @Test

@@ -21,7 +21,6 @@ import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -59,7 +58,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
     private final PendingResponses pending = new PendingResponses();
     private final long createdNanos = System.nanoTime();
     private final FrameScanner scanner;
-    private final Map<String, Object> preparedStatements = new HashMap<>();
+    private final ServerSessionState sessionState = new ServerSessionState();
 
     private BackendPool pool;
     private BackendListener listener;
@@ -76,12 +75,13 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
 
     private boolean errorInUnit;
     private boolean lastUnitFailed;
+    /** Commands the server completed (CommandComplete, EmptyQueryResponse) for the client's current request. */
+    private int completedInUnit;
+    private int lastUnitCompleted;
 
     private Gate gate = Gate.OPEN;
     private List<ByteBuf> held;
 
-    /** Settings applied here beyond the server's defaults ("" = pristine); see appliedSettings(). */
-    private String appliedSettings = PRISTINE;
 
     /** A query of pgrelay's own, in flight. */
     private static final class Internal {
@@ -154,6 +154,11 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
         return lastUnitFailed;
     }
 
+    /** How many commands of the client's last request answered with ReadyForQuery completed. */
+    public int lastUnitCompleted() {
+        return lastUnitCompleted;
+    }
+
     public boolean isUsable() {
         return !closed && fatalError == null && channel.isActive();
     }
@@ -182,30 +187,9 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
         return listener;
     }
 
-    /**
-     * Named prepared statements that exist on this server connection, by name, with
-     * whatever the session layer records about them (owner, text identity).
-     */
-    public Map<String, Object> preparedStatements() {
-        return preparedStatements;
-    }
-
-    /** Settings state of a connection nothing was applied to since it was opened or reset. */
-    public static final String PRISTINE = "";
-    /** Settings state of a connection changed in ways pgrelay does not know exactly. */
-    public static final String UNKNOWN_SETTINGS = "\u0000unknown";
-
-    /**
-     * The key of the session settings applied on this connection (as built by the session
-     * layer), {@link #PRISTINE} or {@link #UNKNOWN_SETTINGS}. A session whose own key is
-     * equal needs no replay here, whichever session applied them.
-     */
-    public String appliedSettings() {
-        return appliedSettings;
-    }
-
-    public void appliedSettings(String key) {
-        this.appliedSettings = key;
+    /** What sessions established on this connection: settings and prepared statements. */
+    public ServerSessionState sessionState() {
+        return sessionState;
     }
 
     /** Attaches the session that will receive this backend's output. */
@@ -222,6 +206,9 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
     /** Sends one client frame (header included; ownership passes to the channel). */
     public void writeClientFrame(ByteBuf frame) {
         byte type = Wire.frameType(frame);
+        if (type == Query.TYPE) {
+            sessionState.unnamedReplaced();
+        }
         byte kind = PendingResponses.kindOf(type, type == 'D' ? frame.getByte(frame.readerIndex() + 5) : 0);
         if (kind != 0) {
             pending.add(kind, CLIENT);
@@ -249,6 +236,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
 
     /** Like {@link #writeInternalQuery(String, InternalQueryCallback)}, passing each row's text values to {@code rows}. */
     public void writeInternalQuery(String sql, Consumer<List<String>> rows, InternalQueryCallback callback) {
+        sessionState.unnamedReplaced();
         pending.add(PendingResponses.QUERY, new Internal(callback, rows));
         channel.write(Messages.encode(channel.alloc(), new Query(sql)), channel.voidPromise());
     }
@@ -286,8 +274,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
                 }
             });
         }
-        preparedStatements.clear();
-        appliedSettings = PRISTINE;
+        sessionState.reset();
         writeInternalQuery(resetQuery, (backend, error) -> {
             if (error != null || !isUsable()) {
                 log.debug("{} could not be reset ({}); closing it", this, error);
@@ -453,6 +440,9 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
                         || (kind == PendingResponses.DESCRIBE_STATEMENT && describeStarted), owner);
             case 'C', 's', 'I':
                 openGateFor(owner);
+                if (type != 's' && owner == CLIENT) {
+                    completedInUnit++;
+                }
                 return complete(kind == PendingResponses.EXECUTE, owner);
             case 'G', 'H', 'W', 'd', 'c', 'V':
                 openGateFor(owner);
@@ -578,6 +568,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
         BackendListener current = listener;
         if (gate == Gate.DISCARDING) {
             gate = Gate.OPEN;
+            completedInUnit = 0;
             if (current != null) {
                 current.onBackendRetry(this);
             }
@@ -585,6 +576,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
         }
         lastUnitFailed = errorInUnit;
         errorInUnit = false;
+        lastUnitCompleted = completedInUnit;
+        completedInUnit = 0;
         if (current != null && done == CLIENT) {
             current.onBackendReady(this, transactionStatus, pending.isEmpty());
         }

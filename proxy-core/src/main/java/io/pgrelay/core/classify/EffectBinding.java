@@ -61,4 +61,13 @@ sealed interface EffectBinding {
             return literal != null ? literal : tokens.text(from, to);
         }
     }
+
+    /** The process id of a pg_cancel_backend / pg_terminate_backend call is this literal. */
+    record SignalArgument(int effect, int token) implements EffectBinding {
+        @Override
+        public SessionEffect bind(SessionEffect template, TokenBuffer tokens) {
+            SessionEffect.SignalBackend signal = (SessionEffect.SignalBackend) template;
+            return new SessionEffect.SignalBackend(signal.signal(), tokens.text(token, token + 1));
+        }
+    }
 }

@@ -261,9 +261,6 @@ final class HazardScanner extends TokenView {
         switch (f.hazard()) {
             case NONE:
                 if (mode != ScanMode.PLAN && ServerLocalObjects.isServerLocalFunction(schema, fname)) {
-                    if (fname.equals("pg_backend_pid")) {
-                        v.trait(Trait.BACKEND_PID);
-                    }
                     v.hazard(Severity.SERVER_LOCAL_READ, fname + "() answers for one server: the primary's", false);
                 }
                 return;
@@ -275,9 +272,6 @@ final class HazardScanner extends TokenView {
                 return;
             case SERVER_LOCAL:
                 v.hazard(Severity.SERVER_LOCAL, f.reason(), false);
-                if (fname.equals("pg_cancel_backend") || fname.equals("pg_terminate_backend")) {
-                    v.trait(Trait.SIGNALS_BACKEND);
-                }
                 return;
             case SESSION_DEPENDENT:
                 v.hazard(Severity.SESSION_DEPENDENT, f.reason(), false);

@@ -32,6 +32,46 @@ final class QueryStatements extends StatementFamily {
         }
         scan(from, to, v, ScanMode.QUERY);
         applyVerdict(s, v, StatementKind.READ, "read-only " + s.command);
+        backendFunctionAlone(s, from, to);
+    }
+
+    /**
+     * {@code SELECT pg_backend_pid()}, {@code SELECT pg_cancel_backend(n)} and
+     * {@code SELECT pg_terminate_backend(n [, timeout])}, each alone (an alias allowed): the
+     * process ids a client sees are the ones pgrelay issued, so pgrelay answers these itself.
+     */
+    private void backendFunctionAlone(StatementBuilder s, int from, int to) {
+        if (!is(from, "select")) {
+            return;
+        }
+        int f = from + 1;
+        if (is(f, "pg_catalog") && k(f + 1) == SqlLexer.DOT) {
+            f += 2;
+        }
+        String function = w(f);
+        if (function == null || k(f + 1) != LPAREN) {
+            return;
+        }
+        int close = match[f + 1];
+        int rest = close + 1;
+        if (is(rest, "as")) {
+            rest++;
+        }
+        if (rest < to && isAnyName(rest)) {
+            rest++;
+        }
+        if (rest != to) {
+            return;
+        }
+        if (function.equals("pg_backend_pid") && close == f + 2) {
+            s.effect(new SessionEffect.BackendPid());
+        } else if ((function.equals("pg_cancel_backend") || function.equals("pg_terminate_backend"))
+                && k(f + 2) == SqlLexer.NUMBER && (close == f + 3 || function.equals("pg_terminate_backend")
+                && k(f + 3) == COMMA && close == f + 5)) {
+            s.bindings.add(new EffectBinding.SignalArgument(s.effects.size(), f + 2));
+            s.effect(new SessionEffect.SignalBackend(function.equals("pg_cancel_backend")
+                    ? SessionEffect.Signal.CANCEL : SessionEffect.Signal.TERMINATE, text(f + 2, f + 3)));
+        }
     }
 
     void merge(StatementBuilder s, int from, int to) {
@@ -301,7 +341,7 @@ final class QueryStatements extends StatementFamily {
         s.route = v.primary() ? Route.PRIMARY : Route.REPLICA;
         s.kind = v.write ? StatementKind.WRITE : StatementKind.READ;
         s.reason = v.primary() ? "DO block: " + v.reason : "read-only DO block";
-        s.traits = s.traits.union(v.traits.without(Trait.BACKEND_PID).without(Trait.SESSION_OBJECTS_READ));
+        s.traits = s.traits.union(v.traits.without(Trait.SESSION_OBJECTS_READ));
         v.effects.forEach(s::effect);
     }
 }

@@ -150,4 +150,21 @@ public sealed interface SessionEffect {
      */
     record ProxySetting(ProxySettingOp op, String name, String value) implements SessionEffect {
     }
+
+    /**
+     * The statement is {@code SELECT pg_backend_pid()} alone: pgrelay answers with the process id
+     * it issued to the client in BackendKeyData, the id its cancel requests use.
+     */
+    record BackendPid() implements SessionEffect {
+    }
+
+    /** What pg_cancel_backend / pg_terminate_backend do. */
+    enum Signal { CANCEL, TERMINATE }
+
+    /**
+     * The statement is {@code SELECT pg_cancel_backend(n)} or {@code SELECT pg_terminate_backend(n)}
+     * alone, with a literal process id: pgrelay carries it out when it issued that id.
+     */
+    record SignalBackend(Signal signal, String processId) implements SessionEffect {
+    }
 }

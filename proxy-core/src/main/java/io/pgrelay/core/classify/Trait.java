@@ -43,9 +43,5 @@ public enum Trait {
      * Reads the session's own objects as the server sees them (pg_prepared_statements,
      * pg_cursors): it must run where all of them exist.
      */
-    SESSION_OBJECTS_READ,
-    /** Calls {@code pg_backend_pid()}: pgrelay answers with the process id it issued. */
-    BACKEND_PID,
-    /** Calls {@code pg_cancel_backend()} or {@code pg_terminate_backend()}. */
-    SIGNALS_BACKEND
+    SESSION_OBJECTS_READ
 }

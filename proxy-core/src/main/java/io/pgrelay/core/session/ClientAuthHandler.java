@@ -193,7 +193,7 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
         context.clients().register(ctx.channel(), user, startup.database(),
                 startup.parameters().get("application_name"), console);
         ctx.pipeline().replace(this, console ? "console" : "session",
-                console ? new ConsoleSession(context, startup) : new ClientSession(context, startup, credentials));
+                console ? new ConsoleSession(context, startup) : context.sessions().session(startup, credentials));
     }
 
     /** Users allowed on the admin console; by default only the monitor user. */

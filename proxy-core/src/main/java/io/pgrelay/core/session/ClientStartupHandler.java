@@ -16,6 +16,7 @@ import io.pgrelay.protocol.message.frontend.CancelRequest;
 import io.pgrelay.protocol.message.frontend.GssEncRequest;
 import io.pgrelay.protocol.message.frontend.SslRequest;
 import io.pgrelay.protocol.message.frontend.StartupMessage;
+import io.pgrelay.protocol.message.frontend.Terminate;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -56,6 +57,8 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
             ctx.close();
         } else if (msg instanceof StartupMessage startup) {
             onStartup(ctx, startup);
+        } else if (msg instanceof Terminate) {
+            ctx.close(); // as the server: no error for a client that leaves before it logs in
         } else {
             io.netty.util.ReferenceCountUtil.release(msg);
             throw PgProtocolException.violation("unexpected startup packet");

@@ -3,25 +3,44 @@ package io.pgrelay.core.session;
 import io.pgrelay.core.classify.SessionEffect;
 import io.pgrelay.protocol.SqlLiterals;
 
-import java.util.ArrayList;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * The run-time settings a client has established: those of its startup packet and every
- * session-level SET / RESET since. Each backend connection the session uses is brought to
- * the same state before the client's next statement runs there, by replaying
- * {@link #replaySql()}; {@link #version()} tells whether a backend is already current.
+ * The run-time settings of a session as PostgreSQL keeps them: those of the startup packet and
+ * every session-level SET / RESET / set_config() since, with transaction semantics. A change
+ * inside a transaction block survives only if the block commits; inside a savepoint, only if the
+ * savepoint is released (ROLLBACK TO undoes it). SET LOCAL never outlives its transaction and a
+ * transaction never moves between servers, so LOCAL changes need no tracking. The statements of
+ * one request outside a transaction block form an implicit block: when one fails, the ones
+ * before it are undone too, unless a BEGIN turned the block into an explicit one.
  *
- * <p>Changes made inside a transaction only count once it commits, as in PostgreSQL.
+ * <p>{@link #stateKey()} is the replay that establishes the committed state on a backend in its
+ * pristine state, and also the key telling whether a backend already has it. Changes are
+ * replayed in the order the session made them (each setting at its last change), so that
+ * privileges held when a setting was made still hold when it is replayed; a change of session
+ * authorization resets the role, as on the server.
  */
 final class SessionSettings {
+    /** Undoes whatever another session (or the client itself) left on a backend connection. */
+    static final String RESET_SQL = "RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL";
+    private static final String ROLE = "role";
+    private static final String AUTHORIZATION = "session_authorization";
+
+    private enum Block { NONE, IMPLICIT, EXPLICIT, FAILED }
+
+    /** A point the settings may return to: the start of the transaction block or a savepoint. */
+    private record Level(String savepoint, Map<String, String> settings) {
+    }
+
     private final Map<String, String> startup;
-    private final Map<String, String> statements = new LinkedHashMap<>();
-    private Map<String, String> committed = new LinkedHashMap<>();
-    private final List<SessionEffect> inTransaction = new ArrayList<>();
+    /** Setting name (lower case) to the statement that gives it its current value, in order of change. */
+    private Map<String, String> current = new LinkedHashMap<>();
+    private final Deque<Level> levels = new ArrayDeque<>();
+    private Block block = Block.NONE;
     private boolean untracked;
     private long version;
     private String stateKey;
@@ -40,52 +59,154 @@ final class SessionSettings {
         return untracked;
     }
 
-    void markUntracked() {
-        untracked = true;
+    boolean inTransactionBlock() {
+        return block == Block.EXPLICIT || block == Block.FAILED;
     }
 
-    /** Applies a setting change; inside a transaction it is provisional until commit. */
-    void apply(SessionEffect command, boolean inTransaction) {
-        if (inTransaction) {
-            this.inTransaction.add(command);
+    /** A statement completed: applies its effects on settings and transaction blocks, in order. */
+    void statementCompleted(Iterable<SessionEffect> effects) {
+        if (block == Block.NONE) {
+            startBlock(Block.IMPLICIT);
         }
-        applyNow(command);
+        for (SessionEffect effect : effects) {
+            apply(effect);
+        }
     }
 
-    private void applyNow(SessionEffect command) {
-        if (command instanceof SessionEffect.SetSetting set) {
-            statements.put(set.name().toLowerCase(Locale.ROOT), set.replaySql());
-        } else if (command instanceof SessionEffect.ResetSetting reset) {
-            statements.remove(reset.name().toLowerCase(Locale.ROOT));
-        } else if (command instanceof SessionEffect.ResetAll) {
-            statements.clear();
-        } else if (command instanceof SessionEffect.UntrackedSetting) {
+    /** A statement of the request failed: an implicit block is undone, an explicit one fails. */
+    void statementFailed() {
+        if (block == Block.IMPLICIT) {
+            rollback();
+        } else if (block == Block.EXPLICIT) {
+            block = Block.FAILED;
+        }
+    }
+
+    /**
+     * The request ended; the server's transaction status is the truth: outside a transaction
+     * block an implicit one committed, inside one the block goes on (failed or not).
+     */
+    void requestEnded(boolean inTransaction, boolean failed) {
+        if (!inTransaction) {
+            if (block == Block.FAILED) {
+                rollback();
+            } else if (block != Block.NONE) {
+                commit();
+            }
+        } else if (block == Block.NONE || block == Block.IMPLICIT) {
+            if (block == Block.NONE) {
+                startBlock(Block.EXPLICIT);
+            }
+            block = failed ? Block.FAILED : Block.EXPLICIT;
+        } else if (failed) {
+            block = Block.FAILED;
+        }
+    }
+
+    private void apply(SessionEffect effect) {
+        if (effect instanceof SessionEffect.SetSetting set && set.scope() == SessionEffect.Scope.SESSION) {
+            String name = changing(set.name());
+            current.put(name, set.replaySql());
+        } else if (effect instanceof SessionEffect.ResetSetting reset && reset.scope() == SessionEffect.Scope.SESSION) {
+            changing(reset.name());
+        } else if (effect instanceof SessionEffect.ResetAll) {
+            // RESET ALL leaves the role and the session authorization alone
+            current.keySet().removeIf(name -> !name.equals(ROLE) && !name.equals(AUTHORIZATION));
+            changed();
+        } else if (effect instanceof SessionEffect.Discard discard && discard.scope() == SessionEffect.DiscardScope.ALL) {
+            current.clear();
+            changed();
+        } else if (effect instanceof SessionEffect.UntrackedSetting) {
             untracked = true;
-        } else {
-            return;
+        } else if (effect instanceof SessionEffect.Begin) {
+            if (block == Block.IMPLICIT) {
+                block = Block.EXPLICIT; // the statements before BEGIN join its transaction
+            } else if (block == Block.NONE) {
+                startBlock(Block.EXPLICIT);
+            }
+        } else if (effect instanceof SessionEffect.Savepoint savepoint) {
+            if (inTransactionBlock()) {
+                levels.push(new Level(savepoint.name(), new LinkedHashMap<>(current)));
+            }
+        } else if (effect instanceof SessionEffect.ReleaseSavepoint release) {
+            Level level = find(release.name());
+            if (level != null) {
+                while (levels.peek() != level) {
+                    levels.pop();
+                }
+                levels.pop();
+            }
+        } else if (effect instanceof SessionEffect.RollbackToSavepoint rollbackTo) {
+            Level level = find(rollbackTo.name());
+            if (level != null) {
+                while (levels.peek() != level) {
+                    levels.pop();
+                }
+                restore(level.settings());
+                block = Block.EXPLICIT;
+            }
+        } else if (effect instanceof SessionEffect.EndTransaction end) {
+            if (end.ending() == SessionEffect.Ending.ROLLBACK || block == Block.FAILED) {
+                rollback();
+            } else {
+                commit();
+            }
+            if (end.chain()) {
+                startBlock(Block.EXPLICIT);
+            }
         }
+    }
+
+    /** Removes a setting about to change (its new value goes last); the session authorization resets the role. */
+    private String changing(String setting) {
+        String name = setting.toLowerCase(Locale.ROOT);
+        if (name.equals(AUTHORIZATION)) {
+            current.remove(ROLE);
+        }
+        current.remove(name);
+        changed();
+        return name;
+    }
+
+    private Level find(String savepoint) {
+        for (Level level : levels) {
+            if (level.savepoint() != null && level.savepoint().equals(savepoint)) {
+                return level;
+            }
+        }
+        return null;
+    }
+
+    private void startBlock(Block kind) {
+        levels.clear();
+        levels.push(new Level(null, new LinkedHashMap<>(current)));
+        block = kind;
+    }
+
+    private void commit() {
+        levels.clear();
+        block = Block.NONE;
+    }
+
+    private void rollback() {
+        Level start = levels.peekLast();
+        if (start != null) {
+            restore(start.settings());
+        }
+        levels.clear();
+        block = Block.NONE;
+    }
+
+    private void restore(Map<String, String> settings) {
+        if (!settings.equals(current)) {
+            current = new LinkedHashMap<>(settings);
+            changed();
+        }
+    }
+
+    private void changed() {
         version++;
     }
-
-    /** The transaction ended; {@code committed} false undoes the changes made inside it. */
-    void endTransaction(boolean wasCommitted) {
-        if (!wasCommitted && !inTransaction.isEmpty()) {
-            statements.clear();
-            statements.putAll(committed);
-            version++;
-        }
-        inTransaction.clear();
-        committed = new LinkedHashMap<>(statements);
-    }
-
-    /** A transaction started: remember what to return to if it rolls back. */
-    void beginTransaction() {
-        committed = new LinkedHashMap<>(statements);
-        inTransaction.clear();
-    }
-
-    /** Undoes whatever another session (or the client itself) left on a backend connection. */
-    static final String RESET_SQL = "RESET ALL; RESET SESSION AUTHORIZATION; RESET ROLE";
 
     /**
      * The statements that establish this session's settings on a backend in its pristine
@@ -99,7 +220,7 @@ final class SessionSettings {
             if (startupSettings != null) {
                 sql.append(startupSettings);
             }
-            for (String statement : statements.values()) {
+            for (String statement : current.values()) {
                 if (sql.length() > 0) {
                     sql.append("; ");
                 }
@@ -111,6 +232,7 @@ final class SessionSettings {
         return stateKey;
     }
 
+    /** Whether the client set this in its startup packet (a RESET on the server then goes to the server's default). */
     boolean isStartupSetting(String name) {
         for (String key : startup.keySet()) {
             if (key.equalsIgnoreCase(name)) {
@@ -118,9 +240,5 @@ final class SessionSettings {
             }
         }
         return false;
-    }
-
-    boolean hasStatements() {
-        return !statements.isEmpty();
     }
 }

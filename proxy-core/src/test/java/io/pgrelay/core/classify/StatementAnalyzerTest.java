@@ -297,7 +297,12 @@ class StatementAnalyzerTest {
                 SessionEffect.Scope.SESSION, "SELECT pg_catalog.set_config(E'a.b', E'c', false)"));
         assertThat(effects("SELECT set_config('a.b', current_user, true)"))
                 .containsExactly(new SessionEffect.UntrackedSetting("set_config() with computed arguments"));
-        assertThat(c("SELECT pg_cancel_backend(1)").has(Trait.SIGNALS_BACKEND)).isTrue();
+        assertThat(effects("SELECT pg_cancel_backend(12)"))
+                .containsExactly(new SessionEffect.SignalBackend(SessionEffect.Signal.CANCEL, "12"));
+        assertThat(effects("select pg_catalog.pg_terminate_backend(34, 500) AS killed"))
+                .containsExactly(new SessionEffect.SignalBackend(SessionEffect.Signal.TERMINATE, "34"));
+        assertThat(c("SELECT pg_terminate_backend(56)").statements().get(0).route()).isEqualTo(Route.PRIMARY);
+        assertThat(effects("SELECT pg_terminate_backend(pid) FROM pg_stat_activity")).isEmpty();
         assertThat(c("SELECT nextval('s')").kind()).isEqualTo(StatementKind.WRITE);
     }
 
@@ -428,7 +433,9 @@ class StatementAnalyzerTest {
                 "SELECT * FROM pg_prepared_statements", "SELECT * FROM pg_cursors", "SELECT pg_backend_pid()");
         assertThat(c("SELECT * FROM pg_stat_activity").kind()).isEqualTo(StatementKind.READ);
         assertThat(c("SELECT name FROM pg_prepared_statements").has(Trait.SESSION_OBJECTS_READ)).isTrue();
-        assertThat(c("SELECT pg_backend_pid()").has(Trait.BACKEND_PID)).isTrue();
+        assertThat(effects("SELECT pg_backend_pid()")).containsExactly(new SessionEffect.BackendPid());
+        assertThat(effects("SELECT pg_backend_pid() AS pid")).containsExactly(new SessionEffect.BackendPid());
+        assertThat(effects("SELECT pg_backend_pid() + 0")).isEmpty();
         replica("SELECT * FROM pg_stats", "SELECT * FROM pg_statistic", "SELECT * FROM pg_class",
                 "EXPLAIN SELECT * FROM pg_stat_activity");
     }

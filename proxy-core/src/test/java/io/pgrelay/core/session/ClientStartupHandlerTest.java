@@ -212,11 +212,34 @@ class ClientStartupHandlerTest {
 
     // ---- cancel requests ----
 
+    private static CancelRegistry.Cancellable counting(AtomicInteger cancels) {
+        return new CancelRegistry.Cancellable() {
+            @Override
+            public void cancelRequested() {
+                cancels.incrementAndGet();
+            }
+
+            @Override
+            public void terminateRequested() {
+            }
+
+            @Override
+            public String user() {
+                return "app";
+            }
+
+            @Override
+            public boolean superuser() {
+                return false;
+            }
+        };
+    }
+
     @Test
     void cancelRequestReachesTheSessionAndCloses() {
         ProxyContext context = context();
         AtomicInteger cancels = new AtomicInteger();
-        CancelRegistry.Key key = context.cancels().register(cancels::incrementAndGet);
+        CancelRegistry.Key key = context.cancels().register(counting(cancels));
         open(context);
 
         writeByteByByte(channel, encode(new CancelRequest(key.processId(), key.secretKey())));
@@ -231,7 +254,7 @@ class ClientStartupHandlerTest {
     void cancelRequestWithAnUnknownKeyOnlyCloses() {
         ProxyContext context = context();
         AtomicInteger cancels = new AtomicInteger();
-        CancelRegistry.Key key = context.cancels().register(cancels::incrementAndGet);
+        CancelRegistry.Key key = context.cancels().register(counting(cancels));
         open(context);
 
         writeByteByByte(channel, encode(new CancelRequest(key.processId(), key.secretKey() + 1)));

@@ -21,6 +21,10 @@ public final class RowDescription implements BackendMessage {
 
     /** OID of the {@code int8} (bigint) type, 8 bytes wide. */
     public static final int INT8_OID = 20;
+    /** The OID of {@code integer}. */
+    public static final int INT4_OID = 23;
+    /** The OID of {@code boolean}. */
+    public static final int BOOL_OID = 16;
 
     /**
      * One column: its name, source table OID and attribute number (0 when not a plain table
@@ -44,6 +48,16 @@ public final class RowDescription implements BackendMessage {
          */
         public static Field int8(String name) {
             return new Field(name, 0, (short) 0, INT8_OID, (short) 8, -1, (short) 0);
+        }
+
+        /** An integer column in text format, not from a table. */
+        public static Field int4(String name) {
+            return new Field(name, 0, (short) 0, INT4_OID, (short) 4, -1, (short) 0);
+        }
+
+        /** A boolean column in text format, not from a table. */
+        public static Field bool(String name) {
+            return new Field(name, 0, (short) 0, BOOL_OID, (short) 1, -1, (short) 0);
         }
     }
 

@@ -1,4 +1,4 @@
-package io.pgrelay.core.session;
+package io.pgrelay.core.backend;
 
 import io.pgrelay.protocol.message.frontend.Parse;
 
@@ -12,6 +12,9 @@ import java.util.Objects;
  * can share the statement on a pooled backend connection.
  */
 public final class StatementIdentity {
+    /** An unnamed statement no session keeps (parsed and bound at once): equal to no other identity. */
+    public static final StatementIdentity TRANSIENT = new StatementIdentity("", "", new int[0], "\0transient");
+
     private final String name;
     private final String sql;
     private final int[] parameterTypes;
