@@ -1,8 +1,7 @@
 package io.pgrelay.server;
 
-import io.pgrelay.core.config.ProxyConfig;
-import io.pgrelay.server.localcluster.LocalCluster;
-import io.pgrelay.server.localcluster.LocalNode;
+import io.pgrelay.testkit.LocalCluster;
+import io.pgrelay.testkit.LocalNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -5,7 +5,7 @@ import io.pgrelay.core.classify.Classification;
 import io.pgrelay.core.classify.Classifier;
 import io.pgrelay.core.classify.ClassifierConfig;
 import io.pgrelay.core.classify.Route;
-import io.pgrelay.server.localcluster.LocalCluster;
+import io.pgrelay.testkit.LocalCluster;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 

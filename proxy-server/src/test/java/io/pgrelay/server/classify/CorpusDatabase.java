@@ -2,10 +2,10 @@ package io.pgrelay.server.classify;
 
 import io.pgrelay.core.classify.CatalogLoader;
 import io.pgrelay.core.classify.CatalogSnapshot;
-import io.pgrelay.server.localcluster.LocalCluster;
-import io.pgrelay.server.localcluster.LocalNode;
-import io.pgrelay.server.testing.Processes;
-import io.pgrelay.server.testing.TestCluster;
+import io.pgrelay.testkit.LocalCluster;
+import io.pgrelay.testkit.LocalNode;
+import io.pgrelay.testkit.Processes;
+import io.pgrelay.testkit.TestCluster;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -2,7 +2,7 @@ package io.pgrelay.server.classify;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.pgrelay.server.localcluster.LocalCluster;
+import io.pgrelay.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;

@@ -1,8 +1,8 @@
 package io.pgrelay.server.classify;
 
-import io.pgrelay.server.localcluster.LocalCluster;
-import io.pgrelay.server.localcluster.LocalNode;
-import io.pgrelay.server.testing.Processes;
+import io.pgrelay.testkit.LocalCluster;
+import io.pgrelay.testkit.LocalNode;
+import io.pgrelay.testkit.Processes;
 
 import java.time.Duration;
 import java.util.ArrayList;

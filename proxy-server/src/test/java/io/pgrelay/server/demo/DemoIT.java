@@ -1,6 +1,6 @@
 package io.pgrelay.server.demo;
 
-import io.pgrelay.server.testing.Processes;
+import io.pgrelay.testkit.Processes;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;

@@ -1,4 +1,4 @@
-package io.pgrelay.server.localcluster;
+package io.pgrelay.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -398,7 +398,6 @@ public final class LocalCluster implements AutoCloseable {
         return nl < 0 ? s : s.substring(0, nl);
     }
 
-    /** One line per node: name, address, role and postmaster PID. Never throws. */
     /**
      * How many times {@link #resetToInitialTopology()} ran: whoever watched the cluster
      * meanwhile (a proxy that fenced a node during a split brain) may hold a stale view.
@@ -407,6 +406,7 @@ public final class LocalCluster implements AutoCloseable {
         return resets.get();
     }
 
+    /** One line per node: name, address, role and postmaster PID. Never throws. */
     public String describe() {
         StringBuilder sb = new StringBuilder("LocalCluster ").append(baseDir).append(" (PostgreSQL ")
                 .append(serverVersion).append(')');
