@@ -70,7 +70,8 @@ public final class Demo implements Callable<Integer> {
     private boolean temporaryDir;
 
     public static void main(String[] args) {
-        int exit = new CommandLine(new Demo()).execute(args);
+        // bin/pgrelay passes --pgrelay-jar first: one given by the user after it wins
+        int exit = new CommandLine(new Demo()).setOverwrittenOptionsAllowed(true).execute(args);
         if (exit != 0) {
             System.exit(exit);
         }
