@@ -48,7 +48,7 @@ public final class AdminServer implements AutoCloseable {
                     }
                 })
                 .bind(listen.host(), listen.port()).sync().channel();
-        log.info("admin API listening on http://{}", channel.localAddress());
+        log.info("admin API listening on http://{}:{}", address().getHostString(), address().getPort());
         return this;
     }
 

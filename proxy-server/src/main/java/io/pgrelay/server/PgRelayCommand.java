@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code pgrelay} command line. */
 @Command(name = "pgrelay", mixinStandardHelpOptions = true, versionProvider = PgRelayCommand.Version.class,
         description = "SQL-aware PostgreSQL proxy: pooling, read/write splitting, failover.",
-        subcommands = {RunCommand.class, DemoCommand.class, ClassifyCommand.class})
+        subcommands = {RunCommand.class, ClassifyCommand.class})
 public final class PgRelayCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -1,46 +1,51 @@
 package io.pgrelay.core.classify;
 
+import io.pgrelay.testkit.corpus.Corpus;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The published corpus (../shared/corpus/labels.jsonl), scored as its README says, without a
- * database: with the built-in catalog (catalog-dependent statements may go to the primary, but none
- * that must go to the primary may reach a replica) and with a hand-built mirror of schema.sql's
+ * The published corpus (test-kit's labels.jsonl), scored as its README says, without a database:
+ * with the built-in catalog (catalog-dependent statements may go to the primary, but none that
+ * must go to the primary may reach a replica) and with a hand-built mirror of schema.sql's
  * catalog. The live-catalog score against a real cluster is ClassifierCorpusIT in proxy-server.
  */
 class ClassifierCorpusTest {
-    static final Path LABELS = Path.of("../../shared/corpus/labels.jsonl");
-    private static List<CorpusScoring.Item> items;
+    private static List<Corpus.Statement> items;
 
     @BeforeAll
-    static void load() throws Exception {
-        assertThat(Files.isRegularFile(LABELS))
-                .as("the labelled corpus is missing: expected " + LABELS.toAbsolutePath().normalize()
-                        + " (the repository's sibling folder shared/)")
-                .isTrue();
-        items = CorpusScoring.read(LABELS);
+    static void load() {
+        items = Corpus.labels();
         assertThat(items).hasSizeGreaterThan(300);
+    }
+
+    /** Routes a statement as a session would: its setup first (so EXECUTE of a prepared read resolves). */
+    static Corpus.Routed route(Classifier classifier, Corpus.Statement item) {
+        SessionSimulator session = new SessionSimulator(classifier, true);
+        if (item.setup() != null) {
+            session.run(item.setup());
+        }
+        Classification c = session.classify(item.sql());
+        return new Corpus.Routed(c.route() == Route.REPLICA, c.has(Trait.SERVER_LOCAL_READ),
+                c.route() + " (" + c.reason() + ")");
     }
 
     @Test
     void builtinCatalogNeverMisroutesAWrite() {
-        CorpusScoring.Score s = CorpusScoring.score(new Classifier(BuiltinCatalog.get(), ClassifierConfig.defaults()),
-                items);
+        Classifier classifier = new Classifier(BuiltinCatalog.get(), ClassifierConfig.defaults());
+        Corpus.Score s = Corpus.score(items, item -> route(classifier, item));
         System.out.println(s.summary("corpus, built-in catalog"));
         assertThat(s.unsafeItems()).as("unsafe misroutes").isEmpty();
     }
 
     @Test
     void mirroredSchemaCatalogOffloadsReads() {
-        CorpusScoring.Score s = CorpusScoring.score(new Classifier(TestCatalogs.shop(false), ClassifierConfig.defaults()),
-                items);
+        Classifier classifier = new Classifier(TestCatalogs.shop(false), ClassifierConfig.defaults());
+        Corpus.Score s = Corpus.score(items, item -> route(classifier, item));
         System.out.println(s.summary("corpus, schema.sql catalog (hand-built mirror)"));
         s.missedReads().forEach(m -> System.out.println("  not offloaded: " + m));
         assertThat(s.unsafeItems()).as("unsafe misroutes").isEmpty();
@@ -53,7 +58,7 @@ class ClassifierCorpusTest {
     void calciteParseShareIsReported() {
         int parsed = 0;
         int candidates = 0;
-        for (CorpusScoring.Item item : items) {
+        for (Corpus.Statement item : items) {
             if (CalciteSupport.parse(item.sql()) != null) {
                 parsed++;
             }

@@ -1,5 +1,6 @@
 package io.pgrelay.core.classify;
 
+import io.pgrelay.testkit.corpus.Corpus;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -49,13 +50,13 @@ class LiteralBlindnessTest {
 
     @Test
     void replacingLiteralsNeverChangesTheClassification() throws Exception {
-        List<CorpusScoring.Item> items = CorpusScoring.read(ClassifierCorpusTest.LABELS);
+        List<Corpus.Statement> items = Corpus.labels();
         Random random = new Random(7);
         for (Catalog catalog : List.of(BuiltinCatalog.get(), TestCatalogs.shop())) {
             Classifier cached = new Classifier(catalog, ClassifierConfig.defaults());
             Classifier uncached = new Classifier(catalog, ClassifierConfig.defaults().withCacheSize(0));
             int checked = 0;
-            for (CorpusScoring.Item item : items) {
+            for (Corpus.Statement item : items) {
                 Classification original = uncached.classify(item.sql(), true);
                 for (int round = 0; round < 5; round++) {
                     String mutated = mutate(item.sql(), random);

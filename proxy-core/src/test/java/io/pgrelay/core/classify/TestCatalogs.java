@@ -10,7 +10,7 @@ import io.pgrelay.core.classify.CatalogSnapshot.RawView;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A hand-built snapshot mirroring ../shared/corpus/schema.sql (what CatalogLoader would read), plus extras. */
+/** A hand-built snapshot mirroring the corpus schema.sql (test-kit; what CatalogLoader would read), plus extras. */
 final class TestCatalogs {
     private TestCatalogs() {
     }

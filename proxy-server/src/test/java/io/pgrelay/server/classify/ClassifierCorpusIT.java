@@ -5,7 +5,9 @@ import io.pgrelay.core.classify.Classification;
 import io.pgrelay.core.classify.Classifier;
 import io.pgrelay.core.classify.ClassifierConfig;
 import io.pgrelay.core.classify.Route;
-import io.pgrelay.server.localcluster.LocalCluster;
+import io.pgrelay.testkit.LocalCluster;
+import io.pgrelay.testkit.corpus.Corpus;
+import io.pgrelay.testkit.corpus.StandbyOracle;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -15,7 +17,7 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The classifier against the real cluster: ../shared/corpus/schema.sql loaded into database
+ * The classifier against the real cluster: the corpus schema.sql (test-kit) loaded into database
  * {@code corpus} on the primary and replayed by the replicas, the catalog loaded with
  * {@code CatalogLoader} from the primary, and the published corpus plus our extra labelled
  * statements scored as the corpus README says. Also checks the oracle directly: every statement we
@@ -36,7 +38,7 @@ class ClassifierCorpusIT {
         classifier = new Classifier(catalog, ClassifierConfig.defaults());
     }
 
-    private static void report(Labelled.Score s, String name) {
+    private static void report(Corpus.Score s, String name) {
         System.out.println(s.summary(name));
         s.unsafeItems().forEach(m -> System.out.println("  UNSAFE " + m));
         s.missedReads().forEach(m -> System.out.println("  not offloaded: " + m));
@@ -44,7 +46,7 @@ class ClassifierCorpusIT {
 
     @Test
     void publishedCorpusWithLiveCatalog() throws Exception {
-        Labelled.Score s = Labelled.score(classifier, Labelled.read(CorpusDatabase.LABELS));
+        Corpus.Score s = Corpus.score(Corpus.labels(), item -> CorpusDatabase.route(classifier, item));
         report(s, "published corpus, live catalog");
         assertThat(s.unsafeItems()).as("unsafe misroutes").isEmpty();
         assertThat(s.missedReads()).as("reads not offloaded").hasSizeLessThanOrEqualTo(4);
@@ -53,7 +55,7 @@ class ClassifierCorpusIT {
 
     @Test
     void extraLabelledStatementsWithLiveCatalog() throws Exception {
-        Labelled.Score s = Labelled.score(classifier, Labelled.read(ExtraLabelsIT.FILE));
+        Corpus.Score s = Corpus.score(Corpus.read(ExtraLabelsIT.FILE), item -> CorpusDatabase.route(classifier, item));
         report(s, "extra labelled statements, live catalog");
         assertThat(s.unsafeItems()).as("unsafe misroutes").isEmpty();
     }
@@ -61,12 +63,12 @@ class ClassifierCorpusIT {
     @Test
     void everyStatementRoutedToAReplicaRunsOnAStandby() throws Exception {
         StandbyOracle oracle = CorpusDatabase.oracle(cluster);
-        List<Labelled.Item> items = new ArrayList<>(Labelled.read(CorpusDatabase.LABELS));
-        items.addAll(Labelled.read(ExtraLabelsIT.FILE));
+        List<Corpus.Statement> items = new ArrayList<>(Corpus.labels());
+        items.addAll(Corpus.read(ExtraLabelsIT.FILE));
         List<String> failures = new ArrayList<>();
         int checked = 0;
-        for (Labelled.Item item : items) {
-            Classification c = Labelled.classify(classifier, item);
+        for (Corpus.Statement item : items) {
+            Classification c = CorpusDatabase.classify(classifier, item);
             if (c.route() != Route.REPLICA) {
                 continue;
             }
@@ -77,7 +79,7 @@ class ClassifierCorpusIT {
                         + item.sql());
             }
             StandbyOracle.Run primary = oracle.onPrimary(item.sql(), item.setup());
-            if (primary.ok() && primary.output().lines().anyMatch(l -> l.strip().matches("XID=\\d+"))) {
+            if (primary.assignedXid()) {
                 failures.add(item.id() + ": obtained a transaction id on the primary: " + item.sql());
             }
         }

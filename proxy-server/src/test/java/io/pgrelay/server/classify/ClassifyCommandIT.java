@@ -2,9 +2,9 @@ package io.pgrelay.server.classify;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pgrelay.server.localcluster.LocalCluster;
-import io.pgrelay.server.localcluster.LocalNode;
-import io.pgrelay.server.testing.Processes;
+import io.pgrelay.testkit.LocalCluster;
+import io.pgrelay.testkit.LocalNode;
+import io.pgrelay.testkit.Processes;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;

@@ -2,28 +2,26 @@ package io.pgrelay.server.classify;
 
 import io.pgrelay.core.classify.CatalogLoader;
 import io.pgrelay.core.classify.CatalogSnapshot;
-import io.pgrelay.server.localcluster.LocalCluster;
-import io.pgrelay.server.localcluster.LocalNode;
-import io.pgrelay.server.testing.Processes;
-import io.pgrelay.server.testing.TestCluster;
+import io.pgrelay.core.classify.Classification;
+import io.pgrelay.core.classify.Classifier;
+import io.pgrelay.core.classify.Route;
+import io.pgrelay.core.classify.Trait;
+import io.pgrelay.core.classify.SessionSimulator;
+import io.pgrelay.testkit.LocalCluster;
+import io.pgrelay.testkit.TestCluster;
+import io.pgrelay.testkit.corpus.Corpus;
+import io.pgrelay.testkit.corpus.StandbyOracle;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 
 /**
- * The database {@code corpus} on the shared test cluster with ../shared/corpus/schema.sql loaded on
- * the primary (through psql, which the file needs for {@code \set}) and replayed by the replicas.
- * Created once per test JVM.
+ * The database {@code corpus} on the shared test cluster with the corpus schema.sql (test-kit)
+ * loaded on the primary and replayed by the replicas, created once per test JVM; and how the
+ * classifier routes a corpus statement.
  */
 final class CorpusDatabase {
     static final String NAME = "corpus";
-    static final Path SCHEMA = Path.of("../../shared/corpus/schema.sql");
-    static final Path LABELS = Path.of("../../shared/corpus/labels.jsonl");
     private static boolean loaded;
 
     private CorpusDatabase() {
@@ -31,25 +29,10 @@ final class CorpusDatabase {
 
     static synchronized LocalCluster ensure() {
         LocalCluster cluster = TestCluster.get();
-        if (loaded) {
-            return cluster;
+        if (!loaded) {
+            Corpus.createDatabase(cluster, NAME);
+            loaded = true;
         }
-        if (!Files.isRegularFile(SCHEMA) || !Files.isRegularFile(LABELS)) {
-            throw new AssertionError("the labelled corpus is missing: expected " + SCHEMA.toAbsolutePath().normalize()
-                    + " and labels.jsonl (the repository's sibling folder shared/)");
-        }
-        cluster.execute("postgres", "DROP DATABASE IF EXISTS " + NAME + " WITH (FORCE)");
-        cluster.execute("postgres", "CREATE DATABASE " + NAME);
-        LocalNode primary = cluster.primary();
-        Processes.Result r = Processes.run(List.of(Processes.pgProgram("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
-                "-h", primary.host(), "-p", Integer.toString(primary.port()), "-U", LocalCluster.SUPERUSER,
-                "-d", NAME, "-f", SCHEMA.toAbsolutePath().toString()),
-                Map.of("PGPASSWORD", cluster.superuser().password()), null, Duration.ofMinutes(2));
-        if (r.exitCode() != 0) {
-            throw new AssertionError("loading schema.sql failed:\n" + r.output());
-        }
-        cluster.waitForReplication(Duration.ofSeconds(60));
-        loaded = true;
         return cluster;
     }
 
@@ -61,5 +44,20 @@ final class CorpusDatabase {
 
     static StandbyOracle oracle(LocalCluster cluster) {
         return new StandbyOracle(cluster, cluster.primary(), cluster.replicas().get(0), NAME);
+    }
+
+    /** The classification of a statement as a session sees it: its setup first (EXECUTE resolves). */
+    static Classification classify(Classifier classifier, Corpus.Statement item) {
+        SessionSimulator session = new SessionSimulator(classifier, true);
+        if (item.setup() != null) {
+            session.run(item.setup());
+        }
+        return session.classify(item.sql());
+    }
+
+    static Corpus.Routed route(Classifier classifier, Corpus.Statement item) {
+        Classification c = classify(classifier, item);
+        return new Corpus.Routed(c.route() == Route.REPLICA, c.has(Trait.SERVER_LOCAL_READ),
+                c.route() + " (" + c.reason() + ")");
     }
 }

@@ -2,7 +2,8 @@ package io.pgrelay.server.classify;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.pgrelay.server.localcluster.LocalCluster;
+import io.pgrelay.testkit.LocalCluster;
+import io.pgrelay.testkit.corpus.StandbyOracle;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -15,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The extra labelled statements (src/test/resources/classify/extra-labels.jsonl) were labelled by
- * running them on the test cluster with {@link StandbyOracle}, the way ../shared/corpus/README.md
+ * running them on the test cluster with {@link StandbyOracle}, the way the corpus README (test-kit)
  * describes; this test checks that every label still holds. With
  * {@code -Dpgrelay.classify.relabel=true} it (re)labels the file in place instead (statements
  * without a valid outcome on either node are dropped and listed). The judgement flags

@@ -1,8 +1,8 @@
 package io.pgrelay.server.console;
 
-import io.pgrelay.server.localcluster.LocalNode;
-import io.pgrelay.server.testing.Processes;
 import io.pgrelay.server.testing.TestProxy;
+import io.pgrelay.testkit.LocalNode;
+import io.pgrelay.testkit.Processes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,10 +1,13 @@
 package io.pgrelay.server.demo;
 
-import io.pgrelay.server.testing.Processes;
+import io.pgrelay.testkit.Processes;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -19,42 +22,44 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
-/** {@code bin/pgrelay demo} as a user runs it: cluster and proxy come up, psql works, Ctrl-C stops it all. */
+/**
+ * {@code bin/pgrelay demo} as a user runs it: cluster and proxy (a child process) come up, psql
+ * works through the proxy and on the console, Ctrl-C stops it all; a proxy that dies is reported
+ * and the demo ends.
+ */
 class DemoIT {
     private static final Pattern NODE = Pattern.compile("node (pg\\d)\\s+127\\.0\\.0\\.1:(\\d+)\\s+(primary|replica)");
+    private static final Pattern PROXY = Pattern.compile("pgrelay\\s+127\\.0\\.0\\.1:(\\d+)\\s+admin 127\\.0\\.0\\.1:(\\d+), "
+            + "pid (\\d+), config (\\S+)");
+    private static final Pattern DIR = Pattern.compile("streaming replicas in (\\S+) \\.\\.\\.");
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
 
     @Test
     void demoStartsServesAndStopsOnCtrlC() throws Exception {
-        Path launcher = Path.of("..", "bin", "pgrelay").toAbsolutePath().normalize();
-        assertThat(Files.isExecutable(launcher)).as(launcher + " exists").isTrue();
         int port = freePort();
         int adminPort = freePort();
-        Process demo = new ProcessBuilder(launcher.toString(), "demo", "--listen", "127.0.0.1:" + port,
-                "--admin-listen", "127.0.0.1:" + adminPort)
-                .redirectErrorStream(true)
-                .start();
-        List<Integer> nodePorts = new ArrayList<>();
-        StringBuilder output = new StringBuilder();
-        try {
-            BufferedReader lines = new BufferedReader(new InputStreamReader(demo.getInputStream(), StandardCharsets.UTF_8));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            String line;
-            boolean running = false;
-            while (System.nanoTime() < deadline && (line = lines.readLine()) != null) {
-                output.append(line).append('\n');
-                Matcher node = NODE.matcher(line);
-                if (node.find()) {
-                    nodePorts.add(Integer.parseInt(node.group(2)));
-                }
-                if (line.contains("Press Ctrl-C")) {
-                    running = true;
-                    break;
-                }
-            }
-            assertThat(running).as("demo output:\n" + output).isTrue();
-            assertThat(output).contains("psql postgresql://app:app@127.0.0.1:" + port + "/app");
+        try (Demo demo = Demo.start(port, adminPort)) {
+            String output = demo.awaitRunning();
+            assertThat(output).contains("psql postgresql://app:app@127.0.0.1:" + port + "/app")
+                    .contains("psql postgresql://postgres:postgres@127.0.0.1:" + port + "/pgrelay")
+                    .contains("curl http://127.0.0.1:" + adminPort + "/api/v1/cluster")
+                    .contains("Authorization: Bearer demo-token")
+                    .doesNotContain("http:///");
+            List<Integer> nodePorts = demo.nodePorts();
             assertThat(nodePorts).hasSize(3);
+            Matcher proxy = demo.find(PROXY);
+            assertThat(proxy.group(1)).isEqualTo(String.valueOf(port));
+            assertThat(proxy.group(2)).isEqualTo(String.valueOf(adminPort));
+            long proxyPid = Long.parseLong(proxy.group(3));
+            Path config = Path.of(proxy.group(4));
+            assertThat(ProcessHandle.of(proxyPid).flatMap(p -> p.info().commandLine()).orElse(""))
+                    .as("the proxy runs as a child process from the generated config")
+                    .contains("-jar").contains("pgrelay.jar").contains("run --config " + config);
+            assertThat(Files.readString(config)).contains("listen: 127.0.0.1:" + port);
+            Path dataDir = Path.of(demo.find(DIR).group(1));
+            assertThat(config.getParent()).isEqualTo(dataDir);
 
             Processes.Result psql = Processes.run(List.of(Processes.pgProgram("psql"),
                     "postgresql://app:app@127.0.0.1:" + port + "/app?sslmode=disable", "-XAtc",
@@ -67,31 +72,133 @@ class DemoIT {
                     answers[0], nodePorts.get(0) + "|app");
             assertThat(answers[0]).isIn(nodePorts.get(1) + "|app", nodePorts.get(2) + "|app");
 
-            new ProcessBuilder("kill", "-INT", String.valueOf(demo.pid())).start().waitFor();
-            assertThat(demo.waitFor(30, TimeUnit.SECONDS)).as("demo exits on SIGINT").isTrue();
-            demo.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
-        } finally {
-            if (demo.isAlive()) {
-                demo.destroyForcibly();
+            Processes.Result console = Processes.run(List.of(Processes.pgProgram("psql"),
+                    "postgresql://postgres:postgres@127.0.0.1:" + port + "/pgrelay?sslmode=disable", "-XAtc",
+                    "SHOW NODES"), Map.of(), null, Duration.ofSeconds(30));
+            assertThat(console.exitCode()).as(console.output()).isZero();
+            assertThat(console.stdout()).contains("pg1|127.0.0.1|" + nodePorts.get(0) + "|primary|up");
+
+            demo.signal("INT");
+            assertThat(demo.process.waitFor(60, TimeUnit.SECONDS)).as("demo exits on SIGINT").isTrue();
+            assertThat(ProcessHandle.of(proxyPid).map(ProcessHandle::isAlive).orElse(false)).as("proxy stopped")
+                    .isFalse();
+            assertThat(dataDir).as("temporary data dir deleted").doesNotExist();
+            for (int nodePort : nodePorts) {
+                assertThat(accepting(nodePort)).as("node on port " + nodePort + " stopped").isFalse();
             }
+            assertThat(accepting(port)).as("proxy port closed").isFalse();
         }
-        for (int nodePort : nodePorts) {
-            assertThat(accepting(nodePort)).as("node on port " + nodePort + " stopped").isFalse();
-        }
-        assertThat(accepting(port)).as("proxy stopped").isFalse();
     }
 
-    private static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+    @Test
+    void aProxyThatDiesIsReportedAndTheDemoEnds() throws Exception {
+        try (Demo demo = Demo.start(freePort(), freePort())) {
+            demo.awaitRunning();
+            List<Integer> nodePorts = demo.nodePorts();
+            long proxyPid = Long.parseLong(demo.find(PROXY).group(3));
+
+            new ProcessBuilder("kill", "-KILL", String.valueOf(proxyPid)).start().waitFor();
+            assertThat(demo.process.waitFor(60, TimeUnit.SECONDS)).as("demo ends without its proxy").isTrue();
+            demo.awaitEndOfOutput();
+            assertThat(demo.process.exitValue()).isEqualTo(1);
+            assertThat(demo.output()).contains("pgrelay (pid " + proxyPid + ") was killed by signal 9 (SIGKILL)")
+                    .contains("its last output:")
+                    .contains("no pgrelay is left running");
+            for (int nodePort : nodePorts) {
+                assertThat(accepting(nodePort)).as("node on port " + nodePort + " stopped").isFalse();
+            }
+        }
+    }
+
+    /** {@code bin/pgrelay demo} with its output collected as it comes. */
+    private static final class Demo implements AutoCloseable {
+        final Process process;
+        private final StringBuffer output = new StringBuffer();
+        private final Thread reader;
+
+        private Demo(Process process) {
+            this.process = process;
+            this.reader = new Thread(() -> {
+                try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = lines.readLine()) != null) {
+                        output.append(line).append('\n');
+                    }
+                } catch (IOException e) {
+                    // the demo is gone
+                }
+            }, "demo-output");
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        static Demo start(int port, int adminPort) throws IOException {
+            Path launcher = Path.of("..", "bin", "pgrelay").toAbsolutePath().normalize();
+            assertThat(Files.isExecutable(launcher)).as(launcher + " exists").isTrue();
+            return new Demo(new ProcessBuilder(launcher.toString(), "demo", "--listen", "127.0.0.1:" + port,
+                    "--admin-listen", "127.0.0.1:" + adminPort).redirectErrorStream(true).start());
+        }
+
+        String output() {
+            return output.toString();
+        }
+
+        /** The output up to "Press Ctrl-C"; fails if the demo ends or takes too long. */
+        String awaitRunning() {
+            await("the demo's banner").atMost(START_TIMEOUT)
+                    .until(() -> output().contains("Press Ctrl-C") || !process.isAlive());
+            assertThat(output()).as("demo output").contains("Press Ctrl-C");
+            return output();
+        }
+
+        void awaitEndOfOutput() throws InterruptedException {
+            reader.join(10_000);
+        }
+
+        List<Integer> nodePorts() {
+            List<Integer> ports = new ArrayList<>();
+            Matcher node = NODE.matcher(output());
+            while (node.find()) {
+                ports.add(Integer.parseInt(node.group(2)));
+            }
+            return ports;
+        }
+
+        Matcher find(Pattern pattern) {
+            Matcher m = pattern.matcher(output());
+            assertThat(m.find()).as(pattern + " in the demo output:\n" + output()).isTrue();
+            return m;
+        }
+
+        void signal(String name) throws Exception {
+            new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid())).start().waitFor();
+        }
+
+        /** A demo still running after a failed assertion is stopped as a user would (SIGTERM), then killed. */
+        @Override
+        public void close() throws Exception {
+            if (process.isAlive()) {
+                signal("TERM");
+                if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            }
+            System.out.println("demo output:\n" + output());
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
     }
 
     private static boolean accepting(int port) {
         try (Socket socket = new Socket()) {
-            socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 500);
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
             return true;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return false;
         }
     }

@@ -1,11 +1,12 @@
 package io.pgrelay.server.failover;
 
-import io.pgrelay.server.localcluster.LocalCluster;
-import io.pgrelay.server.localcluster.LocalNode;
 import io.pgrelay.server.testing.AdminClient;
-import io.pgrelay.server.testing.Processes;
-import io.pgrelay.server.testing.TestCluster;
 import io.pgrelay.server.testing.TestProxy;
+import io.pgrelay.testkit.LocalCluster;
+import io.pgrelay.testkit.LocalNode;
+import io.pgrelay.testkit.Pgbench;
+import io.pgrelay.testkit.Processes;
+import io.pgrelay.testkit.TestCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,7 +50,7 @@ class FailoverIT {
                 + "failover: { hooks: [\"echo {event} {node} {old_primary} {new_primary} {new_port} >> "
                 + hookLog + "\"] }\n");
         admin = new AdminClient(proxy);
-        Processes.Result init = Pgbench.run(proxy, "-i", "-s", "1", "-q");
+        Processes.Result init = Pgbench.run(proxy.host(), proxy.port(), "-i", "-s", "1", "-q");
         assertThat(init.exitCode()).as(init.output()).isZero();
     }
 
@@ -71,7 +72,7 @@ class FailoverIT {
         LocalNode pg1 = cluster.node("pg1");
         assertThat(admin.primary()).isEqualTo("pg1");
         CompletableFuture<Processes.Result> bench = CompletableFuture.supplyAsync(
-                () -> Pgbench.run(proxy, "-c", "8", "-j", "2", "-T", "20"));
+                () -> Pgbench.run(proxy.host(), proxy.port(), "-c", "8", "-j", "2", "-T", "20"));
         Thread.sleep(3000);
         assertThat(bench).as("pgbench runs").isNotDone();
 

@@ -1,12 +1,13 @@
 package io.pgrelay.server.failover;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.pgrelay.server.localcluster.LocalCluster;
-import io.pgrelay.server.localcluster.LocalNode;
 import io.pgrelay.server.testing.AdminClient;
-import io.pgrelay.server.testing.Processes;
-import io.pgrelay.server.testing.TestCluster;
 import io.pgrelay.server.testing.TestProxy;
+import io.pgrelay.testkit.LocalCluster;
+import io.pgrelay.testkit.LocalNode;
+import io.pgrelay.testkit.Pgbench;
+import io.pgrelay.testkit.Processes;
+import io.pgrelay.testkit.TestCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,7 +32,7 @@ class SwitchoverIT {
         cluster = TestCluster.startDedicated();
         proxy = TestProxy.start(cluster, "");
         admin = new AdminClient(proxy);
-        Processes.Result init = Pgbench.run(proxy, "-i", "-s", "1", "-q");
+        Processes.Result init = Pgbench.run(proxy.host(), proxy.port(), "-i", "-s", "1", "-q");
         assertThat(init.exitCode()).as(init.output()).isZero();
     }
 
@@ -49,7 +50,7 @@ class SwitchoverIT {
     void switchoverDuringPgbenchLosesNoTransaction() throws Exception {
         assertThat(admin.primary()).isEqualTo("pg1");
         CompletableFuture<Processes.Result> bench = CompletableFuture.supplyAsync(
-                () -> Pgbench.run(proxy, "-c", "8", "-j", "2", "-T", "30"));
+                () -> Pgbench.run(proxy.host(), proxy.port(), "-c", "8", "-j", "2", "-T", "30"));
         Thread.sleep(8000);
         assertThat(bench).as("pgbench runs").isNotDone();
 

@@ -1,7 +1,7 @@
 package io.pgrelay.server.relay;
 
-import io.pgrelay.server.localcluster.LocalNode;
 import io.pgrelay.server.testing.TestProxy;
+import io.pgrelay.testkit.LocalNode;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.postgresql.PGConnection;

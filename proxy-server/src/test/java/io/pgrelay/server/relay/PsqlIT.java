@@ -1,7 +1,7 @@
 package io.pgrelay.server.relay;
 
-import io.pgrelay.server.testing.Processes;
 import io.pgrelay.server.testing.TestProxy;
+import io.pgrelay.testkit.Processes;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,10 +1,11 @@
 package io.pgrelay.server.routing;
 
-import io.pgrelay.server.localcluster.LocalCluster;
-import io.pgrelay.server.localcluster.LocalNode;
-import io.pgrelay.server.testing.Processes;
-import io.pgrelay.server.testing.TestCluster;
 import io.pgrelay.server.testing.TestProxy;
+import io.pgrelay.testkit.LocalCluster;
+import io.pgrelay.testkit.LocalNode;
+import io.pgrelay.testkit.Pgbench;
+import io.pgrelay.testkit.Processes;
+import io.pgrelay.testkit.TestCluster;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
@@ -12,12 +13,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -32,7 +29,7 @@ class ReplicaOffloadIT {
         Map<String, Long> before = new LinkedHashMap<>();
         Map<String, Long> after = new LinkedHashMap<>();
         try (TestProxy proxy = TestProxy.start("")) {
-            Processes.Result init = pgbench(proxy, "-i", "-s", "1", "-q");
+            Processes.Result init = Pgbench.run(proxy.host(), proxy.port(), "-i", "-s", "1", "-q");
             assertThat(init.exitCode()).as(init.output()).isZero();
             cluster.waitForReplication(Duration.ofSeconds(30));
             // Let catalog loading and any replay finish before measuring.
@@ -40,11 +37,9 @@ class ReplicaOffloadIT {
             for (LocalNode node : cluster.nodes()) {
                 before.put(node.name(), scans(node));
             }
-            Processes.Result run = pgbench(proxy, "-S", "-c", "8", "-j", "2", "-T", "10", "-M", "simple");
+            Processes.Result run = Pgbench.run(proxy.host(), proxy.port(), "-S", "-c", "8", "-j", "2", "-T", "10", "-M", "simple");
             assertThat(run.exitCode()).as(run.output()).isZero();
-            Matcher failed = Pattern.compile("number of failed transactions: (\\d+)").matcher(run.stdout());
-            assertThat(failed.find()).as(run.output()).isTrue();
-            assertThat(failed.group(1)).isEqualTo("0");
+            assertThat(Pgbench.failed(run)).as(run.output()).isZero();
             System.out.println(run.stdout());
         }
         // Closing the proxy closed its backends, which flushes their statistics.
@@ -70,14 +65,5 @@ class ReplicaOffloadIT {
                 return rs.getLong(1);
             }
         }
-    }
-
-    private static Processes.Result pgbench(TestProxy proxy, String... args) {
-        List<String> command = new ArrayList<>();
-        command.add(Processes.pgProgram("pgbench"));
-        command.addAll(List.of("-h", proxy.host(), "-p", String.valueOf(proxy.port()), "-U", "app"));
-        command.addAll(List.of(args));
-        command.add("app");
-        return Processes.run(command, Map.of("PGPASSWORD", "app", "PGSSLMODE", "disable"), null, Duration.ofMinutes(2));
     }
 }

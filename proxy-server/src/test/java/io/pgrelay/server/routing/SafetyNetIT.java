@@ -1,7 +1,7 @@
 package io.pgrelay.server.routing;
 
-import io.pgrelay.server.testing.TestCluster;
 import io.pgrelay.server.testing.TestProxy;
+import io.pgrelay.testkit.TestCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

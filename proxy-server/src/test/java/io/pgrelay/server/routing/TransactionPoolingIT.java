@@ -1,9 +1,10 @@
 package io.pgrelay.server.routing;
 
 import io.pgrelay.core.backend.BackendPool;
-import io.pgrelay.server.testing.Processes;
-import io.pgrelay.server.testing.TestCluster;
 import io.pgrelay.server.testing.TestProxy;
+import io.pgrelay.testkit.Pgbench;
+import io.pgrelay.testkit.Processes;
+import io.pgrelay.testkit.TestCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -16,12 +17,9 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -114,21 +112,12 @@ class TransactionPoolingIT {
         // waiting for a pooled backend would otherwise stall its other clients holding the rest.
         Processes.Result run = pgbench("-c", "16", "-j", "16", "-T", "8", "-M", "prepared");
         assertThat(run.exitCode()).as(run.output()).isZero();
-        Matcher failed = Pattern.compile("number of failed transactions: (\\d+)").matcher(run.stdout());
-        assertThat(failed.find()).as(run.output()).isTrue();
-        assertThat(failed.group(1)).isEqualTo("0");
-        Matcher processed = Pattern.compile("number of transactions actually processed: (\\d+)").matcher(run.stdout());
-        assertThat(processed.find()).isTrue();
-        assertThat(Long.parseLong(processed.group(1))).isGreaterThan(100);
-        System.out.println("pgbench -M prepared, transaction pooling: " + processed.group(1) + " transactions");
+        assertThat(Pgbench.failed(run)).as(run.output()).isZero();
+        assertThat(Pgbench.processed(run)).as(run.output()).isGreaterThan(100);
+        System.out.println("pgbench -M prepared, transaction pooling: " + Pgbench.processed(run) + " transactions");
     }
 
     static Processes.Result pgbench(String... args) {
-        List<String> command = new ArrayList<>();
-        command.add(Processes.pgProgram("pgbench"));
-        command.addAll(List.of("-h", proxy.host(), "-p", String.valueOf(proxy.port()), "-U", "app"));
-        command.addAll(List.of(args));
-        command.add("app");
-        return Processes.run(command, Map.of("PGPASSWORD", "app", "PGSSLMODE", "disable"), null, Duration.ofMinutes(2));
+        return Pgbench.run(proxy.host(), proxy.port(), args);
     }
 }

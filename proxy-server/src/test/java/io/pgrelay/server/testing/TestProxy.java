@@ -3,8 +3,9 @@ package io.pgrelay.server.testing;
 import io.pgrelay.core.config.ProxyConfig;
 import io.pgrelay.server.ConfigLoader;
 import io.pgrelay.server.PgRelay;
-import io.pgrelay.server.localcluster.LocalCluster;
-import io.pgrelay.server.localcluster.LocalNode;
+import io.pgrelay.testkit.LocalCluster;
+import io.pgrelay.testkit.LocalNode;
+import io.pgrelay.testkit.TestCluster;
 
 import java.sql.Connection;
 import java.sql.DriverManager;

@@ -1,4 +1,4 @@
-package io.pgrelay.server.testing;
+package io.pgrelay.testkit;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

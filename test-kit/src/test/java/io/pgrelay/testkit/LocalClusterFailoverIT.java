@@ -1,7 +1,7 @@
-package io.pgrelay.server.localcluster;
+package io.pgrelay.testkit;
 
-import static io.pgrelay.server.localcluster.LocalClusterIT.query;
-import static io.pgrelay.server.localcluster.LocalClusterIT.waitUntil;
+import static io.pgrelay.testkit.LocalClusterIT.query;
+import static io.pgrelay.testkit.LocalClusterIT.waitUntil;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-import io.pgrelay.server.testing.TestCluster;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package io.pgrelay.server.localcluster;
+package io.pgrelay.testkit;
 
 /**
  * A {@link LocalCluster} operation failed: a server did not start, a command exited with an

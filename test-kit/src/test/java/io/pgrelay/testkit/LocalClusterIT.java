@@ -1,8 +1,10 @@
-package io.pgrelay.server.localcluster;
+package io.pgrelay.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,8 +18,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.Callable;
 
-import io.pgrelay.server.testing.TestCluster;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -213,14 +216,11 @@ class LocalClusterIT {
             assertThat(pg3.isSuspended()).isTrue();
             assertThat(processState(pid)).isEqualTo('T');
             for (Long child : children) {
-                // SIGSTOP reaches a process running on another core at its next scheduling point.
-                long deadline = System.nanoTime() + 2_000_000_000L;
-                while (OsSupport.isAlive(child) && processState(child) != 'T' && System.nanoTime() < deadline) {
-                    Thread.sleep(10);
-                }
-                if (OsSupport.isAlive(child)) {
-                    assertThat(processState(child)).as("state of child %d", child).isEqualTo('T');
-                }
+                // SIGSTOP reaches a process running on another core at its next scheduling point;
+                // a child that exits meanwhile (its /proc entry vanishes) is fine too.
+                await("child " + child + " stopped").atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(10))
+                        .ignoreExceptionsInstanceOf(IOException.class)
+                        .until(() -> !OsSupport.isAlive(child) || processState(child) == 'T');
             }
             assertThat(OsSupport.isListening(pg3.port())).as("the kernel still accepts TCP connections").isTrue();
 
@@ -362,18 +362,12 @@ class LocalClusterIT {
         return stat.substring(stat.lastIndexOf(')') + 2).charAt(0);
     }
 
-    interface Condition {
-        boolean holds() throws Exception;
-    }
-
-    static void waitUntil(Duration timeout, String what, Condition condition) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.holds()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout + " waiting for: " + what + "\n"
-                        + cluster.describe());
-            }
-            Thread.sleep(20);
+    /** Waits for {@code condition}; on time-out the failure also shows the cluster's state. */
+    static void waitUntil(Duration timeout, String what, Callable<Boolean> condition) {
+        try {
+            await(what).atMost(timeout).pollInterval(Duration.ofMillis(20)).until(condition);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError(e.getMessage() + "\n" + cluster.describe(), e);
         }
     }
 }

@@ -1,4 +1,4 @@
-package io.pgrelay.server.localcluster;
+package io.pgrelay.testkit;
 
 import java.util.Objects;
 import java.util.regex.Pattern;

@@ -1,8 +1,8 @@
-package io.pgrelay.server.classify;
+package io.pgrelay.testkit.corpus;
 
-import io.pgrelay.server.localcluster.LocalCluster;
-import io.pgrelay.server.localcluster.LocalNode;
-import io.pgrelay.server.testing.Processes;
+import io.pgrelay.testkit.LocalCluster;
+import io.pgrelay.testkit.LocalNode;
+import io.pgrelay.testkit.Processes;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,23 +11,28 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Labels a statement the way ../shared/corpus/README.md describes: sent as is, as one
+ * Labels a statement the way the corpus README ({@link Corpus}) describes: sent as is, as one
  * simple-protocol Query (psql -c) in autocommit on a fresh connection, after its setup, to a hot
  * standby: success → {@code read}; refused with a standby-specific error, and successful on the
  * primary (inside BEGIN … ROLLBACK where it allows) → {@code write}; anything else → {@code error}
  * (not a valid oracle statement). On the primary it also records whether the statement obtained
  * a transaction id ({@code pg_current_xact_id_if_assigned()} before the ROLLBACK).
  */
-final class StandbyOracle {
-    static final Set<String> STANDBY_SQLSTATES = Set.of("25006", "0A000", "55000", "25001", "XX000");
+public final class StandbyOracle {
+    /** The SQLSTATEs a hot standby refuses a write with (PostgreSQL 15, per the corpus README). */
+    public static final Set<String> STANDBY_SQLSTATES = Set.of("25006", "0A000", "55000", "25001", "XX000");
 
     /** Outcome of one statement. */
-    record Label(String label, String standbySqlState, String standbyError, boolean primaryAssignedXid,
-                 String primaryError) {
+    public record Label(String label, String standbySqlState, String standbyError, boolean primaryAssignedXid,
+                        String primaryError) {
     }
 
     /** Result of one psql run. */
-    record Run(boolean ok, String sqlState, String error, String output) {
+    public record Run(boolean ok, String sqlState, String error, String output) {
+        /** Whether the statement obtained a transaction id (only {@link #onPrimary} probes it). */
+        public boolean assignedXid() {
+            return ok && output.lines().anyMatch(l -> l.strip().matches("XID=\\d+"));
+        }
     }
 
     private final LocalCluster cluster;
@@ -35,22 +40,19 @@ final class StandbyOracle {
     private final LocalNode standby;
     private final String database;
 
-    StandbyOracle(LocalCluster cluster, LocalNode primary, LocalNode standby, String database) {
+    /** Runs statements as the superuser in {@code database} on {@code primary} and {@code standby}. */
+    public StandbyOracle(LocalCluster cluster, LocalNode primary, LocalNode standby, String database) {
         this.cluster = cluster;
         this.primary = primary;
         this.standby = standby;
         this.database = database;
     }
 
-    Label label(String sql, String setup) {
-        List<String> onStandby = new ArrayList<>();
-        if (setup != null) {
-            onStandby.add(setup);
-        }
-        onStandby.add(sql);
-        Run s = psql(standby, onStandby);
+    /** The label {@code sql} earns, after {@code setup} (may be null) on the same connection. */
+    public Label label(String sql, String setup) {
+        Run s = onStandby(sql, setup);
         Run p = onPrimary(sql, setup);
-        boolean xid = p.ok() && p.output().lines().anyMatch(l -> l.strip().matches("XID=\\d+"));
+        boolean xid = p.assignedXid();
         if (s.ok()) {
             return new Label("read", null, null, xid, p.ok() ? null : p.error());
         }
@@ -61,7 +63,7 @@ final class StandbyOracle {
     }
 
     /** Runs on the primary inside BEGIN … ROLLBACK, or in autocommit when it cannot run in a transaction block. */
-    Run onPrimary(String sql, String setup) {
+    public Run onPrimary(String sql, String setup) {
         List<String> commands = new ArrayList<>();
         commands.add("BEGIN");
         if (setup != null) {
@@ -83,7 +85,7 @@ final class StandbyOracle {
     }
 
     /** Runs on the standby only (README method); the result tells whether it succeeded. */
-    Run onStandby(String sql, String setup) {
+    public Run onStandby(String sql, String setup) {
         List<String> onStandby = new ArrayList<>();
         if (setup != null) {
             onStandby.add(setup);

@@ -1,4 +1,4 @@
-package io.pgrelay.server.localcluster;
+package io.pgrelay.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -83,8 +83,12 @@ public final class LocalCluster implements AutoCloseable {
         this.settings = Collections.unmodifiableMap(new LinkedHashMap<>(b.settings));
         this.serverVersion = serverVersion;
         this.serverVersionNum = parseVersionNum(serverVersion);
-        this.shutdownHook = new Thread(this::closeFromShutdownHook, "pgrelay-localcluster-shutdown");
-        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        if (b.closeOnJvmExit) {
+            this.shutdownHook = new Thread(this::closeFromShutdownHook, "pgrelay-localcluster-shutdown");
+            Runtime.getRuntime().addShutdownHook(shutdownHook);
+        } else {
+            this.shutdownHook = null;
+        }
     }
 
     /** A builder with the defaults described in the class comment. */
@@ -398,7 +402,6 @@ public final class LocalCluster implements AutoCloseable {
         return nl < 0 ? s : s.substring(0, nl);
     }
 
-    /** One line per node: name, address, role and postmaster PID. Never throws. */
     /**
      * How many times {@link #resetToInitialTopology()} ran: whoever watched the cluster
      * meanwhile (a proxy that fenced a node during a split brain) may hold a stale view.
@@ -407,6 +410,7 @@ public final class LocalCluster implements AutoCloseable {
         return resets.get();
     }
 
+    /** One line per node: name, address, role and postmaster PID. Never throws. */
     public String describe() {
         StringBuilder sb = new StringBuilder("LocalCluster ").append(baseDir).append(" (PostgreSQL ")
                 .append(serverVersion).append(')');
@@ -631,10 +635,12 @@ public final class LocalCluster implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        try {
-            Runtime.getRuntime().removeShutdownHook(shutdownHook);
-        } catch (IllegalStateException e) {
-            // the JVM is already shutting down
+        if (shutdownHook != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException e) {
+                // the JVM is already shutting down
+            }
         }
         shutdownNodesAndCleanUp();
     }
@@ -692,6 +698,7 @@ public final class LocalCluster implements AutoCloseable {
         private int replicas = 2;
         private Path baseDir;
         private boolean keepData;
+        private boolean closeOnJvmExit = true;
         private int[] ports;
         private int basePort;
         private Path binDir;
@@ -728,6 +735,16 @@ public final class LocalCluster implements AutoCloseable {
         /** Keep the base directory on close (default false). */
         public Builder keepData(boolean keepData) {
             this.keepData = keepData;
+            return this;
+        }
+
+        /**
+         * Whether a JVM shutdown hook closes the cluster if {@link #close()} was not called
+         * (default true). An owner whose own shutdown hook must stop other things first (a proxy in
+         * front of the cluster) turns it off and closes the cluster itself.
+         */
+        public Builder closeOnJvmExit(boolean closeOnJvmExit) {
+            this.closeOnJvmExit = closeOnJvmExit;
             return this;
         }
 

@@ -1,4 +1,4 @@
-package io.pgrelay.server.localcluster;
+package io.pgrelay.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

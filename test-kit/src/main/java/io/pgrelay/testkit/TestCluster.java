@@ -1,4 +1,4 @@
-package io.pgrelay.server.testing;
+package io.pgrelay.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -6,7 +6,6 @@ import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import io.pgrelay.server.localcluster.LocalCluster;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
