@@ -54,6 +54,16 @@ public final class ServerSessionState {
         unnamed = null;
     }
 
+    /** The names of the named protocol-level statements here. */
+    public java.util.Set<String> statementNames() {
+        return java.util.Set.copyOf(statements.keySet());
+    }
+
+    /** The names (lower case) of the SQL-level prepared statements here. */
+    public java.util.Set<String> sqlStatementNames() {
+        return java.util.Set.copyOf(sqlStatements.keySet());
+    }
+
     /** The text a SQL-level prepared statement was prepared with here, or null. */
     public String sqlStatement(String name) {
         return sqlStatements.get(name.toLowerCase(Locale.ROOT));

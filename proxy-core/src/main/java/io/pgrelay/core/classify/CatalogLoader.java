@@ -18,11 +18,20 @@ public final class CatalogLoader {
     private static final String USER_SCHEMAS = "n.nspname NOT IN ('pg_catalog', 'information_schema') "
             + "AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'";
 
+    /** Shorter than the server's deadlock_timeout (1 s by default). */
+    static final int LOCK_TIMEOUT_MILLIS = 200;
+    /** The SQLSTATE of a lock wait given up ({@code lock_timeout}). */
+    static final String LOCK_NOT_AVAILABLE = "55P03";
+
     /** Loads the catalog of the database {@code connection} is connected to. */
     public CatalogSnapshot load(Connection connection) throws SQLException {
         String database;
         int version;
         try (Statement st = connection.createStatement()) {
+            // pg_get_viewdef() locks each view: a DROP ... CASCADE of a client that holds some of
+            // them would deadlock with us. Give up quickly (before the deadlock detector picks the
+            // client) and try again later.
+            st.execute("SET lock_timeout = '" + LOCK_TIMEOUT_MILLIS + "ms'");
             try (ResultSet rs = st.executeQuery("SELECT current_database(), current_setting('server_version_num')::int")) {
                 rs.next();
                 database = rs.getString(1);

@@ -35,6 +35,8 @@ public final class CatalogService implements AutoCloseable {
         Connection open(String database) throws SQLException;
     }
 
+    private static final long RETRY_AFTER_LOCK_MILLIS = 1000;
+
     private final ConnectionSource source;
     private final Duration refreshInterval;
     private final ScheduledExecutorService executor;
@@ -165,7 +167,15 @@ public final class CatalogService implements AutoCloseable {
                 boolean changed = install(snapshot);
                 log.debug("catalog of {} loaded in {} ms{}", database, (System.nanoTime() - t0) / 1_000_000,
                         changed ? " (changed)" : "");
-            } catch (SQLException | RuntimeException e) {
+            } catch (SQLException e) {
+                if (CatalogLoader.LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
+                    log.debug("catalog of {}: a client's DDL holds a lock; trying again shortly", database);
+                    executor.schedule(this::scheduleLoad, RETRY_AFTER_LOCK_MILLIS, TimeUnit.MILLISECONDS);
+                } else {
+                    log.warn("cannot load the catalog of database {} from the primary: {} (keeping {})", database,
+                            e.getMessage(), current.describe());
+                }
+            } catch (RuntimeException e) {
                 log.warn("cannot load the catalog of database {} from the primary: {} (keeping {})", database,
                         e.getMessage(), current.describe());
             } finally {

@@ -161,9 +161,11 @@ public final class CatalogSnapshot implements Catalog {
                     Hazard h = hazardOf(v);
                     if (h != Hazard.NONE) {
                         String name = e.getKey();
+                        boolean changesSettings = v.effects.stream()
+                                .anyMatch(effect -> effect instanceof SessionEffect.UntrackedSetting);
                         nextFunctions.put(name, new FunctionInfo(name, h, "function " + name + "() "
                                 + (v.write ? "writes" : "is unsafe") + ": " + v.reason, before.aggregate(),
-                                before.returnsSet(), before.volatileDeclared()));
+                                before.returnsSet(), before.volatileDeclared(), changesSettings));
                         more = true;
                         break;
                     }

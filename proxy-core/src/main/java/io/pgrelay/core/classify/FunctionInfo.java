@@ -9,9 +9,15 @@ package io.pgrelay.core.classify;
  * @param aggregate  some overload is an aggregate or window function
  * @param returnsSet some overload returns a set
  * @param volatileDeclared every overload is declared VOLATILE (never evaluated while planning)
+ * @param changesSettings  its body changes session settings (SET, set_config()) that outlive the call
  */
 public record FunctionInfo(String name, Hazard hazard, String reason, boolean aggregate, boolean returnsSet,
-                           boolean volatileDeclared) {
+                           boolean volatileDeclared, boolean changesSettings) {
+    public FunctionInfo(String name, Hazard hazard, String reason, boolean aggregate, boolean returnsSet,
+                        boolean volatileDeclared) {
+        this(name, hazard, reason, aggregate, returnsSet, volatileDeclared, false);
+    }
+
     public FunctionInfo(String name, Hazard hazard, String reason, boolean aggregate, boolean returnsSet) {
         this(name, hazard, reason, aggregate, returnsSet, true);
     }
@@ -26,7 +32,8 @@ public record FunctionInfo(String name, Hazard hazard, String reason, boolean ag
         }
         FunctionInfo worse = rank(other.hazard) > rank(hazard) ? other : this;
         return new FunctionInfo(worse.name, worse.hazard, worse.reason, aggregate || other.aggregate,
-                returnsSet || other.returnsSet, volatileDeclared && other.volatileDeclared);
+                returnsSet || other.returnsSet, volatileDeclared && other.volatileDeclared,
+                changesSettings || other.changesSettings);
     }
 
     static int rank(Hazard h) {

@@ -256,7 +256,14 @@ final class HazardScanner extends TokenView {
         if (f == null) {
             v.hazard(Severity.UNKNOWN, "unknown function " + (schema == null ? "" : schema + ".") + fname + "()"
                     + functions.notLoaded(), false);
+            if (mode == ScanMode.QUERY) {
+                // Its body is unknown too: it may change settings the session cannot replay.
+                v.effect(new SessionEffect.UntrackedSetting("unknown function " + fname + "()"));
+            }
             return;
+        }
+        if (f.changesSettings() && mode != ScanMode.PLAN) {
+            v.effect(new SessionEffect.UntrackedSetting("function " + fname + "() changes settings"));
         }
         switch (f.hazard()) {
             case NONE:
@@ -295,8 +302,8 @@ final class HazardScanner extends TokenView {
             case SET_CONFIG:
                 v.hazard(Severity.SET_CONFIG, "set_config() (session state; literal-dependent)", false);
                 v.session = true;
-                if (mode == ScanMode.BODY) {
-                    v.effect(new SessionEffect.UntrackedSetting("set_config() in a function body"));
+                if (mode == ScanMode.BODY || !fname.equals("set_config")) {
+                    v.effect(new SessionEffect.UntrackedSetting(fname + "() in a function body"));
                 } else {
                     v.setConfigCalls.add(last);
                 }

@@ -43,5 +43,10 @@ public enum Trait {
      * Reads the session's own objects as the server sees them (pg_prepared_statements,
      * pg_cursors): it must run where all of them exist.
      */
-    SESSION_OBJECTS_READ
+    SESSION_OBJECTS_READ,
+    /**
+     * Runs SQL given as text (a function or DO block with EXECUTE): whatever it names must be
+     * where it runs, the session's SQL-level prepared statements included.
+     */
+    DYNAMIC_SQL
 }

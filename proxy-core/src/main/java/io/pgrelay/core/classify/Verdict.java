@@ -21,6 +21,8 @@ final class Verdict {
         }
         if (sev == Severity.SERVER_LOCAL_READ) {
             trait(Trait.SERVER_LOCAL_READ);
+        } else if (sev == Severity.DYNAMIC_SQL) {
+            trait(Trait.DYNAMIC_SQL);
         }
         if (sev.compareTo(severity) > 0) {
             severity = sev;

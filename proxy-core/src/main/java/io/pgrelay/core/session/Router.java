@@ -80,10 +80,10 @@ final class Router {
             return session.positionPending() ? new Decision.Wait(Decision.WaitCause.POSITION_PENDING)
                     : new Decision.Local(Decision.LocalAnswer.PROXY_SETTING);
         }
-        if (request.simpleQuery() && request.soleEffect(SessionEffect.BackendPid.class) != null) {
+        if (request.complete() && request.soleEffect(SessionEffect.BackendPid.class) != null) {
             return new Decision.Local(Decision.LocalAnswer.BACKEND_PID);
         }
-        if (request.simpleQuery() && request.soleEffect(SessionEffect.SignalBackend.class) != null
+        if (request.complete() && request.soleEffect(SessionEffect.SignalBackend.class) != null
                 && session.signalsIssuedProcess(request)) {
             return new Decision.Local(Decision.LocalAnswer.SIGNAL_BACKEND);
         }

@@ -529,12 +529,33 @@ final class SessionEngine implements SessionView, BackendListener {
                 && !request.has(Trait.COPY_FROM_STDIN) && request.complete() && !retry.holding();
     }
 
+    /**
+     * A replay failed (a role the user may no longer set, a prepared statement whose table is
+     * gone): the client's work queued behind it would run in a state the session did not ask
+     * for. The backend goes, and the client gets the replay's error in place of its replies.
+     */
     private void onReplayed(BackendConnection backend, ErrorResponse error) {
-        if (error != null && !closed) {
-            log.warn("client {}: could not re-establish session state on {}: {}", client.describe(), backend,
-                    error.message());
-            backend.sessionState().settings(io.pgrelay.core.backend.AppliedSettings.UNKNOWN);
+        if (error == null || closed) {
+            return;
         }
+        log.warn("client {}: could not re-establish session state on {}: {}", client.describe(), backend,
+                error.message());
+        backend.sessionState().settings(io.pgrelay.core.backend.AppliedSettings.UNKNOWN);
+        if (backends.get(backend.nodeIndex()) != backend || !backend.isUsable()) {
+            return;
+        }
+        backends.forget(backend);
+        if (current == backend) {
+            current = null;
+            unitTimer.clear();
+        }
+        backend.detach();
+        backend.close();
+        if (objects.pinned() && cluster.isPrimary(backend.nodeIndex())) {
+            client.fatal(error.sqlState(), error.message());
+            return;
+        }
+        failInFlight(error.message(), ErrorResponse.error(error.sqlState(), error.message()));
     }
 
     // ---------------------------------------------------------------- local answers and failures
@@ -759,6 +780,11 @@ final class SessionEngine implements SessionView, BackendListener {
      * client ends it, then the session goes on on whatever node is now the primary.
      */
     private void failInFlight(String reason) {
+        failInFlight(reason, null);
+    }
+
+    /** {@link #failInFlight(String)}; {@code replaced}: the error the client gets for its outstanding work. */
+    private void failInFlight(String reason, ErrorResponse replaced) {
         boolean inTransaction = transaction.inTransaction();
         int outstanding = inflight.size();
         inflight.clear();
@@ -774,7 +800,7 @@ final class SessionEngine implements SessionView, BackendListener {
             settings.requestEnded(true, true);
         }
         if (outstanding > 0) {
-            ErrorResponse error = LostTransaction.lostReply(reason, inTransaction);
+            ErrorResponse error = replaced != null ? replaced : LostTransaction.lostReply(reason, inTransaction);
             for (int i = 0; i < outstanding; i++) {
                 client.write(LocalReplies.error(client.alloc(), error, true, transaction.status));
             }
@@ -813,8 +839,11 @@ final class SessionEngine implements SessionView, BackendListener {
             gate.exit();
         }
         BackendConnection open = transaction.extendedOpen ? current : null;
+        // A backend that had the client's temporary objects keeps its temp namespace after a
+        // reset; the next client would see traces of it (PREPARE TRANSACTION refuses, ...).
+        boolean temporary = objects.pins().contains(SessionObjects.Pin.TEMPORARY_OBJECTS);
         backends.removeAll(backend -> {
-            if (backend == open) {
+            if (backend == open || temporary && cluster.isPrimary(backend.nodeIndex())) {
                 backend.close();
             } else {
                 backend.recycle(parts.resetQuery());

@@ -52,7 +52,11 @@ final class StateReplay {
     /** The SQL-level prepared statements the request's statements need (or must be refused) on this backend. */
     void sqlStatements(BackendConnection backend, Request request) {
         if (request.has(Trait.SESSION_OBJECTS_READ)) {
-            everything(backend);
+            everything(backend, true);
+            return;
+        }
+        if (request.has(Trait.DYNAMIC_SQL)) {
+            everything(backend, false); // an EXECUTE inside a function is invisible here
             return;
         }
         for (StatementFacts statement : request.executed) {
@@ -72,8 +76,26 @@ final class StateReplay {
         }
     }
 
-    /** Every statement the session prepared, so that what the server lists is the session's (pg_prepared_statements). */
-    private void everything(BackendConnection backend) {
+    /**
+     * Every statement the session prepared; {@code exactly}: and no other, so that what the
+     * server lists (pg_prepared_statements) is the session's own, not what other sessions left on
+     * a pooled backend.
+     */
+    private void everything(BackendConnection backend, boolean exactly) {
+        ServerSessionState state = backend.sessionState();
+        if (exactly) {
+            for (String name : state.sqlStatementNames()) {
+                if (objects.sqlPrepared(name) == null) {
+                    deallocate(backend, name);
+                }
+            }
+            for (String name : state.statementNames()) {
+                if (objects.statement(name) == null) {
+                    backend.writeInsertedMessage(Close.statement(name), Close.TYPE);
+                    state.statementClosed(name);
+                }
+            }
+        }
         for (SessionObjects.SqlPrepared prepared : objects.sqlStatements()) {
             ensureSql(backend, prepared.name());
         }

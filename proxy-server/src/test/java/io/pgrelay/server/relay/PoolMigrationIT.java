@@ -36,7 +36,8 @@ class PoolMigrationIT {
     }
 
     private static int pid(Connection c) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT pid FROM pg_stat_activity WHERE pid = pg_backend_pid()")) {
             rs.next();
             return rs.getInt(1);
         }

@@ -51,7 +51,7 @@ class PoolingIT {
     }
 
     private static int backendPid(Statement s) throws SQLException {
-        try (ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+        try (ResultSet rs = s.executeQuery("SELECT pid FROM pg_stat_activity WHERE pid = pg_backend_pid()")) {
             rs.next();
             return rs.getInt(1);
         }

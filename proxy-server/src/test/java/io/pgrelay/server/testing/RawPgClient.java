@@ -33,6 +33,14 @@ public final class RawPgClient implements AutoCloseable {
             }
             return ErrorResponse.decode(Unpooled.wrappedBuffer(body));
         }
+
+        /** The first column of a DataRow as text; null for NULL. */
+        public String firstText() {
+            if (type != 'D') {
+                throw new AssertionError("expected a DataRow, got '" + type + "'");
+            }
+            return io.pgrelay.protocol.message.backend.DataRow.decode(Unpooled.wrappedBuffer(body)).textValues().get(0);
+        }
     }
 
     public RawPgClient(String host, int port) throws IOException {
@@ -78,6 +86,16 @@ public final class RawPgClient implements AutoCloseable {
     /** Logs in where no password is asked (trust); returns the last message (ReadyForQuery). */
     public Received login(String user, String database) throws IOException {
         startup(user, database);
+        return readUntil('Z');
+    }
+
+    /** Answers a cleartext password request (method password) and reads until ReadyForQuery. */
+    public Received passwordLogin(String password) throws IOException {
+        Received auth = readUntil('R');
+        if (auth.body().length < 4 || auth.body()[3] != 3) {
+            throw new AssertionError("expected a cleartext password request");
+        }
+        send(new io.pgrelay.protocol.message.frontend.PasswordMessage(password));
         return readUntil('Z');
     }
 
