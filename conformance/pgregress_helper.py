@@ -135,7 +135,7 @@ def read_results(path):
 
 
 def read_expected(path):
-    """Lines 'MODE TEST REASON...'; MODE may be '*' or a comma list. -> {(mode, test): reason}"""
+    """Lines 'MODE TEST REASON...'; MODE may be '*' or a comma list. -> {(mode, test): [reasons]}"""
     exp = {}
     if not os.path.exists(path):
         return exp
@@ -148,12 +148,13 @@ def read_expected(path):
             if len(parts) < 3:
                 sys.exit(f"{path}:{n}: expected 'MODE TEST REASON', got: {line}")
             for m in parts[0].split(","):
-                exp[(m, parts[1])] = parts[2]
+                exp.setdefault((m, parts[1]), []).append(parts[2])
     return exp
 
 
 def expected_reason(exp, mode, test):
-    return exp.get((mode, test)) or exp.get(("*", test))
+    reasons = exp.get(("*", test), []) + exp.get((mode, test), [])
+    return " | ".join(reasons) if reasons else None
 
 
 def report(workdir, modes, expected_path, sched_path=None):
