@@ -3,11 +3,7 @@ package io.pgrelay.core.classify;
 import io.netty.buffer.ByteBuf;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
@@ -290,6 +286,7 @@ public final class Classifier {
         StatementAnalyzer a = new StatementAnalyzer(tb, catalog, overrides);
         List<StatementBuilder> stmts = a.analyzeAll();
         refine(a, stmts, catalog);
+        EffectBindings.wholeTextOfSoleStatement(stmts, tb);
         return new Analysed(Combination.of(stmts, tb.hint()), EffectBindings.of(stmts));
     }
 

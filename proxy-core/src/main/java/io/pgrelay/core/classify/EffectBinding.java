@@ -70,4 +70,16 @@ sealed interface EffectBinding {
             return new SessionEffect.SignalBackend(signal.signal(), tokens.text(token, token + 1));
         }
     }
+
+    /**
+     * The effect's value is the whole query string: a PREPARE alone in its string, which the
+     * server keeps as the statement's text (pg_prepared_statements shows it, semicolon and all).
+     */
+    record WholeText(int effect) implements EffectBinding {
+        @Override
+        public SessionEffect bind(SessionEffect template, TokenBuffer tokens) {
+            SessionEffect.Prepare prepare = (SessionEffect.Prepare) template;
+            return new SessionEffect.Prepare(prepare.name(), tokens.wholeText(), prepare.statement());
+        }
+    }
 }

@@ -16,6 +16,26 @@ final class EffectBindings {
         this.bindings = bindings;
     }
 
+    /**
+     * A PREPARE alone in its string is replayed with the whole string, as the server records
+     * it; applied to the analysed statements before they are combined.
+     */
+    static void wholeTextOfSoleStatement(List<StatementBuilder> analysed, TokenBuffer tokens) {
+        if (analysed.size() != 1) {
+            return;
+        }
+        StatementBuilder statement = analysed.get(0);
+        for (int i = 0; i < statement.bindings.size(); i++) {
+            EffectBinding binding = statement.bindings.get(i);
+            if (binding instanceof EffectBinding.StatementText text
+                    && statement.effects.get(text.effect()) instanceof SessionEffect.Prepare) {
+                EffectBinding whole = new EffectBinding.WholeText(text.effect());
+                statement.bindings.set(i, whole);
+                statement.effects.set(text.effect(), whole.bind(statement.effects.get(text.effect()), tokens));
+            }
+        }
+    }
+
     /** The bindings of analysed statements; null when no effect takes a value from a literal. */
     static EffectBindings of(List<StatementBuilder> analysed) {
         List<Integer> indexes = new ArrayList<>();

@@ -257,8 +257,9 @@ final class HazardScanner extends TokenView {
             v.hazard(Severity.UNKNOWN, "unknown function " + (schema == null ? "" : schema + ".") + fname + "()"
                     + functions.notLoaded(), false);
             if (mode == ScanMode.QUERY) {
-                // Its body is unknown too: it may change settings the session cannot replay.
+                // Its body is unknown too: it may change settings, or run SQL naming the session's objects.
                 v.effect(new SessionEffect.UntrackedSetting("unknown function " + fname + "()"));
+                v.trait(Trait.DYNAMIC_SQL);
             }
             return;
         }

@@ -141,7 +141,7 @@ public final class SqlLexer {
      *            apply inside plain {@code ''} strings too
      */
     public static void lex(byte[] src, int off, int len, boolean scs, TokenBuffer out) {
-        out.reset(src, scs);
+        out.reset(src, off, off + len, scs);
         int i = off;
         final int end = off + len;
         while (i < end) {

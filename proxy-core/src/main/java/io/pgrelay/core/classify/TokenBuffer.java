@@ -19,8 +19,18 @@ public final class TokenBuffer {
     boolean standardConformingStrings;
     byte[] src;
 
+    /** The lexed text: {@code src[textStart, textEnd)}. */
+    int textStart;
+    int textEnd;
+
     void reset(byte[] src, boolean scs) {
+        reset(src, 0, src.length, scs);
+    }
+
+    void reset(byte[] src, int from, int to, boolean scs) {
         this.src = src;
+        this.textStart = from;
+        this.textEnd = to;
         this.count = 0;
         this.incomplete = false;
         this.hint = false;
@@ -97,6 +107,11 @@ public final class TokenBuffer {
             }
         }
         return true;
+    }
+
+    /** The whole lexed text, as the client sent it. */
+    public String wholeText() {
+        return new String(src, textStart, textEnd - textStart, StandardCharsets.UTF_8);
     }
 
     /** The raw text of tokens {@code [from, to)}, whitespace and comments between them included. */

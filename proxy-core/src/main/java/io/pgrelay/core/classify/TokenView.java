@@ -8,7 +8,6 @@ import static io.pgrelay.core.classify.SqlLexer.LPAREN;
 import static io.pgrelay.core.classify.SqlLexer.QIDENT;
 import static io.pgrelay.core.classify.SqlLexer.RBRACKET;
 import static io.pgrelay.core.classify.SqlLexer.RPAREN;
-import static io.pgrelay.core.classify.SqlLexer.STRING;
 import static io.pgrelay.core.classify.SqlLexer.DOT;
 
 /**

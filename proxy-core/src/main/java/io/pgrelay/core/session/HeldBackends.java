@@ -7,7 +7,14 @@ import io.pgrelay.core.backend.BackendPool;
 import io.pgrelay.core.backend.PoolManager;
 import io.pgrelay.core.cluster.NodeStatus;
 
+import io.pgrelay.core.cluster.Role;
+import io.pgrelay.core.cluster.Topology;
+import io.pgrelay.protocol.PgProtocolException;
+import io.pgrelay.protocol.SqlState;
+
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -131,5 +138,38 @@ final class HeldBackends {
                 action.accept(backend);
             }
         }
+    }
+
+    /**
+     * The topology changed: backends held on nodes that no longer serve this session's work
+     * (a demoted or fenced old primary, a replica gone bad) are given up while idle, except
+     * {@code busy}. State that lives only on the old primary (temp tables, LISTEN, ...) cannot
+     * move: a {@code pinned} session is ended with 57P01 rather than silently continued without
+     * it. Returns the backends given up.
+     */
+    List<BackendConnection> dropUnserving(Topology topology, BackendConnection busy, boolean pinned) {
+        ensureSlots(topology.nodes().size());
+        NodeStatus primary = topology.primary();
+        List<BackendConnection> dropped = new ArrayList<>(0);
+        for (int i = 0; i < held.length; i++) {
+            BackendConnection backend = held[i];
+            if (backend == null || (primary != null && primary.index() == i)) {
+                continue;
+            }
+            NodeStatus node = topology.node(i);
+            boolean serves = node.role() == Role.REPLICA && node.isUp();
+            if (serves || !backend.isIdle() || backend == busy) {
+                continue;
+            }
+            if (primary != null && node.role() != Role.REPLICA && pinned) {
+                throw new PgProtocolException(SqlState.ADMIN_SHUTDOWN, "the primary moved to " + primary.name()
+                        + "; this session's temporary tables, LISTEN channels, advisory locks or held cursors "
+                        + "stayed on " + node.name() + ": reconnect");
+            }
+            held[i] = null;
+            dropped.add(backend);
+            backend.close();
+        }
+        return dropped;
     }
 }

@@ -6,6 +6,7 @@ import io.pgrelay.core.backend.BackendConnection;
 import io.pgrelay.core.backend.InternalQueryCallback;
 import io.pgrelay.core.backend.ServerSessionState;
 import io.pgrelay.core.backend.StatementIdentity;
+import io.pgrelay.core.classify.Classification;
 import io.pgrelay.core.classify.SessionEffect;
 import io.pgrelay.core.classify.StatementFacts;
 import io.pgrelay.core.classify.Trait;
@@ -58,6 +59,15 @@ final class StateReplay {
         if (request.has(Trait.DYNAMIC_SQL)) {
             everything(backend, false); // an EXECUTE inside a function is invisible here
             return;
+        }
+        for (Classification text : request.texts) {
+            // A Parse of EXECUTE name needs name where it is parsed (Describe of it: psql's \gdesc).
+            for (StatementFacts statement : text.statements()) {
+                SessionEffect.Execute execute = statement.effect(SessionEffect.Execute.class);
+                if (execute != null) {
+                    ensureSql(backend, execute.name());
+                }
+            }
         }
         for (StatementFacts statement : request.executed) {
             for (SessionEffect effect : statement.effects()) {

@@ -76,7 +76,6 @@ class PoolingIT {
         try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
             firstPid = backendPid(s);
             s.execute("SET search_path = pg_catalog");
-            s.execute("CREATE TEMP TABLE pooled_temp (x int)");
             s.execute("PREPARE pooled_stmt AS SELECT 1");
             s.execute("SELECT pg_advisory_lock(4242)");
         }
@@ -84,9 +83,22 @@ class PoolingIT {
             assertThat(backendPid(s)).as("same backend reused").isEqualTo(firstPid);
             assertThat(scalar(s, "SHOW search_path")).isEqualTo("\"$user\", public");
             assertThat(scalar(s, "SELECT count(*) FROM pg_prepared_statements")).isEqualTo("0");
-            assertThat(scalar(s, "SELECT to_regclass('pg_temp.pooled_temp') IS NULL")).isEqualTo("t");
             assertThat(scalar(s, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"))
                     .isEqualTo("0");
+        }
+    }
+
+    /** A reset drops temporary tables but not the temp namespace: such a backend is not given to another client. */
+    @Test
+    void aBackendThatHadTemporaryObjectsIsNotReused() throws SQLException {
+        int firstPid;
+        try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
+            firstPid = backendPid(s);
+            s.execute("CREATE TEMP TABLE pooled_temp (x int)");
+        }
+        try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
+            assertThat(backendPid(s)).as("a fresh backend").isNotEqualTo(firstPid);
+            assertThat(scalar(s, "SELECT to_regclass('pg_temp.pooled_temp') IS NULL")).isEqualTo("t");
         }
     }
 
