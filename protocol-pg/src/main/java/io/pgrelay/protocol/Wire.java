@@ -32,12 +32,6 @@ public final class Wire {
         buf.readerIndex(end + 1);
         return value;
     }
-
-    /** Skips a NUL-terminated string without decoding it. */
-    public static void skipCString(ByteBuf buf) {
-        buf.readerIndex(cStringEnd(buf, buf.readerIndex()) + 1);
-    }
-
     /** Index of the NUL ending the string that starts at {@code index}; indexes do not move. */
     public static int cStringEnd(ByteBuf buf, int index) {
         int end = buf.forEachByte(index, buf.writerIndex() - index, ByteProcessor.FIND_NUL);

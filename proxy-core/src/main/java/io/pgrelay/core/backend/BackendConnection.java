@@ -56,7 +56,6 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
     private final int secretKey;
     private final Map<String, String> parameters = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     private final PendingResponses pending = new PendingResponses();
-    private final long createdNanos = System.nanoTime();
     private final FrameScanner scanner;
     private final ServerSessionState sessionState = new ServerSessionState();
 
@@ -166,11 +165,6 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
     public boolean isClosed() {
         return closed;
     }
-
-    public long createdNanos() {
-        return createdNanos;
-    }
-
     long idleSinceNanos() {
         return idleSinceNanos;
     }

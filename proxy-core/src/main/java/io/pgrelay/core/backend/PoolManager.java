@@ -50,10 +50,6 @@ public final class PoolManager implements AutoCloseable {
         return pools.values();
     }
 
-    public BackendConnector connector() {
-        return connector;
-    }
-
     @Override
     public void close() {
         sweepers.forEach(s -> s.cancel(false));

@@ -9,7 +9,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -279,11 +278,10 @@ public final class CatalogSnapshot implements Catalog {
             FunctionInfo b = builtin.function(null, name);
             return b == null ? user : user == null ? b : b.merge(user);
         }
-        String s = schema.toLowerCase(Locale.ROOT).equals(schema) ? schema : schema;
-        if (s.equals("pg_catalog")) {
+        if (schema.equals("pg_catalog")) {
             return builtin.function(null, name);
         }
-        return functionsQualified.get(s + "." + name);
+        return functionsQualified.get(schema + "." + name);
     }
 
     @Override

@@ -46,17 +46,6 @@ public record Classification(Route route, StatementKind kind, String reason, Tra
     public int statementCount() {
         return statements.size();
     }
-
-    /** Whether any statement has a session effect. */
-    public boolean hasSessionEffects() {
-        for (StatementFacts statement : statements) {
-            if (!statement.effects().isEmpty()) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /**
      * The same classification routed to the primary for {@code why} (a catalog not loaded yet, a
      * standby's refusal): nothing is left for the session to resolve.

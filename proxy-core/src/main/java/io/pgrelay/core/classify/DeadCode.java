@@ -57,6 +57,10 @@ final class DeadCode extends TokenView {
         return dead;
     }
 
+    /**
+     * A searched CASE: the result of an arm {@code WHEN false|null THEN ...} never runs; after
+     * {@code WHEN true THEN result} nothing runs but that result.
+     */
     private void deadCaseArms(int caseAt, int to, int from, boolean[] dead) {
         int d = depth[caseAt];
         int level = 0;
@@ -75,70 +79,68 @@ final class DeadCode extends TokenView {
                     return;
                 }
                 level--;
-            } else if (level == 0 && ww.equals("when") && is(j + 1, "true") && is(j + 2, "then")) {
-                int lvl = 0;
-                int e = j + 3;
-                for (; e < to; e++) {
-                    if (depth[e] < d) {
-                        break;
-                    }
-                    if (depth[e] == d && k(e) == IDENT) {
-                        if (is(e, "case")) {
-                            lvl++;
-                        } else if (is(e, "end")) {
-                            if (lvl == 0) {
-                                break;
-                            }
-                            lvl--;
-                        } else if (lvl == 0 && (is(e, "when") || is(e, "else"))) {
-                            break;
-                        }
-                    }
+            } else if (level == 0 && ww.equals("when") && is(j + 2, "then")) {
+                if (is(j + 1, "true")) {
+                    int resultEnd = armEnd(j + 3, to, d);
+                    markDead(resultEnd, caseEnd(resultEnd, to, d), from, dead);
+                    return;
                 }
-                int caseEnd = e;
-                for (int lvl2 = 0; caseEnd < to; caseEnd++) {
-                    if (depth[caseEnd] < d) {
-                        break;
-                    }
-                    if (depth[caseEnd] == d && is(caseEnd, "case")) {
-                        lvl2++;
-                    } else if (depth[caseEnd] == d && is(caseEnd, "end")) {
-                        if (lvl2 == 0) {
-                            break;
-                        }
-                        lvl2--;
-                    }
+                if (is(j + 1, "false") || is(j + 1, "null")) {
+                    int resultEnd = armEnd(j + 3, to, d);
+                    markDead(j + 3, resultEnd, from, dead);
+                    j = resultEnd - 1;
                 }
-                for (int x = e; x < caseEnd; x++) {
-                    dead[x - from] = true;
-                }
-                return;
-            } else if (level == 0 && ww.equals("when") && (is(j + 1, "false") || is(j + 1, "null"))
-                    && is(j + 2, "then")) {
-                int lvl = 0;
-                int e = j + 3;
-                for (; e < to; e++) {
-                    if (depth[e] < d) {
-                        break;
-                    }
-                    if (depth[e] == d && k(e) == IDENT) {
-                        if (is(e, "case")) {
-                            lvl++;
-                        } else if (is(e, "end")) {
-                            if (lvl == 0) {
-                                break;
-                            }
-                            lvl--;
-                        } else if (lvl == 0 && (is(e, "when") || is(e, "else"))) {
-                            break;
-                        }
-                    }
-                }
-                for (int x = j + 3; x < e; x++) {
-                    dead[x - from] = true;
-                }
-                j = e - 1;
             }
+        }
+    }
+
+    /** Where the result starting at {@code start} ends: at the next WHEN, ELSE or END of this CASE. */
+    private int armEnd(int start, int to, int d) {
+        int level = 0;
+        int e = start;
+        for (; e < to; e++) {
+            if (depth[e] < d) {
+                break;
+            }
+            if (depth[e] == d && k(e) == IDENT) {
+                if (is(e, "case")) {
+                    level++;
+                } else if (is(e, "end")) {
+                    if (level == 0) {
+                        break;
+                    }
+                    level--;
+                } else if (level == 0 && (is(e, "when") || is(e, "else"))) {
+                    break;
+                }
+            }
+        }
+        return e;
+    }
+
+    /** Where this CASE's END is, from inside it. */
+    private int caseEnd(int start, int to, int d) {
+        int level = 0;
+        int e = start;
+        for (; e < to; e++) {
+            if (depth[e] < d) {
+                break;
+            }
+            if (depth[e] == d && is(e, "case")) {
+                level++;
+            } else if (depth[e] == d && is(e, "end")) {
+                if (level == 0) {
+                    break;
+                }
+                level--;
+            }
+        }
+        return e;
+    }
+
+    private static void markDead(int start, int end, int from, boolean[] dead) {
+        for (int x = start; x < end; x++) {
+            dead[x - from] = true;
         }
     }
 

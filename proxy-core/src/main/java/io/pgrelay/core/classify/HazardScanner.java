@@ -1,7 +1,6 @@
 package io.pgrelay.core.classify;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -49,6 +48,7 @@ final class HazardScanner extends TokenView {
     private final FunctionOverrides overrides;
     private final FunctionResolver functions;
     private final DeadCode deadCode;
+    private final CteScopes ctes;
     private final int bodyNesting;
 
     HazardScanner(TokenView tokens, Catalog catalog, FunctionOverrides overrides, FunctionResolver functions,
@@ -58,154 +58,13 @@ final class HazardScanner extends TokenView {
         this.overrides = overrides;
         this.functions = functions;
         this.deadCode = new DeadCode(tokens, functions);
+        this.ctes = new CteScopes(tokens);
         this.bodyNesting = bodyNesting;
     }
 
-    /** Parses a CTE list starting after WITH; returns the index of the main statement, or -1. */
-    int cteList(int i, int to, Set<String> names) {
-        List<String> found = new ArrayList<>();
-        List<Integer> at = new ArrayList<>();
-        if (is(i, "recursive")) {
-            i++;
-        }
-        while (i < to) {
-            if (!isAnyName(i)) {
-                return -1;
-            }
-            found.add(name(i));
-            at.add(i);
-            i++;
-            if (k(i) == LPAREN) {
-                i = match[i] + 1;
-            }
-            if (!is(i, "as")) {
-                return -1;
-            }
-            i++;
-            if (is(i, "not")) {
-                i++;
-            }
-            if (is(i, "materialized")) {
-                i++;
-            }
-            if (k(i) != LPAREN) {
-                return -1;
-            }
-            i = match[i] + 1;
-            if (is(i, "search")) {
-                while (i < to && !is(i, "set")) {
-                    i++;
-                }
-                i += 2;
-            }
-            if (is(i, "cycle")) {
-                while (i < to && !is(i, "using")) {
-                    i++;
-                }
-                i += 2;
-            }
-            if (k(i) == COMMA) {
-                i++;
-                continue;
-            }
-            if (names != null) {
-                names.addAll(found);
-            }
-            for (int x : at) {
-                notCall[x] = true;
-            }
-            return i;
-        }
-        return -1;
-    }
-
-    /** A CTE definition and where its name is visible. */
-    private record Cte(String name, int visibleFrom, int scopeEnd, int bodyOpen, int bodyClose, boolean recursive) {
-        boolean visibleAt(int pos) {
-            if (pos >= scopeEnd) {
-                return false;
-            }
-            return recursive ? pos > visibleFrom : pos > bodyClose;
-        }
-    }
-
-    /** The CTEs defined by every WITH clause in {@code [from, to)}, with their scopes. */
-    List<Cte> collectCtes(int from, int to) {
-        List<Cte> out = new ArrayList<>();
-        for (int w = from; w < to; w++) {
-            if (!is(w, "with")) {
-                continue;
-            }
-            int d = depth[w];
-            int scopeEnd = w + 1;
-            while (scopeEnd < to && depth[scopeEnd] >= d && !(k(scopeEnd) == SEMI && depth[scopeEnd] == d)) {
-                scopeEnd++;
-            }
-            int i = w + 1;
-            boolean recursive = is(i, "recursive");
-            if (recursive) {
-                i++;
-            }
-            List<Cte> found = new ArrayList<>();
-            boolean ok = false;
-            while (i < to && isAnyName(i)) {
-                String cname = name(i);
-                int nameAt = i;
-                i++;
-                if (k(i) == LPAREN) {
-                    i = match[i] + 1;
-                }
-                if (!is(i, "as")) {
-                    break;
-                }
-                i++;
-                if (is(i, "not")) {
-                    i++;
-                }
-                if (is(i, "materialized")) {
-                    i++;
-                }
-                if (k(i) != LPAREN) {
-                    break;
-                }
-                found.add(new Cte(cname, nameAt, scopeEnd, i, match[i], recursive));
-                i = match[i] + 1;
-                if (is(i, "search")) {
-                    while (i < to && !is(i, "set")) {
-                        i++;
-                    }
-                    i += 2;
-                }
-                if (is(i, "cycle")) {
-                    while (i < to && !is(i, "using")) {
-                        i++;
-                    }
-                    i += 2;
-                }
-                if (k(i) == COMMA) {
-                    i++;
-                    continue;
-                }
-                ok = true;
-                break;
-            }
-            if (ok) {
-                out.addAll(found);
-            }
-        }
-        return out;
-    }
-
-    private static boolean cteVisible(List<Cte> ctes, String name, int pos) {
-        if (ctes == null) {
-            return false;
-        }
-        for (Cte c : ctes) {
-            if (c.name().equals(name) && c.visibleAt(pos)) {
-                return true;
-            }
-        }
-        return false;
+    /** The index of the statement after the CTE list of the WITH at {@code with}, or -1. */
+    int cteList(int with, int to) {
+        return ctes.mainStatement(with, to);
     }
 
     boolean isQueryStart(int i) {
@@ -317,12 +176,12 @@ final class HazardScanner extends TokenView {
         }
     }
 
-    /** Records a relation reference {@code [first, end)}; {@code ctes} may be null. */
-    void relationRef(int first, int end, Verdict v, List<Cte> ctes, ScanMode mode) {
+    /** Records a relation reference {@code [first, end)}; {@code scopes} may be null. */
+    void relationRef(int first, int end, Verdict v, List<CteScopes.Cte> scopes, ScanMode mode) {
         int last = end - 1;
         String rname = name(last);
         String schema = last - 2 >= first ? name(last - 2) : null;
-        if (schema == null && cteVisible(ctes, rname, first)) {
+        if (schema == null && CteScopes.visible(scopes, rname, first)) {
             return;
         }
         if ("pg_temp".equals(schema)) {
@@ -357,8 +216,8 @@ final class HazardScanner extends TokenView {
      */
     void scan(int from, int to, Verdict v, ScanMode mode, boolean allowInto) {
         boolean[] dead = deadCode.deadTokens(from, to);
-        List<Cte> ctes = collectCtes(from, to);
-        for (Cte c : ctes) {
+        List<CteScopes.Cte> scopes = ctes.collect(from, to);
+        for (CteScopes.Cte c : scopes) {
             notCall[c.visibleFrom()] = true;
         }
         int maxDepth = 1;
@@ -474,7 +333,7 @@ final class HazardScanner extends TokenView {
                     if (isAnyName(j)) {
                         int e = chainEnd(j);
                         if (k(e) != LPAREN) {
-                            relationRef(j, e, v, ctes, mode);
+                            relationRef(j, e, v, scopes, mode);
                             for (int x = j; x < e; x++) {
                                 handled[x - from] = true;
                             }
@@ -534,7 +393,7 @@ final class HazardScanner extends TokenView {
                 fromState[d] = F_AFTER;
                 if (k(e) != LPAREN) {
                     if (!(word != null && word.equals("rows") && is(i + 1, "from"))) {
-                        relationRef(i, e, v, ctes, mode);
+                        relationRef(i, e, v, scopes, mode);
                     }
                     i = e - 1;
                     continue;
@@ -550,7 +409,7 @@ final class HazardScanner extends TokenView {
             if (catalog.live() && mode != ScanMode.PLAN) {
                 for (int x = i; x < e; x += 2) {
                     String nm = name(x);
-                    if (!cteVisible(ctes, nm, x) && !notCall[x] && catalog.isHazardousRelationName(nm)) {
+                    if (!CteScopes.visible(scopes, nm, x) && !notCall[x] && catalog.isHazardousRelationName(nm)) {
                         v.hazard(Severity.SOFT, "name of unsafe relation " + nm, false);
                     }
                 }

@@ -22,7 +22,7 @@ final class QueryStatements extends StatementFamily {
     void query(StatementBuilder s, int from, int to) {
         Verdict v = new Verdict();
         if (is(from, "with")) {
-            int main = scanner().cteList(from + 1, to, null);
+            int main = scanner().cteList(from, to);
             if (main < 0) {
                 v.hazard(Severity.UNKNOWN, "WITH clause not understood", false);
             } else if ((w(main) != null && HazardScanner.DML_WORDS.contains(w(main)))) {
@@ -300,8 +300,7 @@ final class QueryStatements extends StatementFamily {
 
     void call(StatementBuilder s, int from, int to) {
         s.kind = StatementKind.WRITE;
-        if (!isAnyName(from + 1)) {
-            s.reason = "CALL not understood";
+        if (!named(s, from + 1)) {
             return;
         }
         int e = chainEnd(from + 1);

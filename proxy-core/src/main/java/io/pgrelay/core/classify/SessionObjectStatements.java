@@ -18,8 +18,7 @@ final class SessionObjectStatements extends StatementFamily {
 
     void prepare(StatementBuilder s, int from, int to) {
         s.kind = StatementKind.SESSION;
-        if (!isAnyName(from + 1)) {
-            s.reason = "PREPARE not understood";
+        if (!named(s, from + 1)) {
             return;
         }
         String pname = name(from + 1);
@@ -85,8 +84,7 @@ final class SessionObjectStatements extends StatementFamily {
 
     void declare(StatementBuilder s, int from, int to) {
         s.kind = StatementKind.SESSION;
-        if (!isAnyName(from + 1)) {
-            s.reason = "DECLARE not understood";
+        if (!named(s, from + 1)) {
             return;
         }
         String cname = name(from + 1);

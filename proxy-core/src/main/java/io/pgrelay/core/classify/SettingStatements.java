@@ -83,9 +83,7 @@ final class SettingStatements extends StatementFamily {
                 valueStart++;
             }
         } else {
-            s.route = Route.PRIMARY;
-            s.reason = "SET not understood";
-            s.effect(new SessionEffect.UntrackedSetting("SET not understood"));
+            notUnderstood(s);
             return;
         }
         if (name.startsWith(PROXY_PREFIX)) {
@@ -110,6 +108,12 @@ final class SettingStatements extends StatementFamily {
         }
     }
 
+    private static void notUnderstood(StatementBuilder s) {
+        s.route = Route.PRIMARY;
+        s.reason = s.command + " not understood";
+        s.effect(new SessionEffect.UntrackedSetting(s.reason));
+    }
+
     void reset(StatementBuilder s, int from, int to) {
         s.kind = StatementKind.SESSION;
         s.route = Route.REPLICA;
@@ -129,9 +133,7 @@ final class SettingStatements extends StatementFamily {
         } else if (isAnyName(i)) {
             name = qualifiedText(i, chainEnd(i));
         } else {
-            s.route = Route.PRIMARY;
-            s.reason = "RESET not understood";
-            s.effect(new SessionEffect.UntrackedSetting("RESET not understood"));
+            notUnderstood(s);
             return;
         }
         if (name.startsWith(PROXY_PREFIX)) {

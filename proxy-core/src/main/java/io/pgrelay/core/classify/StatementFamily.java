@@ -26,6 +26,15 @@ abstract class StatementFamily extends TokenView {
         analyzer.applyVerdict(s, v, readKind, readReason);
     }
 
+    /** Whether token {@code at} is a name; if not, the statement stays on the primary as not understood. */
+    final boolean named(StatementBuilder s, int at) {
+        if (isAnyName(at)) {
+            return true;
+        }
+        s.reason = s.command + " not understood";
+        return false;
+    }
+
     /** The dotted name {@code [from, to)} as text ({@code a.b}). */
     final String qualifiedText(int from, int to) {
         StringBuilder sb = new StringBuilder();

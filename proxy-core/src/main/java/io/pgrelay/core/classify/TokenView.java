@@ -156,14 +156,6 @@ abstract class TokenView {
         return tb.text(from, to);
     }
 
-    int byteStart(int i) {
-        return tb.start[i];
-    }
-
-    int byteEnd(int i) {
-        return tb.end[i];
-    }
-
     /** The decoded value of a string literal token, or null when it is not a string. */
     String stringValue(int i) {
         return i >= 0 && i < n ? tb.stringValue(i) : null;

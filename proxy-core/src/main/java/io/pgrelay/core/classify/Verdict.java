@@ -50,14 +50,4 @@ final class Verdict {
     boolean primary() {
         return severity != Severity.NONE;
     }
-
-    void absorb(Verdict o) {
-        hazard(o.severity, o.reason, o.write);
-        softOnly &= o.softOnly || o.severity == Severity.NONE;
-        session |= o.session;
-        traits = traits.union(o.traits);
-        for (SessionEffect effect : o.effects) {
-            effect(effect);
-        }
-    }
 }

@@ -117,6 +117,7 @@ final class BackendEvents implements BackendListener {
 
     @Override
     public void onBackendReady(BackendConnection backend, TransactionStatus status, boolean idle) {
+        engine.outstanding.answered(backend.nodeIndex());
         engine.transaction.status = status;
         engine.retry.release();
         SessionEngine.InFlight done = engine.inflight.pollFirst();
@@ -170,6 +171,7 @@ final class BackendEvents implements BackendListener {
 
     @Override
     public void onBackendRetry(BackendConnection backend) {
+        engine.outstanding.answered(backend.nodeIndex());
         // A replica refused the statement before the client saw anything: run it on the primary.
         engine.metrics.replicaRetry();
         engine.unitTimer.dropOldest();
@@ -216,6 +218,7 @@ final class BackendEvents implements BackendListener {
     @Override
     public void onBackendClosed(BackendConnection backend, String reason) {
         int node = backend.nodeIndex();
+        engine.outstanding.lost(node);
         engine.backends.forget(backend);
         boolean wasBusy = backend == engine.current && (!engine.inflight.isEmpty() || engine.transaction.inTransaction()
                 || engine.transaction.extendedOpen);

@@ -4,7 +4,6 @@ import io.pgrelay.core.classify.SessionEffect;
 import io.pgrelay.protocol.SqlState;
 import io.pgrelay.protocol.message.backend.ErrorResponse;
 
-import java.util.List;
 
 /**
  * A transaction whose server died. The client gets 08006 (with the outstanding reply, or with
@@ -63,9 +62,5 @@ final class LostTransaction {
         return ErrorResponse.error(SqlState.CONNECTION_FAILURE, "the database server running this "
                 + (inTransaction ? "transaction" : "statement") + " was lost (" + reason + ")"
                 + (inTransaction ? "; the transaction is rolled back: end it and retry" : "; retry"));
-    }
-
-    static List<LocalReplies.Result> single(LocalReplies.Result result) {
-        return List.of(result);
     }
 }

@@ -17,28 +17,12 @@ final class ReplicaRetry {
     /** Keeps a copy of the request about to go to a replica. */
     void keep(Request sent) {
         release();
-        for (int i = 0; i < sent.frames.size(); i++) {
-            kept.add(sent.frames.get(i).retain(), sent.names.get(i));
-        }
-        kept.terminator = sent.terminator;
-        kept.texts.addAll(sent.texts);
-        kept.usedStatements.addAll(sent.usedStatements);
-        kept.executed.addAll(sent.executed);
-        kept.traits = sent.traits;
-        kept.kind = sent.kind;
+        kept.copyOf(sent, true);
     }
 
     /** Moves the kept request into {@code target} (empty) for a run on the primary. */
     void moveTo(Request target) {
-        for (int i = 0; i < kept.frames.size(); i++) {
-            target.add(kept.frames.get(i), kept.names.get(i));
-        }
-        target.terminator = kept.terminator;
-        target.texts.addAll(kept.texts);
-        target.usedStatements.addAll(kept.usedStatements);
-        target.executed.addAll(kept.executed);
-        target.traits = kept.traits;
-        target.kind = kept.kind;
+        target.copyOf(kept, false);
         kept.clear();
     }
 

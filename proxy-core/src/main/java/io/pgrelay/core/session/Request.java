@@ -133,6 +133,23 @@ final class Request {
         };
     }
 
+    /**
+     * Becomes a copy of {@code source} (this one empty); {@code retain}: the frames are shared
+     * (retained), else their ownership moves here.
+     */
+    void copyOf(Request source, boolean retain) {
+        for (int i = 0; i < source.frames.size(); i++) {
+            ByteBuf frame = source.frames.get(i);
+            add(retain ? frame.retain() : frame, source.names.get(i));
+        }
+        terminator = source.terminator;
+        texts.addAll(source.texts);
+        usedStatements.addAll(source.usedStatements);
+        executed.addAll(source.executed);
+        traits = source.traits;
+        kind = source.kind;
+    }
+
     /** Forgets the request after its frames were written (their ownership went with them). */
     void clear() {
         frames.clear();

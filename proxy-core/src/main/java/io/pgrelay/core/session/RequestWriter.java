@@ -53,6 +53,9 @@ final class RequestWriter {
             backend.writeClientFrame(frame);
         }
         engine.effects.sent(engine.request.executed);
+        if (engine.request.complete() && !primary) {
+            engine.outstanding.sent(backend.nodeIndex());
+        }
         if (engine.request.complete()) {
             engine.unitTimer.sent();
             engine.inflight.addLast(inFlight());

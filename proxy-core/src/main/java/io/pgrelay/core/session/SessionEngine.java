@@ -65,6 +65,7 @@ final class SessionEngine {
     final LocalAnswerer local;
     final RequestAssembler assembler;
     final ReplicaRetry retry = new ReplicaRetry();
+    final OutstandingReads outstanding;
     final ProxyMetrics metrics;
     final PrimaryGate gate;
     final UnitTimer unitTimer = new UnitTimer();
@@ -104,6 +105,7 @@ final class SessionEngine {
         this.metrics = parts.metrics();
         this.gate = parts.gate();
         this.registration = parts.registration();
+        this.outstanding = new OutstandingReads(parts.balancer());
         this.events = new BackendEvents(this);
         this.writer = new RequestWriter(this);
         this.view = new EngineView(this);
@@ -457,6 +459,7 @@ final class SessionEngine {
             return;
         }
         closed = true;
+        outstanding.lostAll();
         request.release();
         retry.release();
         if (insideGate) {

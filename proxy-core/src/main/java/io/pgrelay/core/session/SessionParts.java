@@ -83,6 +83,10 @@ final class SessionParts {
         return proxySettings;
     }
 
+    io.pgrelay.core.route.ReplicaBalancer balancer() {
+        return shared.balancer;
+    }
+
     SessionClassifier classifier() {
         return classifier;
     }

@@ -41,7 +41,6 @@ final class SessionSettings {
     private Map<String, String> current = new LinkedHashMap<>();
     private final Deque<Level> levels = new ArrayDeque<>();
     private Block block = Block.NONE;
-    private boolean untracked;
     private long version;
     private String stateKey;
     private long stateKeyVersion = -1;
@@ -53,12 +52,6 @@ final class SessionSettings {
     long version() {
         return version;
     }
-
-    /** Whether some session state was changed in a way pgrelay cannot replay on another backend. */
-    boolean untracked() {
-        return untracked;
-    }
-
     boolean inTransactionBlock() {
         return block == Block.EXPLICIT || block == Block.FAILED;
     }
@@ -116,8 +109,6 @@ final class SessionSettings {
         } else if (effect instanceof SessionEffect.Discard discard && discard.scope() == SessionEffect.DiscardScope.ALL) {
             current.clear();
             changed();
-        } else if (effect instanceof SessionEffect.UntrackedSetting) {
-            untracked = true;
         } else if (effect instanceof SessionEffect.Begin) {
             if (block == Block.IMPLICIT) {
                 block = Block.EXPLICIT; // the statements before BEGIN join its transaction
