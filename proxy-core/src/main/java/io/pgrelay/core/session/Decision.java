@@ -62,4 +62,76 @@ sealed interface Decision {
     /** The request cannot be served (no replica with {@code routing.fallback: error}). */
     record Refuse(String sqlState, String message) implements Decision {
     }
+
+    /**
+     * The decisions for every node, made once: routing happens for every request and decides
+     * nothing but values, so it allocates nothing.
+     */
+    final class Cache {
+        private static final Decision.Local[] LOCAL = new Decision.Local[LocalAnswer.values().length];
+        private static final Decision.Wait[] WAIT = new Decision.Wait[WaitCause.values().length];
+
+        static {
+            for (LocalAnswer answer : LocalAnswer.values()) {
+                LOCAL[answer.ordinal()] = new Decision.Local(answer);
+            }
+            for (WaitCause cause : WaitCause.values()) {
+                WAIT[cause.ordinal()] = new Decision.Wait(cause);
+            }
+        }
+
+        private Continue[] continues = new Continue[0];
+        private Primary[][] primaries = new Primary[0][];
+        private Replica[][] replicas = new Replica[0][];
+
+        private Cache() {
+        }
+
+        static Cache create() {
+            return new Cache();
+        }
+
+        static Decision.Local local(LocalAnswer answer) {
+            return LOCAL[answer.ordinal()];
+        }
+
+        static Decision.Wait waitFor(WaitCause cause) {
+            return WAIT[cause.ordinal()];
+        }
+
+        private void ensure(int node) {
+            if (node >= continues.length) {
+                int size = Math.max(node + 1, continues.length * 2);
+                Continue[] c = java.util.Arrays.copyOf(continues, size);
+                Primary[][] p = java.util.Arrays.copyOf(primaries, size);
+                Replica[][] r = java.util.Arrays.copyOf(replicas, size);
+                for (int i = continues.length; i < size; i++) {
+                    c[i] = new Continue(i);
+                    p[i] = new Primary[PrimaryCause.values().length];
+                    for (PrimaryCause cause : PrimaryCause.values()) {
+                        p[i][cause.ordinal()] = new Primary(i, cause);
+                    }
+                    r[i] = new Replica[] {new Replica(i, false), new Replica(i, true)};
+                }
+                continues = c;
+                primaries = p;
+                replicas = r;
+            }
+        }
+
+        Continue next(int node) {
+            ensure(node);
+            return continues[node];
+        }
+
+        Primary primary(int node, PrimaryCause cause) {
+            ensure(node);
+            return primaries[node][cause.ordinal()];
+        }
+
+        Replica replica(int node, boolean checkReplay) {
+            ensure(node);
+            return replicas[node][checkReplay ? 1 : 0];
+        }
+    }
 }

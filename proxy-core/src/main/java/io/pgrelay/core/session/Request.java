@@ -143,9 +143,9 @@ final class Request {
             add(retain ? frame.retain() : frame, source.names.get(i));
         }
         terminator = source.terminator;
-        texts.addAll(source.texts);
-        usedStatements.addAll(source.usedStatements);
-        executed.addAll(source.executed);
+        RequestAssembler.addAll(texts, source.texts);
+        RequestAssembler.addAll(usedStatements, source.usedStatements);
+        RequestAssembler.addAll(executed, source.executed);
         traits = source.traits;
         kind = source.kind;
     }

@@ -94,7 +94,7 @@ final class RequestAssembler {
         Classification classification = classifier.classify(frame, FramePeek.querySqlStart(frame),
                 FramePeek.querySqlLength(frame), scs());
         request.classified(classification);
-        request.executed.addAll(classification.statements());
+        addAll(request.executed, classification.statements());
         objects.unnamedReplaced();
     }
 
@@ -170,7 +170,7 @@ final class RequestAssembler {
         request.add(frame, null);
         List<StatementFacts> statements = portals.get(FramePeek.executePortal(frame));
         if (statements != null) {
-            request.executed.addAll(statements);
+            addAll(request.executed, statements);
         }
     }
 
@@ -201,6 +201,13 @@ final class RequestAssembler {
             }
         }
         return false;
+    }
+
+    /** Adds without the array copy ArrayList.addAll makes: this runs for every request. */
+    static <T> void addAll(List<T> to, List<T> from) {
+        for (int i = 0; i < from.size(); i++) {
+            to.add(from.get(i));
+        }
     }
 
     /** Frames that do not belong to a request: COPY data and the like go straight to the server. */

@@ -60,7 +60,7 @@ final class RequestWriter {
             engine.unitTimer.sent();
             engine.inflight.addLast(inFlight());
         } else {
-            engine.flushed.addAll(engine.request.executed);
+            RequestAssembler.addAll(engine.flushed, engine.request.executed);
         }
         engine.transaction.extendedOpen = !engine.request.complete()
                 || (engine.transaction.extendedOpen && engine.request.terminator != 'S' && engine.request.terminator != 'Q');

@@ -25,6 +25,7 @@ final class Router {
     private final boolean transactionPooling;
     private final ReplicaBalancer balancer;
     private final ReplicaBalancer.ReadEligibility eligibility;
+    private final Decision.Cache decisions = Decision.Cache.create();
 
     Router(RoutingConfig routing, boolean transactionPooling, ReplicaBalancer balancer,
            ReplicaBalancer.ReadEligibility eligibility) {
@@ -44,10 +45,10 @@ final class Router {
         if (!session.deferredBegin()) {
             int current = session.currentNode();
             if (current >= 0 && (session.inTransaction() || session.extendedOpen())) {
-                return new Decision.Continue(current);
+                return decisions.next(current);
             }
             if (deferrableBegin(request, session)) {
-                return new Decision.Local(Decision.LocalAnswer.DEFERRED_BEGIN);
+                return Decision.Cache.local(Decision.LocalAnswer.DEFERRED_BEGIN);
             }
         }
         NodeStatus primary = topology.primary();
@@ -66,32 +67,32 @@ final class Router {
         return replica(topology, session, primary);
     }
 
-    private static Decision primary(NodeStatus primary, Decision.PrimaryCause cause) {
-        return primary == null ? new Decision.Wait(Decision.WaitCause.NO_PRIMARY)
-                : new Decision.Primary(primary.index(), cause);
+    private Decision primary(NodeStatus primary, Decision.PrimaryCause cause) {
+        return primary == null ? Decision.Cache.waitFor(Decision.WaitCause.NO_PRIMARY)
+                : decisions.primary(primary.index(), cause);
     }
 
     private Decision localAnswer(Request request, SessionView session) {
         if (session.transactionLost()) {
-            return new Decision.Local(Decision.LocalAnswer.LOST_TRANSACTION);
+            return Decision.Cache.local(Decision.LocalAnswer.LOST_TRANSACTION);
         }
         if (request.hasEffect(SessionEffect.ProxySetting.class)) {
             // SHOW pgrelay.last_lsn right after a write must see that write's position.
-            return session.positionPending() ? new Decision.Wait(Decision.WaitCause.POSITION_PENDING)
-                    : new Decision.Local(Decision.LocalAnswer.PROXY_SETTING);
+            return session.positionPending() ? Decision.Cache.waitFor(Decision.WaitCause.POSITION_PENDING)
+                    : Decision.Cache.local(Decision.LocalAnswer.PROXY_SETTING);
         }
         if (request.complete() && request.soleEffect(SessionEffect.BackendPid.class) != null) {
-            return new Decision.Local(Decision.LocalAnswer.BACKEND_PID);
+            return Decision.Cache.local(Decision.LocalAnswer.BACKEND_PID);
         }
         if (request.complete() && request.soleEffect(SessionEffect.SignalBackend.class) != null
                 && session.signalsIssuedProcess(request)) {
-            return new Decision.Local(Decision.LocalAnswer.SIGNAL_BACKEND);
+            return Decision.Cache.local(Decision.LocalAnswer.SIGNAL_BACKEND);
         }
         if (localPrepare(request, session)) {
-            return new Decision.Local(Decision.LocalAnswer.LOCAL_PREPARE);
+            return Decision.Cache.local(Decision.LocalAnswer.LOCAL_PREPARE);
         }
         if (session.deferredBegin() && endsDeferred(request)) {
-            return new Decision.Local(Decision.LocalAnswer.END_OF_DEFERRED);
+            return Decision.Cache.local(Decision.LocalAnswer.END_OF_DEFERRED);
         }
         return null;
     }
@@ -206,18 +207,18 @@ final class Router {
         if (!transactionPooling && sticky >= 0 && sticky < topology.nodes().size()) {
             NodeStatus node = topology.node(sticky);
             if (node.role() == Role.REPLICA && readable.canRead(node)) {
-                return new Decision.Replica(sticky, false);
+                return decisions.replica(sticky, false);
             }
         }
         NodeStatus replica = balancer.pick(topology, readable);
         if (replica != null) {
-            return new Decision.Replica(replica.index(), false);
+            return decisions.replica(replica.index(), false);
         }
         if (causal) {
             // No replica is known to have the session's writes: ask one.
             replica = balancer.pick(topology, eligibility);
             if (replica != null) {
-                return new Decision.Replica(replica.index(), true);
+                return decisions.replica(replica.index(), true);
             }
         }
         if (refuseWithoutReplica) {
