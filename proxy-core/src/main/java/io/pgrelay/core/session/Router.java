@@ -137,7 +137,12 @@ final class Router {
         if (request.unknownStatement != null) {
             return "unknown prepared statement " + request.unknownStatement;
         }
-        for (Classification text : request.texts) {
+        String reason = primaryReason(request.texts, session);
+        return reason != null ? reason : primaryReason(request.usedStatements, session);
+    }
+
+    private static String primaryReason(java.util.List<Classification> classifications, SessionView session) {
+        for (Classification text : classifications) {
             if (text.route() != Route.PRIMARY) {
                 continue;
             }
@@ -147,11 +152,6 @@ final class Router {
             String reason = sessionObjectReason(text, session);
             if (reason != null) {
                 return reason;
-            }
-        }
-        for (Classification used : request.usedStatements) {
-            if (used.route() == Route.PRIMARY) {
-                return used.reason();
             }
         }
         return null;

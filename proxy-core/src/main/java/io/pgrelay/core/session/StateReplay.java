@@ -14,6 +14,8 @@ import io.pgrelay.protocol.Wire;
 import io.pgrelay.protocol.message.frontend.Close;
 import io.pgrelay.protocol.message.frontend.Parse;
 
+import java.util.List;
+
 /**
  * Brings a backend to the session's state before the session's work runs there: settings (in
  * one internal query), SQL-level prepared statements the request executes, and protocol-level
@@ -60,15 +62,9 @@ final class StateReplay {
             everything(backend, false); // an EXECUTE inside a function is invisible here
             return;
         }
-        for (Classification text : request.texts) {
-            // A Parse of EXECUTE name needs name where it is parsed (Describe of it: psql's \gdesc).
-            for (StatementFacts statement : text.statements()) {
-                SessionEffect.Execute execute = statement.effect(SessionEffect.Execute.class);
-                if (execute != null) {
-                    ensureSql(backend, execute.name());
-                }
-            }
-        }
+        // A Parse or Describe of EXECUTE name needs name where it is parsed or described (psql's \gdesc).
+        executedBy(backend, request.texts);
+        executedBy(backend, request.usedStatements);
         for (StatementFacts statement : request.executed) {
             for (SessionEffect effect : statement.effects()) {
                 if (effect instanceof SessionEffect.Execute execute) {
@@ -81,6 +77,17 @@ final class StateReplay {
                     } else if (backend.sessionState().sqlStatement(prepare.name()) != null) {
                         deallocate(backend, prepare.name()); // another session's statement of that name
                     }
+                }
+            }
+        }
+    }
+
+    private void executedBy(BackendConnection backend, List<Classification> classifications) {
+        for (Classification text : classifications) {
+            for (StatementFacts statement : text.statements()) {
+                SessionEffect.Execute execute = statement.effect(SessionEffect.Execute.class);
+                if (execute != null) {
+                    ensureSql(backend, execute.name());
                 }
             }
         }

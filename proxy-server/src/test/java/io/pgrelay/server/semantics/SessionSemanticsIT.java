@@ -214,9 +214,11 @@ class SessionSemanticsIT {
                 "CREATE TABLE IF NOT EXISTS sem_gd (a int);",
                 "SELECT 1 AS one, 'x'::text AS two \\gdesc",
                 "INSERT INTO sem_gd VALUES (1) RETURNING a \\gdesc",
-                "CREATE TABLE sem_gd2 (a int) \\gdesc"));
+                "CREATE TABLE sem_gd2 (a int) \\gdesc",
+                "PREPARE sem_gd_test AS SELECT 1 AS sem_first, 2 AS sem_second;",
+                "EXECUTE sem_gd_test \\gdesc"));
         assertThat(result.output()).doesNotContain("does not exist").doesNotContain("ERROR");
-        assertThat(result.output()).contains("one", "integer", "two", "text", "a");
+        assertThat(result.output()).contains("one", "integer", "two", "text", "a", "sem_first", "sem_second");
         assertThat(result.output()).contains("The command has no result, or the result has no columns.");
     }
 
