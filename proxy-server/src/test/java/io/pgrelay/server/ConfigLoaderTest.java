@@ -96,7 +96,7 @@ class ConfigLoaderTest {
         assertThat(shipped.auth().method()).isEqualTo(defaults.auth().method());
         assertThat(shipped.monitor()).isEqualTo(new MonitorConfig(null, null, null, null, null, null, null));
         assertThat(shipped.routing()).isEqualTo(
-                new RoutingConfig(null, null, null, null, null, null, null, null, null, null, null));
+                new RoutingConfig(null, null, null, null, null, null, null, null, null, null, null, null));
         assertThat(shipped.failover()).isEqualTo(new FailoverConfig(null, null, null, null, null, null));
     }
 

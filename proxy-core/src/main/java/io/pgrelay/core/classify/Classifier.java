@@ -41,10 +41,30 @@ public final class Classifier {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
+    /** Per-thread buffers sized for ordinary statements; a rare long one does not keep them big. */
     private static final class Scratch {
-        final TokenBuffer tokens = new TokenBuffer();
+        static final int KEPT_BYTES = 64 * 1024;
+        static final int KEPT_TOKENS = 8 * 1024;
+        TokenBuffer tokens = new TokenBuffer();
         final long[] fingerprint = new long[2];
         byte[] bytes = new byte[1024];
+
+        /** {@code length} bytes to copy a statement into: the kept array, or a one-off for a long statement. */
+        byte[] bytesFor(int length) {
+            if (length > KEPT_BYTES) {
+                return new byte[length];
+            }
+            if (bytes.length < length) {
+                bytes = new byte[Math.min(KEPT_BYTES, Math.max(length, bytes.length * 2))];
+            }
+            return bytes;
+        }
+
+        void shrinkTokens() {
+            if (tokens.capacity() > KEPT_TOKENS) {
+                tokens = new TokenBuffer();
+            }
+        }
     }
 
     private static final class Entry {
@@ -142,23 +162,21 @@ public final class Classifier {
      * without its NUL, or a Parse's query string), read in place.
      */
     public Classification classify(ByteBuf buf, int index, int length, boolean standardConformingStrings) {
-        if (length > config.maxStatementLength()) {
+        if (length > config.maxScanLength()) {
             return Classification.TOO_LONG;
         }
         if (buf.hasArray()) {
             return classify(buf.array(), buf.arrayOffset() + index, length, standardConformingStrings);
         }
         Scratch scratch = SCRATCH.get();
-        if (scratch.bytes.length < length) {
-            scratch.bytes = new byte[Math.max(length, scratch.bytes.length * 2)];
-        }
-        buf.getBytes(index, scratch.bytes, 0, length);
-        return classify(scratch.bytes, 0, length, standardConformingStrings, scratch);
+        byte[] bytes = scratch.bytesFor(length);
+        buf.getBytes(index, bytes, 0, length);
+        return classify(bytes, 0, length, standardConformingStrings, scratch);
     }
 
     /** Classifies UTF-8 SQL text in {@code bytes[offset, offset+length)}. */
     public Classification classify(byte[] bytes, int offset, int length, boolean standardConformingStrings) {
-        if (length > config.maxStatementLength()) {
+        if (length > config.maxScanLength()) {
             return Classification.TOO_LONG;
         }
         return classify(bytes, offset, length, standardConformingStrings, SCRATCH.get());
@@ -179,10 +197,25 @@ public final class Classifier {
     }
 
     private Classification classify(byte[] bytes, int offset, int length, boolean scs, Scratch scratch) {
+        if (length <= config.maxStatementLength()) {
+            return classifyLexed(bytes, offset, length, scs, scratch);
+        }
+        // Long, but perhaps only because of its literals: the analysis sees the text without them.
+        try {
+            return classifyLexed(bytes, offset, length, scs, scratch);
+        } finally {
+            scratch.shrinkTokens();
+        }
+    }
+
+    private Classification classifyLexed(byte[] bytes, int offset, int length, boolean scs, Scratch scratch) {
         TokenBuffer tb = scratch.tokens;
         SqlLexer.lex(bytes, offset, length, scs, tb);
         if (tb.incomplete) {
             return Classification.INCOMPLETE;
+        }
+        if (length > config.maxStatementLength() && tb.strippedLength() > config.maxStatementLength()) {
+            return Classification.TOO_LONG;
         }
         Table t = currentTable();
         if (sets == 0) {
@@ -225,7 +258,7 @@ public final class Classifier {
      * arguments as {@link #classify(ByteBuf, int, int, boolean)}.
      */
     public void rememberPrimary(ByteBuf buf, int index, int length, boolean standardConformingStrings) {
-        if (length > config.maxStatementLength() || sets == 0) {
+        if (length > config.maxScanLength() || sets == 0) {
             return;
         }
         Scratch scratch = SCRATCH.get();
@@ -235,11 +268,8 @@ public final class Classifier {
             bytes = buf.array();
             offset = buf.arrayOffset() + index;
         } else {
-            if (scratch.bytes.length < length) {
-                scratch.bytes = new byte[Math.max(length, scratch.bytes.length * 2)];
-            }
-            buf.getBytes(index, scratch.bytes, 0, length);
-            bytes = scratch.bytes;
+            bytes = scratch.bytesFor(length);
+            buf.getBytes(index, bytes, 0, length);
             offset = 0;
         }
         rememberPrimary(bytes, offset, length, standardConformingStrings, scratch);
@@ -248,7 +278,7 @@ public final class Classifier {
     /** {@link #rememberPrimary(ByteBuf, int, int, boolean)} for a String. */
     public void rememberPrimary(String sql, boolean standardConformingStrings) {
         byte[] bytes = sql.getBytes(StandardCharsets.UTF_8);
-        if (bytes.length <= config.maxStatementLength() && sets > 0) {
+        if (bytes.length <= config.maxScanLength() && sets > 0) {
             rememberPrimary(bytes, 0, bytes.length, standardConformingStrings, SCRATCH.get());
         }
     }

@@ -56,6 +56,31 @@ public final class TokenBuffer {
         return count;
     }
 
+    int capacity() {
+        return kind.length;
+    }
+
+    /**
+     * The length of the text as the analysis sees it: every token's bytes, a literal (string,
+     * number, parameter) counted as one placeholder byte, whitespace and comments not at all. A DO
+     * body counts in full: it is code. Walks the tokens; for the rare long statement only.
+     */
+    public int strippedLength() {
+        int length = 0;
+        boolean statementStart = true;
+        boolean inDo = false;
+        for (int t = 0; t < count; t++) {
+            int k = kind[t];
+            if (statementStart) {
+                inDo = isWord(t, "do");
+            }
+            statementStart = k == SqlLexer.SEMI;
+            boolean literal = k == SqlLexer.NUMBER || k == SqlLexer.PARAM || (k == SqlLexer.STRING && !inDo);
+            length += literal ? 1 : end[t] - start[t];
+        }
+        return length;
+    }
+
     public int kind(int i) {
         return kind[i];
     }

@@ -204,8 +204,8 @@ public record ProxyConfig(
     /** Read/write routing. */
     public record RoutingConfig(Duration maxReplicaLag, Long maxReplicaLagBytes, String consistency, String fallback,
                                 String balance, String transactionReads, List<String> writeFunctions,
-                                List<String> readOnlyFunctions, Integer maxStatementLength, Integer cacheSize,
-                                Boolean readsToReplicas) {
+                                List<String> readOnlyFunctions, Integer maxStatementLength, Integer maxScanLength,
+                                Integer cacheSize, Boolean readsToReplicas) {
         public RoutingConfig {
             maxReplicaLag = orDefault(maxReplicaLag, Duration.ofSeconds(10));
             maxReplicaLagBytes = orDefault(maxReplicaLagBytes, 16L * 1024 * 1024);
@@ -216,6 +216,7 @@ public record ProxyConfig(
             writeFunctions = writeFunctions == null ? List.of() : List.copyOf(writeFunctions);
             readOnlyFunctions = readOnlyFunctions == null ? List.of() : List.copyOf(readOnlyFunctions);
             maxStatementLength = orDefault(maxStatementLength, 64 * 1024);
+            maxScanLength = orDefault(maxScanLength, Math.max(16 * 1024 * 1024, maxStatementLength));
             cacheSize = orDefault(cacheSize, 10_000);
             readsToReplicas = orDefault(readsToReplicas, Boolean.TRUE);
             requireOneOf("routing.consistency", consistency, "eventual", "causal");
@@ -225,7 +226,7 @@ public record ProxyConfig(
         }
 
         static RoutingConfig defaults() {
-            return new RoutingConfig(null, null, null, null, null, null, null, null, null, null, null);
+            return new RoutingConfig(null, null, null, null, null, null, null, null, null, null, null, null);
         }
     }
 

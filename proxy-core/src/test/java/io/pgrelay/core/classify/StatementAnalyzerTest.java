@@ -420,6 +420,31 @@ class StatementAnalyzerTest {
     }
 
     @Test
+    void aStatementLongOnlyBecauseOfItsLiteralsIsAnalysedOnItsFingerprint() {
+        Classifier small = new Classifier(TestCatalogs.shop(), ClassifierConfig.defaults().withMaxStatementLength(64));
+        String bigLiteral = "SELECT * FROM products WHERE name = '" + "x".repeat(100_000) + "'";
+        Classification read = small.classify(bigLiteral, true);
+        assertThat(read.route()).isEqualTo(Route.REPLICA);
+        assertThat(read.has(Trait.TOO_LONG)).isFalse();
+        // the same fingerprint with another literal comes from the cache
+        long hits = small.cacheHits();
+        assertThat(small.classify("SELECT * FROM products WHERE name = 'y'", true).route()).isEqualTo(Route.REPLICA);
+        assertThat(small.cacheHits()).isEqualTo(hits + 1);
+        assertThat(small.classify("INSERT INTO products (name) VALUES ('" + "x".repeat(100_000) + "')", true).route())
+                .isEqualTo(Route.PRIMARY);
+        // long because of its structure: not analysed
+        String wide = "SELECT " + "name, ".repeat(20) + "name FROM products";
+        assertThat(small.classify(wide, true).has(Trait.TOO_LONG)).isTrue();
+        // a DO body is code: it counts in full
+        assertThat(small.classify("DO $$BEGIN " + "PERFORM 1; ".repeat(10) + "END$$", true).has(Trait.TOO_LONG))
+                .isTrue();
+        // past the scan bound nothing is lexed
+        Classifier bounded = new Classifier(TestCatalogs.shop(),
+                ClassifierConfig.defaults().withMaxStatementLength(64).withMaxScanLength(1000));
+        assertThat(bounded.classify(bigLiteral, true).has(Trait.TOO_LONG)).isTrue();
+    }
+
+    @Test
     void serverLocalReadsGoToThePrimary() {
         primary("SELECT * FROM pg_stat_activity", "SELECT * FROM pg_catalog.pg_stat_wal_receiver",
                 "SELECT funcname, calls FROM pg_stat_user_functions", "SELECT * FROM pg_statio_user_tables",
@@ -442,7 +467,7 @@ class StatementAnalyzerTest {
 
     @Test
     void configOverrides() {
-        ClassifierConfig cfg = new ClassifierConfig(100, 1000, List.of("audit.is_allowed", "now"),
+        ClassifierConfig cfg = new ClassifierConfig(100, 1000, 1000, List.of("audit.is_allowed", "now"),
                 List.of("c_volatile", "billing.next_invoice_no"), false);
         Classifier o = new Classifier(TestCatalogs.shop(), cfg);
         assertThat(o.classify("SELECT now()", true).route()).isEqualTo(Route.PRIMARY);

@@ -108,9 +108,9 @@ class RouterTest {
 
     private static final Consumer<View> PLAIN = v -> { };
     private static final RoutingConfig DEFAULTS = new RoutingConfig(null, null, null, null, null, null, null, null,
-            null, null, null);
+            null, null, null, null);
     private static final RoutingConfig REFUSE = new RoutingConfig(null, null, null, "error", null, null, null, null,
-            null, null, null);
+            null, null, null, null);
 
     private static Row row(String name, String sql, Consumer<View> session, Topology topology, Decision expected) {
         return new Row(name, List.of(new Query(sql)), session, topology, DEFAULTS, false, expected);

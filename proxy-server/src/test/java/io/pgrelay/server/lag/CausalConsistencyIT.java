@@ -133,7 +133,10 @@ class CausalConsistencyIT {
                 loop.sawOwnWrite(), ITERATIONS, replicaReads, allReads, 100.0 * replicaReads / allReads,
                 loop.replicaReads(), loop.reads());
         assertThat(loop.sawOwnWrite()).as("read-your-writes").isEqualTo(ITERATIONS);
-        assertThat(replicaReads * 2).as("at least half of all reads on replicas").isGreaterThanOrEqualTo(allReads);
+        // How many reads the readers manage next to the loop depends on scheduling; where they run does not.
+        assertThat(otherReads.get()).as("reads of the sessions that only read").isPositive();
+        assertThat(otherReplicaReads.get()).as("every read of a session that never wrote is on a replica")
+                .isEqualTo(otherReads.get());
     }
 
     @Test
