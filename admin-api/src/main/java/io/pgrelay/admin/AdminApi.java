@@ -10,8 +10,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.pgrelay.core.ProxyContext;
-import io.pgrelay.core.backend.BackendPool;
 import io.pgrelay.core.cluster.Health;
 import io.pgrelay.core.cluster.Lsn;
 import io.pgrelay.core.cluster.NodeStatus;
@@ -22,6 +20,7 @@ import io.pgrelay.core.config.ProxyConfig.NodeConfig;
 import io.pgrelay.core.ops.ClusterOperations;
 import io.pgrelay.core.ops.OperationException;
 import io.pgrelay.core.ops.OperationResult;
+import io.pgrelay.core.ops.ProxyView;
 import io.pgrelay.core.ops.ReplicationMode;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
@@ -93,18 +92,18 @@ final class AdminApi implements AutoCloseable {
         }
     }
 
-    private final ProxyContext context;
+    private final ProxyView proxy;
     private final ObjectMapper mapper = new ObjectMapper();
     private final PrometheusRegistry prometheus = new PrometheusRegistry();
     private final PrometheusTextFormatWriter textFormat = PrometheusTextFormatWriter.create();
     private final byte[] token;
     private final ExecutorService executor;
 
-    AdminApi(ProxyContext context) {
-        this.context = context;
-        String configured = context.config().admin().token();
+    AdminApi(ProxyView proxy) {
+        this.proxy = proxy;
+        String configured = proxy.config().admin().token();
         this.token = configured == null || configured.isEmpty() ? null : configured.getBytes(StandardCharsets.UTF_8);
-        DropwizardExports.builder().dropwizardRegistry(context.metrics()).register(prometheus);
+        DropwizardExports.builder().dropwizardRegistry(proxy.metricRegistry()).register(prometheus);
         AtomicInteger threads = new AtomicInteger();
         // Operations serialize on their own lock; a few threads let a second call get its 409 at once.
         ThreadPoolExecutor pool = new ThreadPoolExecutor(4, 4, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(16),
@@ -144,7 +143,7 @@ final class AdminApi implements AutoCloseable {
                 return Response.text(HttpResponseStatus.OK, "text/plain; charset=utf-8", "ok\n");
             case "/readyz":
                 requireMethod(get, "GET");
-                return context.cluster().current().primary() != null
+                return proxy.topology().primary() != null
                         ? Response.text(HttpResponseStatus.OK, "text/plain; charset=utf-8", "ready\n")
                         : Response.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain; charset=utf-8",
                         "no primary available\n");
@@ -153,7 +152,7 @@ final class AdminApi implements AutoCloseable {
                 return metrics();
             case API + "/cluster":
                 requireMethod(get, "GET");
-                return Response.json(HttpResponseStatus.OK, cluster(context.cluster().current()), mapper);
+                return Response.json(HttpResponseStatus.OK, cluster(proxy.topology()), mapper);
             case API + "/replication-mode":
                 return get ? Response.json(HttpResponseStatus.OK, mode(), mapper) : null;
             default:
@@ -232,13 +231,12 @@ final class AdminApi implements AutoCloseable {
 
     /** Matches a mutating endpoint and parses its body; throws a {@link Refusal} for unknown paths and bad bodies. */
     private Function<String, OperationResult> route(HttpMethod method, String path, FullHttpRequest request) {
-        ClusterOperations ops = context.operations();
         if (path.equals(API + "/switchover") || path.equals(API + "/failover")) {
             requireMethod(method.equals(HttpMethod.POST), "POST");
             String candidate = optionalString(body(request, Set.of("candidate")), "candidate");
             boolean switchover = path.endsWith("switchover");
-            return actor -> switchover ? operations(ops).switchover(candidate, actor)
-                    : operations(ops).failover(candidate, actor);
+            return actor -> switchover ? operations().switchover(candidate, actor)
+                    : operations().failover(candidate, actor);
         }
         if (path.equals(API + "/replication-mode")) {
             requireMethod(method.equals(HttpMethod.PUT), "GET, PUT");
@@ -249,7 +247,7 @@ final class AdminApi implements AutoCloseable {
                         "\"mode\" is required: async | semi-sync | sync"));
             }
             Integer acks = optionalInt(body, "acks");
-            return actor -> operations(ops).setReplicationMode(mode, acks, actor);
+            return actor -> operations().setReplicationMode(mode, acks, actor);
         }
         if (path.equals(API + "/nodes")) {
             requireMethod(method.equals(HttpMethod.POST), "POST");
@@ -265,34 +263,32 @@ final class AdminApi implements AutoCloseable {
             } catch (ConfigException e) {
                 throw new Refusal(error(HttpResponseStatus.BAD_REQUEST, e.getMessage()));
             }
-            return actor -> operations(ops).addNode(node, actor);
+            return actor -> operations().addNode(node, actor);
         }
         if (path.startsWith(API + "/nodes/")) {
             String[] parts = path.substring((API + "/nodes/").length()).split("/", -1);
             String name = QueryStringDecoder.decodeComponent(parts[0]);
             if (parts.length == 1 && !name.isEmpty()) {
                 requireMethod(method.equals(HttpMethod.DELETE), "DELETE");
-                return actor -> operations(ops).removeNode(name, actor);
+                return actor -> operations().removeNode(name, actor);
             }
             if (parts.length == 2 && !name.isEmpty() && NODE_ACTIONS.contains(parts[1])) {
                 requireMethod(method.equals(HttpMethod.POST), "POST");
                 body(request, Set.of());
                 return switch (parts[1]) {
-                    case "drain" -> actor -> operations(ops).drain(name, actor);
-                    case "enable" -> actor -> operations(ops).enable(name, actor);
-                    case "fence" -> actor -> operations(ops).fence(name, actor);
-                    default -> actor -> operations(ops).unfence(name, actor);
+                    case "drain" -> actor -> operations().drain(name, actor);
+                    case "enable" -> actor -> operations().enable(name, actor);
+                    case "fence" -> actor -> operations().fence(name, actor);
+                    default -> actor -> operations().unfence(name, actor);
                 };
             }
         }
         throw new Refusal(error(HttpResponseStatus.NOT_FOUND, "no such endpoint: " + method + " " + path));
     }
 
-    private static ClusterOperations operations(ClusterOperations ops) {
-        if (ops == null) {
-            throw new OperationException(OperationException.Kind.UNAVAILABLE, "cluster operations are not available");
-        }
-        return ops;
+    private ClusterOperations operations() {
+        return proxy.operations().orElseThrow(() -> new OperationException(OperationException.Kind.UNAVAILABLE,
+                "cluster operations are not available"));
     }
 
     /** The bearer token's holder, or a 403 (no token configured) / 401 (missing or wrong token) refusal. */
@@ -397,8 +393,7 @@ final class AdminApi implements AutoCloseable {
     }
 
     private ObjectNode mode() {
-        ClusterOperations ops = context.operations();
-        ReplicationMode mode = ops != null ? ops.replicationMode() : ReplicationMode.ASYNC;
+        ReplicationMode mode = proxy.operations().map(ClusterOperations::replicationMode).orElse(ReplicationMode.ASYNC);
         ObjectNode node = mapper.createObjectNode();
         node.put("mode", mode.mode());
         node.put("acks", mode.acks());
@@ -423,8 +418,8 @@ final class AdminApi implements AutoCloseable {
             root.put("writes", primary != null ? "accepted" : "refused: no primary");
         }
         Map<Integer, Integer> connections = new HashMap<>();
-        for (BackendPool pool : context.pools().pools()) {
-            connections.merge(pool.key().nodeIndex(), pool.total(), Integer::sum);
+        for (ProxyView.PoolStats pool : proxy.pools()) {
+            connections.merge(pool.nodeIndex(), pool.total(), Integer::sum);
         }
         ArrayNode nodes = root.putArray("nodes");
         for (NodeStatus node : topology.visibleNodes()) {
@@ -448,8 +443,7 @@ final class AdminApi implements AutoCloseable {
 
     /** up | down | lagging | fenced | drained: an up replica the read policy refuses is lagging. */
     private String state(NodeStatus node) {
-        if (node.health() == Health.UP && node.role() == Role.REPLICA && context.readEligibility() != null
-                && !context.readEligibility().canRead(node)) {
+        if (node.health() == Health.UP && node.role() == Role.REPLICA && !proxy.canRead(node)) {
             return Health.LAGGING.label();
         }
         return node.health().label();
@@ -470,7 +464,7 @@ final class AdminApi implements AutoCloseable {
             s.put("outcome", step.outcome());
             s.put("millis", step.millis());
         }
-        root.set("cluster", cluster(context.cluster().current()));
+        root.set("cluster", cluster(proxy.topology()));
         return root;
     }
 

@@ -7,8 +7,8 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.pgrelay.core.ProxyContext;
 import io.pgrelay.core.net.Transport;
+import io.pgrelay.core.ops.ProxyView;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,19 +23,20 @@ public final class AdminServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
     private static final int MAX_REQUEST_BYTES = 1024 * 1024;
 
-    private final ProxyContext context;
+    private final ProxyView proxy;
     private final Transport transport = Transport.best();
     private final EventLoopGroup group = transport.newGroup(1, "pgrelay-admin");
     private final AdminApi api;
     private Channel channel;
 
-    public AdminServer(ProxyContext context) {
-        this.context = context;
-        this.api = new AdminApi(context);
+    /** An admin API over {@code proxy}, listening where its {@code admin.listen} says once started. */
+    public AdminServer(ProxyView proxy) {
+        this.proxy = proxy;
+        this.api = new AdminApi(proxy);
     }
 
     public AdminServer start() throws InterruptedException {
-        var listen = context.config().admin().listen();
+        var listen = proxy.config().admin().listen();
         channel = new ServerBootstrap()
                 .group(group)
                 .channel(transport.serverChannel())

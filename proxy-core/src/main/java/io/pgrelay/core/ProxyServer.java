@@ -3,6 +3,7 @@ package io.pgrelay.core;
 import com.codahale.metrics.MetricRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -11,43 +12,56 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.pgrelay.core.auth.ClientCredentials;
 import io.pgrelay.core.auth.UserDirectory;
 import io.pgrelay.core.backend.BackendConnector;
 import io.pgrelay.core.backend.EventLoops;
 import io.pgrelay.core.backend.PoolManager;
-import io.pgrelay.core.cluster.ClusterMonitor;
-import io.pgrelay.core.cluster.ClusterState;
-import io.pgrelay.core.config.ProxyConfig;
-import io.pgrelay.core.net.TlsContexts;
-import io.pgrelay.core.net.Transport;
-import io.pgrelay.core.session.CancelRegistry;
-import io.pgrelay.core.session.CancelSender;
-import io.pgrelay.core.session.ClientStartupHandler;
-import io.pgrelay.core.ops.PgClusterOperations;
-import io.pgrelay.core.route.PrimaryGate;
-import io.pgrelay.core.route.ReadPolicy;
 import io.pgrelay.core.classify.CatalogService;
 import io.pgrelay.core.classify.ClassifierConfig;
 import io.pgrelay.core.classify.JdbcConnectionSource;
+import io.pgrelay.core.cluster.ClusterMonitor;
+import io.pgrelay.core.cluster.ClusterState;
 import io.pgrelay.core.cluster.NodeStatus;
 import io.pgrelay.core.cluster.Topology;
 import io.pgrelay.core.config.HostPort;
-import io.pgrelay.core.session.CatalogSessionClassifiers;
-import java.util.ArrayList;
-import java.util.List;
+import io.pgrelay.core.config.ProxyConfig;
+import io.pgrelay.core.console.ConsoleSession;
+import io.pgrelay.core.metrics.ProxyMetrics;
+import io.pgrelay.core.net.TlsContexts;
+import io.pgrelay.core.net.Transport;
+import io.pgrelay.core.ops.PgClusterOperations;
+import io.pgrelay.core.ops.ProxyView;
+import io.pgrelay.core.route.PrimaryGate;
+import io.pgrelay.core.route.ReadPolicy;
 import io.pgrelay.core.route.ReplicaBalancer;
+import io.pgrelay.core.session.CancelRegistry;
+import io.pgrelay.core.session.CancelSender;
+import io.pgrelay.core.session.CatalogSessionClassifiers;
+import io.pgrelay.core.session.ClientAdmission;
+import io.pgrelay.core.session.ClientLogin;
+import io.pgrelay.core.session.ClientRegistry;
+import io.pgrelay.core.session.ClientStartupHandler;
+import io.pgrelay.core.session.LoggedInHandlers;
+import io.pgrelay.core.session.SessionFactory;
 import io.pgrelay.protocol.codec.StartupPacketDecoder;
+import io.pgrelay.protocol.message.frontend.StartupMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The client-facing PostgreSQL listener and everything it needs: worker event loops,
- * backend pools, the cluster monitor. {@link #start()} probes the cluster once before
- * accepting clients, so the first client already knows the primary.
+ * backend pools, the cluster monitor. This is where the proxy is wired: each handler, the
+ * console and the admin API get the parts they use, and operators see the proxy through
+ * {@link #view()}. {@link #start()} probes the cluster once before accepting clients, so the
+ * first client already knows the primary.
  */
 public final class ProxyServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
@@ -58,38 +72,69 @@ public final class ProxyServer implements AutoCloseable {
     private final ProxyConfig config;
     private final Transport transport = Transport.best();
     private final EventLoopGroup workers;
-    private final ProxyContext context;
+    private final EventLoops loops;
+    private final ClusterMonitor monitor;
+    private final PoolManager pools;
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     private final CatalogService catalogs;
     private final PgClusterOperations operations;
+    private final ProxyView view;
+    private final ClientAdmission admission;
+    private final ClientLogin login;
     private Channel serverChannel;
 
-    public ProxyServer(ProxyConfig config, MetricRegistry metrics) {
+    public ProxyServer(ProxyConfig config, MetricRegistry registry) {
         this.config = config;
         int threads = config.workers() > 0 ? config.workers() : Runtime.getRuntime().availableProcessors();
         this.workers = transport.newGroup(threads, "pgrelay-worker");
-        EventLoops loops = new EventLoops(workers);
+        this.loops = new EventLoops(workers);
         ClusterState cluster = new ClusterState(config.nodes());
         this.catalogs = new CatalogService(new JdbcConnectionSource(() -> primaryFirst(cluster),
                 config.monitor().user(), config.monitor().password(), config.monitor().connectTimeout()));
         BackendConnector connector = new BackendConnector(transport, config.backend().tls(),
                 TlsContexts.forBackends(config.backend().tls()), config.backend().connectTimeout(),
                 config.backend().applicationName(), config.maxMessageBytes());
-        ClusterMonitor monitor = new ClusterMonitor(cluster, config.nodes(), config.monitor());
+        this.monitor = new ClusterMonitor(cluster, config.nodes(), config.monitor());
         PrimaryGate gate = new PrimaryGate();
         this.operations = new PgClusterOperations(config, cluster, monitor, gate);
-        this.context = new ProxyContext(config, cluster, monitor,
-                new PoolManager(config.pool(), connector, loops), new UserDirectory(config.auth()),
-                new CancelRegistry(), new CancelSender(transport), TlsContexts.forClients(config.tls()), loops, metrics,
-                new AtomicInteger(), new CatalogSessionClassifiers(catalogs, ClassifierConfig.from(config.routing())),
-                ReplicaBalancer.of(config.routing().balance()),
-                new ReadPolicy(config.routing()), gate, operations);
-        context.proxyMetrics().watchClassifiers(catalogs::classifiers);
-        operations.countEvents(context.proxyMetrics()::failover, context.proxyMetrics()::switchover);
+        this.pools = new PoolManager(config.pool(), connector, loops);
+        UserDirectory users = new UserDirectory(config.auth());
+        CancelRegistry cancels = new CancelRegistry();
+        ClientAdmission.Tls tls = new ClientAdmission.Tls(config.tls().mode(), TlsContexts.forClients(config.tls()));
+        ReadPolicy readPolicy = new ReadPolicy(config.routing());
+        AtomicInteger clientCount = new AtomicInteger();
+        ProxyMetrics metrics = new ProxyMetrics(registry, cluster);
+        metrics.watchClients(clientCount::get);
+        metrics.watchPools(pools::pools);
+        metrics.watchClassifiers(catalogs::classifiers);
+        operations.countEvents(metrics::failover, metrics::switchover);
+        ClientRegistry clientRegistry = new ClientRegistry();
+        this.view = new LiveProxyView(config, cluster, readPolicy, pools, clientRegistry, metrics, operations);
+        SessionFactory sessions = new SessionFactory(config, cluster, monitor, pools,
+                new CatalogSessionClassifiers(catalogs, ClassifierConfig.from(config.routing())),
+                ReplicaBalancer.of(config.routing().balance()), readPolicy, gate, metrics, cancels,
+                new CancelSender(transport));
+        this.admission = new ClientAdmission(tls, config.maxClientConnections(), config.maxMessageBytes(), cancels,
+                clientCount, metrics);
+        this.login = new ClientLogin(users, config.auth().method(), ClientLogin.consoleUsers(config),
+                clientRegistry, metrics, new Served(sessions, view));
+    }
+
+    /** Authenticated clients get a session, or the console over this proxy's view. */
+    private record Served(SessionFactory sessions, ProxyView view) implements LoggedInHandlers {
+        @Override
+        public ChannelHandler session(StartupMessage startup, ClientCredentials credentials) {
+            return sessions.session(startup, credentials);
+        }
+
+        @Override
+        public ChannelHandler console(StartupMessage startup, ClientRegistry.Entry client) {
+            return new ConsoleSession(view, startup, client::applicationName);
+        }
     }
 
     public ProxyServer start() throws InterruptedException {
-        context.monitor().start();
+        monitor.start();
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(workers)
                 .channel(transport.serverChannel())
@@ -104,13 +149,12 @@ public final class ProxyServer implements AutoCloseable {
                     protected void initChannel(SocketChannel channel) {
                         clients.add(channel);
                         channel.pipeline().addLast("startup", new StartupPacketDecoder());
-                        channel.pipeline().addLast("client-startup", new ClientStartupHandler(context));
+                        channel.pipeline().addLast("client-startup", new ClientStartupHandler(admission, login));
                     }
                 });
         serverChannel = bootstrap.bind(config.listen().host(), config.listen().port()).sync().channel();
         log.info("pgrelay listening on {} ({} transport, {} workers, pool mode {})", serverChannel.localAddress(),
-                transport.name().toLowerCase(java.util.Locale.ROOT), context.loops().size(),
-                config.poolMode().name().toLowerCase(java.util.Locale.ROOT));
+                transport.name().toLowerCase(Locale.ROOT), loops.size(), config.poolMode().name().toLowerCase(Locale.ROOT));
         return this;
     }
 
@@ -138,8 +182,9 @@ public final class ProxyServer implements AutoCloseable {
         return (InetSocketAddress) serverChannel.localAddress();
     }
 
-    public ProxyContext context() {
-        return context;
+    /** The proxy as the SQL console and the admin API see it. */
+    public ProxyView view() {
+        return view;
     }
 
     public int clientConnections() {
@@ -153,8 +198,8 @@ public final class ProxyServer implements AutoCloseable {
         }
         clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         operations.close();
-        context.pools().close();
-        context.monitor().close();
+        pools.close();
+        monitor.close();
         catalogs.close();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         log.info("pgrelay stopped");

@@ -22,7 +22,7 @@ public final class PgRelay implements AutoCloseable {
         ProxyServer proxy = new ProxyServer(config, metrics);
         try {
             proxy.start();
-            AdminServer admin = new AdminServer(proxy.context()).start();
+            AdminServer admin = new AdminServer(proxy.view()).start();
             return new PgRelay(proxy, admin);
         } catch (InterruptedException | RuntimeException e) {
             proxy.close();

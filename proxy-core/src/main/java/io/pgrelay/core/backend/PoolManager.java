@@ -11,7 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /** All backend pools, created on first use per (node, user, database). */
-public final class PoolManager implements AutoCloseable {
+public final class PoolManager implements BackendPools, AutoCloseable {
     private final ConcurrentHashMap<PoolKey, BackendPool> pools = new ConcurrentHashMap<>();
     private final PoolConfig config;
     private final BackendConnector connector;
@@ -34,7 +34,7 @@ public final class PoolManager implements AutoCloseable {
         }
     }
 
-    /** The pool for this node, user and database; the password is used for new connections. */
+    @Override
     public BackendPool pool(NodeStatus node, String user, String database, String password) {
         PoolKey key = new PoolKey(node.index(), node.name(), user, database);
         BackendPool pool = pools.get(key);

@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link ClusterState}: role, timeline, WAL positions, lag, and UP/DOWN after the configured
  * number of consecutive failures. Nodes may be added and removed at runtime.
  */
-public final class ClusterMonitor implements AutoCloseable {
+public final class ClusterMonitor implements NodeProbes, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClusterMonitor.class);
 
     static final String PROBE_SQL = """
@@ -200,6 +200,7 @@ public final class ClusterMonitor implements AutoCloseable {
     }
 
     /** Probes one node soon on the monitor's threads, e.g. when a session saw its role change. */
+    @Override
     public void probeSoon(int index) {
         if (!scheduler.isShutdown()) {
             scheduler.execute(() -> probe(index));

@@ -1,16 +1,17 @@
 package io.pgrelay.core.console;
 
-import io.pgrelay.core.ProxyContext;
-import io.pgrelay.core.backend.BackendPool;
 import io.pgrelay.core.cluster.Lsn;
 import io.pgrelay.core.cluster.NodeStatus;
 import io.pgrelay.core.cluster.Topology;
+import io.pgrelay.core.config.ConfigException;
 import io.pgrelay.core.config.ProxyConfig.NodeConfig;
 import io.pgrelay.core.metrics.ProxyMetrics;
 import io.pgrelay.core.ops.ClusterOperations;
 import io.pgrelay.core.ops.OperationException;
 import io.pgrelay.core.ops.OperationResult;
-import io.pgrelay.core.session.ClientRegistry;
+import io.pgrelay.core.ops.ProxyView;
+import io.pgrelay.core.ops.ProxyView.ClientInfo;
+import io.pgrelay.core.ops.ProxyView.PoolStats;
 import io.pgrelay.protocol.SqlState;
 
 import java.io.IOException;
@@ -37,10 +38,10 @@ final class ConsoleCommands {
     private static final DateTimeFormatter TIMESTAMP =
             DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ssx").withZone(ZoneOffset.UTC);
 
-    private final ProxyContext context;
+    private final ProxyView proxy;
 
-    ConsoleCommands(ProxyContext context) {
-        this.context = context;
+    ConsoleCommands(ProxyView proxy) {
+        this.proxy = proxy;
     }
 
     ConsoleResult show(ConsoleCommand command) {
@@ -58,7 +59,7 @@ final class ConsoleCommands {
     }
 
     private ConsoleResult nodes() {
-        Topology topology = context.cluster().current();
+        Topology topology = proxy.topology();
         ConsoleResult result = new ConsoleResult("SHOW")
                 .text("name", "host").number("port").text("role", "state").number("lag_bytes", "lag_ms")
                 .text("replay_lsn", "current_lsn").number("timeline", "weight", "connections").text("last_error");
@@ -76,32 +77,30 @@ final class ConsoleCommands {
 
     private long connections(String node) {
         long sum = 0;
-        for (BackendPool pool : pools(node)) {
+        for (PoolStats pool : pools(node)) {
             sum += pool.total();
         }
         return sum;
     }
 
-    private List<BackendPool> pools(String node) {
-        List<BackendPool> list = new ArrayList<>();
-        if (context.pools() != null) {
-            for (BackendPool pool : context.pools().pools()) {
-                if (node == null || pool.key().nodeName().equals(node)) {
-                    list.add(pool);
-                }
+    private List<PoolStats> pools(String node) {
+        List<PoolStats> list = new ArrayList<>();
+        for (PoolStats pool : proxy.pools()) {
+            if (node == null || pool.node().equals(node)) {
+                list.add(pool);
             }
         }
-        list.sort(Comparator.comparing((BackendPool p) -> p.key().nodeName()).thenComparing(p -> p.key().user())
-                .thenComparing(p -> p.key().database()));
+        list.sort(Comparator.comparing(PoolStats::node).thenComparing(PoolStats::user)
+                .thenComparing(PoolStats::database));
         return list;
     }
 
     private ConsoleResult pools() {
         ConsoleResult result = new ConsoleResult("SHOW").text("node", "user", "database")
                 .number("active", "idle", "waiting", "max", "opened", "closed");
-        for (BackendPool pool : pools(null)) {
-            result.row(pool.key().nodeName(), pool.key().user(), pool.key().database(), pool.active(), pool.idle(),
-                    pool.waiting(), pool.maxSize(), pool.openedTotal(), pool.closedTotal());
+        for (PoolStats pool : pools(null)) {
+            result.row(pool.node(), pool.user(), pool.database(), pool.active(), pool.idle(), pool.waiting(),
+                    pool.maxSize(), pool.opened(), pool.closed());
         }
         return result;
     }
@@ -109,7 +108,7 @@ final class ConsoleCommands {
     private ConsoleResult clients() {
         ConsoleResult result = new ConsoleResult("SHOW").number("id").text("address").number("port")
                 .text("user", "database", "application_name", "state", "node", "connected_since");
-        for (ClientRegistry.Entry client : context.clients().entries()) {
+        for (ClientInfo client : proxy.clients()) {
             SocketAddress address = client.address();
             String host = address instanceof InetSocketAddress inet ? inet.getHostString() : String.valueOf(address);
             Integer port = address instanceof InetSocketAddress inet ? inet.getPort() : null;
@@ -123,9 +122,8 @@ final class ConsoleCommands {
         ConsoleResult result = new ConsoleResult("SHOW").text("node")
                 .number("statements", "primary_only", "replica_safe", "bytes_sent", "bytes_received",
                         "connections_opened", "connections_closed", "up_transitions", "down_transitions");
-        ProxyMetrics metrics = context.proxyMetrics();
-        for (NodeStatus node : context.cluster().current().visibleNodes()) {
-            ProxyMetrics.NodeStats s = metrics.nodeStats(node.name());
+        for (NodeStatus node : proxy.topology().visibleNodes()) {
+            ProxyMetrics.NodeStats s = proxy.nodeStats(node.name());
             if (s != null) {
                 result.row(s.node(), s.statements(), s.primaryOnly(), s.replicaSafe(), s.bytesSent(),
                         s.bytesReceived(), s.connectionsOpened(), s.connectionsClosed(), s.upTransitions(),
@@ -137,7 +135,7 @@ final class ConsoleCommands {
 
     private ConsoleResult config() {
         ConsoleResult result = new ConsoleResult("SHOW").text("key", "value");
-        for (Map.Entry<String, String> entry : ConfigListing.of(context.config()).entrySet()) {
+        for (Map.Entry<String, String> entry : ConfigListing.of(proxy.config()).entrySet()) {
             result.row(entry.getKey(), entry.getValue());
         }
         return result;
@@ -177,7 +175,7 @@ final class ConsoleCommands {
             };
         } catch (OperationException e) {
             throw new ConsoleException(sqlState(e.kind()), e.getMessage());
-        } catch (io.pgrelay.core.config.ConfigException e) {
+        } catch (ConfigException e) {
             throw new ConsoleException(SqlState.INVALID_PARAMETER_VALUE, e.getMessage());
         }
         if (!outcome.success()) {
@@ -197,12 +195,9 @@ final class ConsoleCommands {
 
     /** The cluster operations, or the "not available" error; cheap, so callers check before leaving the loop. */
     ClusterOperations operations(ConsoleCommand command) {
-        ClusterOperations operations = context.operations();
-        if (operations == null) {
-            throw new ConsoleException(SqlState.FEATURE_NOT_SUPPORTED, "cluster operations are not available",
-                    "this pgrelay runs without cluster operations, so " + command.verb().tag() + " cannot run", null);
-        }
-        return operations;
+        return proxy.operations().orElseThrow(() -> new ConsoleException(SqlState.FEATURE_NOT_SUPPORTED,
+                "cluster operations are not available",
+                "this pgrelay runs without cluster operations, so " + command.verb().tag() + " cannot run", null));
     }
 
     private static String sqlState(OperationException.Kind kind) {

@@ -4,8 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.pgrelay.core.ProxyContext;
-import io.pgrelay.core.session.ClientRegistry;
+import io.pgrelay.core.ops.ProxyView;
 import io.pgrelay.protocol.PgProtocolException;
 import io.pgrelay.protocol.SqlState;
 import io.pgrelay.protocol.Wire;
@@ -30,10 +29,11 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * The SQL admin console: the session of a client connected to the virtual database
- * {@value #DATABASE}, in place of a {@code ClientSession}. It has no backend; it answers the
+ * {@code pgrelay}, in place of a {@code ClientSession}. It has no backend; it answers the
  * simple query protocol with result sets it builds (PgBouncer's console is the model).
  * Extended-protocol messages get a 0A000 error and are skipped up to Sync, as a server does
  * after an error. Commands that change the cluster block, so they run on the console's own
@@ -42,9 +42,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  * @see <a href="https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-SIMPLE-QUERY">Simple query</a>
  */
 public final class ConsoleSession extends ChannelInboundHandlerAdapter {
-    /** The database name that selects the console. */
-    public static final String DATABASE = "pgrelay";
-
     private static final Logger log = LoggerFactory.getLogger(ConsoleSession.class);
 
     /**
@@ -65,8 +62,8 @@ public final class ConsoleSession extends ChannelInboundHandlerAdapter {
         OPERATIONS = executor;
     }
 
-    private final ProxyContext context;
     private final StartupMessage startup;
+    private final Consumer<String> applicationName;
     private final ConsoleCommands commands;
     /** Frames that arrived while a command ran; owned here until processed or released. */
     private final ArrayDeque<ByteBuf> waiting = new ArrayDeque<>();
@@ -80,10 +77,14 @@ public final class ConsoleSession extends ChannelInboundHandlerAdapter {
     private boolean skipToSync;
     private boolean closed;
 
-    public ConsoleSession(ProxyContext context, StartupMessage startup) {
-        this.context = context;
+    /**
+     * A console over {@code proxy} for the client that logged in with {@code startup};
+     * {@code applicationName} is told what a {@code SET application_name} names the session.
+     */
+    public ConsoleSession(ProxyView proxy, StartupMessage startup, Consumer<String> applicationName) {
         this.startup = startup;
-        this.commands = new ConsoleCommands(context);
+        this.applicationName = applicationName;
+        this.commands = new ConsoleCommands(proxy);
     }
 
     @Override
@@ -213,10 +214,7 @@ public final class ConsoleSession extends ChannelInboundHandlerAdapter {
     /** Only application_name means something here: it names the session in SHOW CLIENTS, and is reported back. */
     private void setParameter(ConsoleCommand command, ByteBuf out) {
         if ("application_name".equals(command.name()) && command.value() != null) {
-            ClientRegistry.Entry entry = ClientRegistry.of(ctx.channel());
-            if (entry != null) {
-                entry.applicationName(command.value());
-            }
+            applicationName.accept(command.value());
             new ParameterStatus("application_name", command.value()).encode(out);
         }
     }

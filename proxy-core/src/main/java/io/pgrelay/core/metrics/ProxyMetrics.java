@@ -7,7 +7,6 @@ import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.SlidingTimeWindowArrayReservoir;
 import com.codahale.metrics.Timer;
 import io.pgrelay.core.backend.BackendPool;
-import io.pgrelay.core.backend.PoolManager;
 import io.pgrelay.core.classify.Classifier;
 import io.pgrelay.core.classify.Route;
 import io.pgrelay.core.classify.StatementKind;
@@ -23,8 +22,9 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
@@ -65,7 +65,8 @@ public final class ProxyMetrics {
 
     private final MetricRegistry registry;
     private final ClusterState cluster;
-    private final PoolManager pools;
+    /** Read when scraped; no pools until {@link #watchPools} is called. */
+    private volatile Supplier<Collection<BackendPool>> pools = List::of;
     private final Counter accepted;
     private final Counter refused;
     private final Counter failovers;
@@ -166,17 +167,13 @@ public final class ProxyMetrics {
     }
 
     /**
-     * Registers the proxy-wide metrics in {@code registry} (a private one when null, as in
-     * handler tests) and follows {@code cluster} to add and remove per-node metrics.
+     * Registers the proxy-wide metrics in {@code registry} and follows {@code cluster} to add
+     * and remove per-node metrics.
      */
-    public ProxyMetrics(MetricRegistry registry, ClusterState cluster, PoolManager pools, AtomicInteger clientCount) {
-        this.registry = registry != null ? registry : new MetricRegistry();
-        this.cluster = cluster;
-        this.pools = pools;
+    public ProxyMetrics(MetricRegistry registry, ClusterState cluster) {
+        this.registry = Objects.requireNonNull(registry, "registry");
+        this.cluster = Objects.requireNonNull(cluster, "cluster");
         MetricRegistry r = this.registry;
-        if (clientCount != null) {
-            replace(CLIENTS_CURRENT, (Gauge<Integer>) clientCount::get);
-        }
         accepted = r.counter(CLIENTS_ACCEPTED);
         refused = r.counter(CLIENTS_REFUSED);
         failovers = r.counter(FAILOVER_EVENTS);
@@ -191,10 +188,8 @@ public final class ProxyMetrics {
             local[kind.ordinal()] = r.counter(LOCAL_STATEMENTS + kind.jsonName());
         }
         latency = r.timer(QUERY_LATENCY, () -> new Timer(new SlidingTimeWindowArrayReservoir(1, TimeUnit.MINUTES)));
-        if (cluster != null) {
-            onTopology(cluster.current());
-            cluster.addListener(this::onTopology);
-        }
+        onTopology(cluster.current());
+        cluster.addListener(this::onTopology);
     }
 
     public MetricRegistry registry() {
@@ -301,6 +296,16 @@ public final class ProxyMetrics {
 
     // ------------------------------------------------------------ gauges over shared state
 
+    /** Adds the gauge of connected clients. */
+    public void watchClients(IntSupplier current) {
+        replace(CLIENTS_CURRENT, (Gauge<Integer>) current::getAsInt);
+    }
+
+    /** Per-node pool gauges and the connection counts of {@code SHOW STATS} sum over these pools. */
+    public void watchPools(Supplier<Collection<BackendPool>> pools) {
+        this.pools = Objects.requireNonNull(pools, "pools");
+    }
+
     /** Adds the classifier cache and Calcite metrics, summed over every database's classifier. */
     public void watchClassifiers(Supplier<Collection<Classifier>> classifiers) {
         replace(CLASSIFIER_HITS, new DerivedCounter(() -> sum(classifiers.get(), Classifier::cacheHits)));
@@ -320,11 +325,8 @@ public final class ProxyMetrics {
     }
 
     private long poolSum(String nodeName, ToLongFunction<BackendPool> value) {
-        if (pools == null) {
-            return 0;
-        }
         long sum = 0;
-        for (BackendPool pool : pools.pools()) {
+        for (BackendPool pool : pools.get()) {
             if (pool.key().nodeName().equals(nodeName)) {
                 sum += value.applyAsLong(pool);
             }

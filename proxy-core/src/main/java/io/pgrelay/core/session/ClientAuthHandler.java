@@ -4,10 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.ScheduledFuture;
-import io.pgrelay.core.ProxyContext;
 import io.pgrelay.core.auth.ClientCredentials;
 import io.pgrelay.core.config.AuthMethod;
-import io.pgrelay.core.console.ConsoleSession;
 import io.pgrelay.protocol.PgProtocolException;
 import io.pgrelay.protocol.SqlState;
 import io.pgrelay.protocol.Wire;
@@ -38,7 +36,7 @@ import java.util.concurrent.TimeUnit;
  * Authenticates a client as PostgreSQL would: SCRAM-SHA-256 (the default), md5, cleartext
  * or trust, per user. An unknown user goes through the same exchange and fails the same
  * way as a wrong password, so user names cannot be probed. On success it hands the
- * connection to a {@link ClientSession}.
+ * connection to what {@link ClientLogin} installs next: a session, or the admin console.
  *
  * @see <a href="https://www.postgresql.org/docs/current/sasl-authentication.html">SASL authentication</a>
  */
@@ -50,7 +48,7 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
 
     private enum State { SASL_INITIAL, SASL_FINAL, MD5, CLEARTEXT, DONE }
 
-    private final ProxyContext context;
+    private final ClientLogin login;
     private final StartupMessage startup;
     private final String user;
     private final ClientCredentials credentials;
@@ -59,11 +57,11 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
     private byte[] md5Salt;
     private ScheduledFuture<?> timeout;
 
-    ClientAuthHandler(ProxyContext context, StartupMessage startup) {
-        this.context = context;
+    ClientAuthHandler(ClientLogin login, StartupMessage startup) {
+        this.login = login;
         this.startup = startup;
         this.user = startup.user();
-        this.credentials = context.users().find(user);
+        this.credentials = login.credentials(user);
     }
 
     @Override
@@ -71,13 +69,13 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
         try {
             requestCredentials(ctx);
         } catch (PgProtocolException e) {
-            context.proxyMetrics().clientRefused();
+            login.refused();
             ClientErrors.handle(ctx.channel(), e);
         }
     }
 
     private void requestCredentials(ChannelHandlerContext ctx) {
-        AuthMethod method = credentials != null ? credentials.method() : context.config().auth().method();
+        AuthMethod method = login.method(credentials);
         switch (method) {
             case TRUST -> {
                 if (credentials == null) {
@@ -182,24 +180,16 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
         if (timeout != null) {
             timeout.cancel(false);
         }
-        boolean console = ConsoleSession.DATABASE.equals(startup.database());
-        if (console && !consoleUsers().contains(user)) {
-            context.proxyMetrics().clientRefused();
+        boolean console = ClientLogin.wantsConsole(startup);
+        if (console && !login.mayUseConsole(user)) {
+            login.refused();
             ClientErrors.fatal(ctx.channel(), SqlState.INSUFFICIENT_PRIVILEGE, "permission denied: user \"" + user
-                    + "\" may not use the pgrelay admin console (database \"" + ConsoleSession.DATABASE
+                    + "\" may not use the pgrelay admin console (database \"" + ClientLogin.CONSOLE_DATABASE
                     + "\"; see admin.console-users)");
             return;
         }
-        context.clients().register(ctx.channel(), user, startup.database(),
-                startup.parameters().get("application_name"), console);
         ctx.pipeline().replace(this, console ? "console" : "session",
-                console ? new ConsoleSession(context, startup) : context.sessions().session(startup, credentials));
-    }
-
-    /** Users allowed on the admin console; by default only the monitor user. */
-    private List<String> consoleUsers() {
-        List<String> configured = context.config().admin().consoleUsers();
-        return configured != null ? configured : List.of(context.config().monitor().user());
+                login.loggedIn(ctx.channel(), startup, credentials, console));
     }
 
     private void send(ChannelHandlerContext ctx, BackendMessage message) {
@@ -224,7 +214,7 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof PgProtocolException) {
-            context.proxyMetrics().clientRefused();
+            login.refused();
         }
         ClientErrors.handle(ctx.channel(), cause);
     }

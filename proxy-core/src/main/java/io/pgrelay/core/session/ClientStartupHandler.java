@@ -4,8 +4,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
-import io.pgrelay.core.ProxyContext;
-import io.pgrelay.core.config.TlsMode;
 import io.pgrelay.protocol.PgProtocolException;
 import io.pgrelay.protocol.SqlState;
 import io.pgrelay.protocol.codec.FrameDecoder;
@@ -33,11 +31,12 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
     private static final byte[] SSL_YES = {'S'};
     private static final byte[] SSL_NO = {'N'};
 
-    private final ProxyContext context;
-    private boolean counted;
+    private final ClientAdmission admission;
+    private final ClientLogin login;
 
-    public ClientStartupHandler(ProxyContext context) {
-        this.context = context;
+    public ClientStartupHandler(ClientAdmission admission, ClientLogin login) {
+        this.admission = admission;
+        this.login = login;
     }
 
     @Override
@@ -53,7 +52,7 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
         } else if (msg instanceof GssEncRequest) {
             ctx.writeAndFlush(Unpooled.wrappedBuffer(SSL_NO));
         } else if (msg instanceof CancelRequest cancel) {
-            context.cancels().cancel(cancel.processId(), cancel.secretKey());
+            admission.cancel(cancel.processId(), cancel.secretKey());
             ctx.close();
         } else if (msg instanceof StartupMessage startup) {
             onStartup(ctx, startup);
@@ -70,16 +69,16 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
         if (alreadyTls) {
             throw PgProtocolException.violation("SSL request received on an encrypted connection");
         }
-        if (context.clientSsl() == null || context.config().tls().mode() == TlsMode.DISABLE) {
+        if (!admission.tls().offered()) {
             ctx.writeAndFlush(Unpooled.wrappedBuffer(SSL_NO));
             return;
         }
         ctx.writeAndFlush(Unpooled.wrappedBuffer(SSL_YES));
-        ctx.pipeline().addFirst("tls", context.clientSsl().newHandler(ctx.alloc()));
+        ctx.pipeline().addFirst("tls", admission.tls().context().newHandler(ctx.alloc()));
     }
 
     private void onStartup(ChannelHandlerContext ctx, StartupMessage startup) {
-        if (context.config().tls().mode() == TlsMode.REQUIRE && ctx.pipeline().get(SslHandler.class) == null) {
+        if (admission.tls().required() && ctx.pipeline().get(SslHandler.class) == null) {
             throw new PgProtocolException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
                     "pgrelay requires SSL: connect with sslmode=require");
         }
@@ -94,14 +93,7 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
             throw new PgProtocolException(SqlState.FEATURE_NOT_SUPPORTED,
                     "replication connections are not supported through pgrelay; connect to the primary directly");
         }
-        counted = true;
-        if (context.clientCount().incrementAndGet() > context.config().maxClientConnections()) {
-            context.proxyMetrics().clientRefused();
-            throw new PgProtocolException(SqlState.TOO_MANY_CONNECTIONS, "sorry, too many clients already");
-        }
-        context.proxyMetrics().clientAccepted();
-        ctx.channel().closeFuture().addListener(f -> context.clientCount().decrementAndGet());
-        counted = false;
+        admission.admit(ctx.channel());
 
         List<String> unsupportedOptions = new ArrayList<>();
         for (String name : startup.parameters().keySet()) {
@@ -115,9 +107,8 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
 
         // Replace this handler first: bytes the old decoder still holds flow to the new one
         // and from there to the authentication step.
-        ctx.pipeline().replace(this, "auth", new ClientAuthHandler(context, startup));
-        ctx.pipeline().replace(StartupPacketDecoder.class, "frames",
-                new FrameDecoder(context.config().maxMessageBytes()));
+        ctx.pipeline().replace(this, "auth", new ClientAuthHandler(login, startup));
+        ctx.pipeline().replace(StartupPacketDecoder.class, "frames", new FrameDecoder(admission.maxMessageBytes()));
     }
 
     @Override
@@ -127,10 +118,6 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (counted) {
-            counted = false;
-            context.clientCount().decrementAndGet();
-        }
         ClientErrors.handle(ctx.channel(), cause);
     }
 }

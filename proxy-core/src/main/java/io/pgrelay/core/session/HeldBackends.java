@@ -4,7 +4,7 @@ import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.pgrelay.core.backend.BackendConnection;
 import io.pgrelay.core.backend.BackendPool;
-import io.pgrelay.core.backend.PoolManager;
+import io.pgrelay.core.backend.BackendPools;
 import io.pgrelay.core.cluster.NodeStatus;
 
 import io.pgrelay.core.cluster.Role;
@@ -23,7 +23,7 @@ import java.util.function.Consumer;
  * Confined to the session's event loop.
  */
 final class HeldBackends {
-    private final PoolManager poolManager;
+    private final BackendPools poolManager;
     private final String user;
     private final String database;
     private final String password;
@@ -31,7 +31,7 @@ final class HeldBackends {
     private BackendPool[] pools;
     private int acquiring = -1;
 
-    HeldBackends(PoolManager poolManager, String user, String database, String password, int nodes) {
+    HeldBackends(BackendPools poolManager, String user, String database, String password, int nodes) {
         this.poolManager = poolManager;
         this.user = user;
         this.database = database;

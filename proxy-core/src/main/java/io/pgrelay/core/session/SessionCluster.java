@@ -1,7 +1,7 @@
 package io.pgrelay.core.session;
 
-import io.pgrelay.core.cluster.ClusterMonitor;
 import io.pgrelay.core.cluster.ClusterState;
+import io.pgrelay.core.cluster.NodeProbes;
 import io.pgrelay.core.cluster.NodeStatus;
 import io.pgrelay.core.cluster.Role;
 import io.pgrelay.core.cluster.Topology;
@@ -9,9 +9,9 @@ import io.pgrelay.core.cluster.Topology;
 /** The cluster as sessions see it: the current topology, and what they tell the monitor. */
 final class SessionCluster {
     private final ClusterState state;
-    private final ClusterMonitor monitor;
+    private final NodeProbes monitor;
 
-    SessionCluster(ClusterState state, ClusterMonitor monitor) {
+    SessionCluster(ClusterState state, NodeProbes monitor) {
         this.state = state;
         this.monitor = monitor;
     }
@@ -22,9 +22,7 @@ final class SessionCluster {
 
     /** The session lost or could not reach this node: the monitor should look now. */
     void probeSoon(int node) {
-        if (monitor != null) {
-            monitor.probeSoon(node);
-        }
+        monitor.probeSoon(node);
     }
 
     /**

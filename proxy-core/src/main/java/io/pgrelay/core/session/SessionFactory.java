@@ -1,9 +1,9 @@
 package io.pgrelay.core.session;
 
 import io.pgrelay.core.auth.ClientCredentials;
-import io.pgrelay.core.backend.PoolManager;
-import io.pgrelay.core.cluster.ClusterMonitor;
+import io.pgrelay.core.backend.BackendPools;
 import io.pgrelay.core.cluster.ClusterState;
+import io.pgrelay.core.cluster.NodeProbes;
 import io.pgrelay.core.config.PoolMode;
 import io.pgrelay.core.config.ProxyConfig;
 import io.pgrelay.core.metrics.ProxyMetrics;
@@ -18,8 +18,8 @@ import io.pgrelay.protocol.message.frontend.StartupMessage;
 public final class SessionFactory {
     final ProxyConfig config;
     final ClusterState cluster;
-    final ClusterMonitor monitor;
-    final PoolManager pools;
+    final NodeProbes monitor;
+    final BackendPools pools;
     final SessionClassifiers classifiers;
     final ReplicaBalancer balancer;
     final ReplicaBalancer.ReadEligibility readEligibility;
@@ -27,13 +27,12 @@ public final class SessionFactory {
     final ProxyMetrics metrics;
     final CancelRegistry cancels;
     final CancelSender cancelSender;
-    final ClientRegistry clients;
     final boolean transactionPooling;
 
-    public SessionFactory(ProxyConfig config, ClusterState cluster, ClusterMonitor monitor, PoolManager pools,
+    public SessionFactory(ProxyConfig config, ClusterState cluster, NodeProbes monitor, BackendPools pools,
                           SessionClassifiers classifiers, ReplicaBalancer balancer,
                           ReplicaBalancer.ReadEligibility readEligibility, PrimaryGate gate, ProxyMetrics metrics,
-                          CancelRegistry cancels, CancelSender cancelSender, ClientRegistry clients) {
+                          CancelRegistry cancels, CancelSender cancelSender) {
         this.config = config;
         this.cluster = cluster;
         this.monitor = monitor;
@@ -45,11 +44,13 @@ public final class SessionFactory {
         this.metrics = metrics;
         this.cancels = cancels;
         this.cancelSender = cancelSender;
-        this.clients = clients;
         this.transactionPooling = config.poolMode() == PoolMode.TRANSACTION;
     }
 
-    /** The handler that serves a client who logged in with {@code startup}. */
+    /**
+     * The handler that serves a client who logged in with {@code startup}; throws for startup
+     * options the server would refuse.
+     */
     public ClientSession session(StartupMessage startup, ClientCredentials credentials) {
         return new ClientSession(this, startup, credentials);
     }

@@ -1,9 +1,10 @@
 package io.pgrelay.core.console;
 
+import com.codahale.metrics.MetricRegistry;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.pgrelay.core.ProxyContext;
-import io.pgrelay.core.auth.UserDirectory;
 import io.pgrelay.core.cluster.ClusterState;
+import io.pgrelay.core.cluster.NodeStatus;
+import io.pgrelay.core.cluster.Topology;
 import io.pgrelay.core.config.ProxyConfig;
 import io.pgrelay.core.config.ProxyConfig.AdminConfig;
 import io.pgrelay.core.config.ProxyConfig.AuthConfig;
@@ -14,11 +15,10 @@ import io.pgrelay.core.metrics.ProxyMetrics;
 import io.pgrelay.core.ops.ClusterOperations;
 import io.pgrelay.core.ops.OperationException;
 import io.pgrelay.core.ops.OperationResult;
+import io.pgrelay.core.ops.ProxyView;
+import io.pgrelay.core.ops.ProxyView.ClientInfo;
+import io.pgrelay.core.ops.ProxyView.PoolStats;
 import io.pgrelay.core.ops.ReplicationMode;
-import io.pgrelay.core.route.PrimaryGate;
-import io.pgrelay.core.route.ReplicaBalancer;
-import io.pgrelay.core.session.CancelRegistry;
-import io.pgrelay.core.session.ClientRegistry;
 import io.pgrelay.core.testing.ChannelTesting.Frame;
 import io.pgrelay.protocol.SqlState;
 import io.pgrelay.protocol.codec.FrameDecoder;
@@ -38,12 +38,13 @@ import io.pgrelay.protocol.message.frontend.Terminate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static io.pgrelay.core.testing.ChannelTesting.assertFatal;
 import static io.pgrelay.core.testing.ChannelTesting.concat;
@@ -65,6 +66,11 @@ class ConsoleSessionTest {
             new AuthConfig(null, List.of(new UserConfig("admin", "hunter2", null, null, null))),
             new MonitorConfig("postgres", "monitor-pass", null, null, null, null, null), null, null);
 
+    private final ClusterState cluster = new ClusterState(CONFIG.nodes());
+    private final List<PoolStats> pools = new ArrayList<>();
+    private final List<ClientInfo> clients = new ArrayList<>();
+    /** What SET application_name told the console's registry entry. */
+    private final List<String> applicationNames = new ArrayList<>();
     private EmbeddedChannel channel;
 
     @AfterEach
@@ -74,26 +80,58 @@ class ConsoleSessionTest {
         }
     }
 
-    private static ProxyContext context(ClusterOperations operations) {
-        ClusterState cluster = new ClusterState(CONFIG.nodes());
-        AtomicInteger clientCount = new AtomicInteger();
-        return new ProxyContext(CONFIG, cluster, null, null, new UserDirectory(CONFIG.auth()), new CancelRegistry(),
-                null, null, null, null, clientCount, database -> null, ReplicaBalancer.of("round-robin"),
-                node -> true, new PrimaryGate(), operations, new ProxyMetrics(null, cluster, null, clientCount),
-                new ClientRegistry());
+    /** The proxy as this test sets it up: its configuration, a cluster never probed, the test's pools and clients. */
+    private record TestView(ClusterState cluster, List<PoolStats> pools, List<ClientInfo> clients,
+                            ProxyMetrics metrics, Optional<ClusterOperations> operations) implements ProxyView {
+        @Override
+        public ProxyConfig config() {
+            return CONFIG;
+        }
+
+        @Override
+        public Topology topology() {
+            return cluster.current();
+        }
+
+        @Override
+        public boolean canRead(NodeStatus replica) {
+            return true;
+        }
+
+        @Override
+        public ProxyMetrics.NodeStats nodeStats(String node) {
+            return metrics.nodeStats(node);
+        }
+
+        @Override
+        public MetricRegistry metricRegistry() {
+            return metrics.registry();
+        }
+    }
+
+    private List<Frame> open(Optional<ClusterOperations> operations) {
+        ProxyView view = new TestView(cluster, pools, clients, new ProxyMetrics(new MetricRegistry(), cluster),
+                operations);
+        channel = new EmbeddedChannel();
+        channel.pipeline().addLast(new FrameDecoder(1 << 20));
+        channel.pipeline().addLast(new ConsoleSession(view,
+                new StartupMessage(StartupMessage.PROTOCOL_3_0, Map.of("user", "admin", "database", "pgrelay", "application_name", "t")),
+                applicationNames::add));
+        return drainFrames(channel);
+    }
+
+    /** A console of a proxy without cluster operations. */
+    private List<Frame> open() {
+        return open(Optional.empty());
     }
 
     private List<Frame> open(ClusterOperations operations) {
-        channel = new EmbeddedChannel();
-        channel.pipeline().addLast(new FrameDecoder(1 << 20));
-        channel.pipeline().addLast(new ConsoleSession(context(operations),
-                new StartupMessage(StartupMessage.PROTOCOL_3_0, Map.of("user", "admin", "database", "pgrelay", "application_name", "t"))));
-        return drainFrames(channel);
+        return open(Optional.of(operations));
     }
 
     @Test
     void greetsLikeAServer() {
-        List<Frame> frames = open(null);
+        List<Frame> frames = open();
         assertThat(frames.get(0).typeChar()).isEqualTo('R');
         List<String> parameters = new ArrayList<>();
         for (Frame frame : frames.subList(1, frames.size() - 1)) {
@@ -107,7 +145,7 @@ class ConsoleSessionTest {
 
     @Test
     void showNodesAnswersOneRowPerNode() {
-        open(null);
+        open();
         writeByteByByte(channel, encode(new Query("show nodes;")));
         List<Frame> frames = drainFrames(channel);
         assertThat(frames).extracting(Frame::typeChar).containsExactly('T', 'D', 'D', 'C', 'Z');
@@ -121,8 +159,48 @@ class ConsoleSessionTest {
     }
 
     @Test
+    void showPoolsListsEveryPoolByNodeUserAndDatabase() {
+        pools.add(new PoolStats(1, "pg2", "app", "shop", 3, 1, 2, 0, 50, 7, 4));
+        pools.add(new PoolStats(0, "pg1", "app", "shop", 2, 2, 0, 1, 50, 2, 0));
+        open();
+        writeByteByByte(channel, encode(new Query("SHOW POOLS")));
+        List<Frame> frames = drainFrames(channel);
+        assertThat(frames).extracting(Frame::typeChar).containsExactly('T', 'D', 'D', 'C', 'Z');
+        assertThat(frames.get(0).decode(RowDescription::decode).fields()).extracting(RowDescription.Field::name)
+                .containsExactly("node", "user", "database", "active", "idle", "waiting", "max", "opened", "closed");
+        assertThat(frames.get(1).decode(DataRow::decode).textValues())
+                .containsExactly("pg1", "app", "shop", "2", "0", "1", "50", "2", "0");
+        assertThat(frames.get(2).decode(DataRow::decode).textValues())
+                .containsExactly("pg2", "app", "shop", "1", "2", "0", "50", "7", "4");
+
+        writeByteByByte(channel, encode(new Query("SHOW NODES")));
+        List<Frame> nodes = drainFrames(channel);
+        // The connections column sums each node's pools.
+        assertThat(nodes.get(1).decode(DataRow::decode).textValues().get(11)).isEqualTo("2");
+        assertThat(nodes.get(2).decode(DataRow::decode).textValues().get(11)).isEqualTo("3");
+    }
+
+    @Test
+    void showClientsAndSetApplicationName() {
+        clients.add(new ClientInfo(7, new InetSocketAddress("127.0.0.1", 40000), "app", "shop", "psql",
+                "idle in transaction", "pg1", 0));
+        open();
+        writeByteByByte(channel, encode(new Query("SHOW CLIENTS")));
+        List<Frame> frames = drainFrames(channel);
+        assertThat(frames).extracting(Frame::typeChar).containsExactly('T', 'D', 'C', 'Z');
+        assertThat(frames.get(1).decode(DataRow::decode).textValues()).containsExactly("7", "127.0.0.1", "40000",
+                "app", "shop", "psql", "idle in transaction", "pg1", "1970-01-01 00:00:00+00");
+
+        writeByteByByte(channel, encode(new Query("SET application_name = 'renamed'")));
+        List<Frame> set = drainFrames(channel);
+        assertThat(set).extracting(Frame::typeChar).containsExactly('S', 'C', 'Z');
+        assertThat(set.get(0).decode(ParameterStatus::decode)).isEqualTo(new ParameterStatus("application_name", "renamed"));
+        assertThat(applicationNames).containsExactly("renamed");
+    }
+
+    @Test
     void severalCommandsInOneQueryAndConfigMasksSecrets() {
-        open(null);
+        open();
         writeByteByByte(channel, encode(new Query("SHOW VERSION; SHOW CONFIG")));
         List<Frame> frames = drainFrames(channel);
         assertThat(frames.get(0).typeChar()).isEqualTo('T');
@@ -147,7 +225,7 @@ class ConsoleSessionTest {
 
     @Test
     void unknownCommandIsASyntaxErrorAndTheSessionGoesOn() {
-        open(null);
+        open();
         writeByteByByte(channel, encode(new Query("SELECT 1; SHOW VERSION")));
         List<Frame> frames = drainFrames(channel);
         assertThat(frames).extracting(Frame::typeChar).containsExactly('E', 'Z');
@@ -163,7 +241,7 @@ class ConsoleSessionTest {
 
     @Test
     void extendedProtocolIsRefusedUntilSync() {
-        open(null);
+        open();
         writeByteByByte(channel, concat(
                 encode(new Parse("", "SHOW NODES", new int[0]), new Bind("", "", new short[0], List.of(), new short[0]),
                         new Execute("", 0), Sync.INSTANCE),
@@ -175,14 +253,14 @@ class ConsoleSessionTest {
 
     @Test
     void emptyQuery() {
-        open(null);
+        open();
         writeByteByByte(channel, encode(new Query(" ; ")));
         assertThat(drainFrames(channel)).extracting(Frame::typeChar).containsExactly('I', 'Z');
     }
 
     @Test
     void unknownMessageTypeIsFatal() {
-        open(null);
+        open();
         writeByteByByte(channel, new byte[] {'?', 0, 0, 0, 4});
         assertFatal(drainFrames(channel).get(0), SqlState.PROTOCOL_VIOLATION);
         assertThat(channel.isOpen()).isFalse();
@@ -190,14 +268,14 @@ class ConsoleSessionTest {
 
     @Test
     void terminateCloses() {
-        open(null);
+        open();
         writeByteByByte(channel, encode(Terminate.INSTANCE));
         assertThat(channel.isOpen()).isFalse();
     }
 
     @Test
     void mutatingCommandsWithoutOperationsAreNotAvailable() {
-        open(null);
+        open();
         for (String command : List.of("SWITCHOVER", "FAILOVER TO pg2", "DRAIN pg2", "ENABLE pg2", "FENCE pg2",
                 "UNFENCE pg2", "REMOVE NODE pg2", "ADD NODE pg3 127.0.0.1 5434", "SET REPLICATION MODE sync")) {
             writeByteByByte(channel, encode(new Query(command)));

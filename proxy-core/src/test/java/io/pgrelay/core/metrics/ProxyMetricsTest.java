@@ -28,7 +28,7 @@ class ProxyMetricsTest {
     private final MetricRegistry registry = new MetricRegistry();
     private final ClusterState cluster = new ClusterState(NODES);
     private final AtomicInteger clients = new AtomicInteger();
-    private final ProxyMetrics metrics = new ProxyMetrics(registry, cluster, null, clients);
+    private final ProxyMetrics metrics = new ProxyMetrics(registry, cluster);
 
     private static NodeStatus observed(NodeStatus node, Role role, Health health, long lagBytes) {
         return new NodeStatus(node.index(), node.config(), role, health, 3, 0, 0, 0, lagBytes, 7, 0,
@@ -76,6 +76,7 @@ class ProxyMetricsTest {
 
     @Test
     void nodeGaugesFollowTheClusterState() {
+        metrics.watchClients(clients::get);
         clients.set(5);
         assertThat(gauge(ProxyMetrics.CLIENTS_CURRENT)).isEqualTo(5);
         assertThat(gauge("pgrelay.node.pg1.up")).isEqualTo(0);

@@ -1,5 +1,6 @@
 package io.pgrelay.core.metrics;
 
+import com.codahale.metrics.MetricRegistry;
 import io.pgrelay.core.cluster.ClusterState;
 import io.pgrelay.core.config.ProxyConfig.NodeConfig;
 import org.junit.jupiter.api.Test;
@@ -10,8 +11,8 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class UnitTimerTest {
-    private final ProxyMetrics metrics = new ProxyMetrics(null,
-            new ClusterState(List.of(new NodeConfig("pg1", "127.0.0.1", 5432, null))), null, null);
+    private final ProxyMetrics metrics = new ProxyMetrics(new MetricRegistry(),
+            new ClusterState(List.of(new NodeConfig("pg1", "127.0.0.1", 5432, null))));
 
     @Test
     void pipelinedUnitsCompleteInOrderAndTheRingGrows() throws InterruptedException {

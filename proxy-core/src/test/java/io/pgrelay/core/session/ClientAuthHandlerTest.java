@@ -3,14 +3,13 @@ package io.pgrelay.core.session;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.pgrelay.core.ProxyContext;
 import io.pgrelay.core.auth.UserDirectory;
 import io.pgrelay.core.config.AuthMethod;
-import io.pgrelay.core.config.ProxyConfig;
 import io.pgrelay.core.config.ProxyConfig.AuthConfig;
-import io.pgrelay.core.config.ProxyConfig.TlsConfig;
 import io.pgrelay.core.config.ProxyConfig.UserConfig;
-import io.pgrelay.core.config.TlsMode;
+import io.pgrelay.core.metrics.ProxyMetrics;
+import io.pgrelay.core.session.SessionTesting.RecordingHandlers;
+import io.pgrelay.core.session.SessionTesting.RecordingHandlers.Handover;
 import io.pgrelay.core.testing.ChannelTesting.Frame;
 import io.pgrelay.protocol.SqlState;
 import io.pgrelay.protocol.auth.Md5Password;
@@ -49,28 +48,29 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The authentication exchange of {@link ClientAuthHandler} behind a {@link FrameDecoder},
- * with the client's messages fed one byte at a time. A successful login hands the channel
- * to {@link ClientSession}; with no primary in the test cluster the session answers 57P03
- * and closes, which is where these tests stop. A {@link SessionTesting.PipelineProbe}
- * shows which handler wrote each message.
+ * with the client's messages fed one byte at a time. A successful login hands the channel to
+ * what {@link LoggedInHandlers} installs: mostly a {@link RecordingHandlers} stand-in, so the
+ * tests see the hand-over itself; a few run on into a real {@link ClientSession}, which finds
+ * no primary in the test cluster, answers 57P03 and closes. A
+ * {@link SessionTesting.PipelineProbe} shows which handler wrote each message.
  */
 class ClientAuthHandlerTest {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final String HASHED_PASSWORD = Md5Password.encode("hana", "secret");
 
-    private static final ProxyConfig CONFIG = new ProxyConfig(null, null, null, null, null,
-            new TlsConfig(TlsMode.DISABLE, null, null), null, null, null, List.of(SessionTesting.NODE),
-            new AuthConfig(AuthMethod.SCRAM_SHA_256, List.of(
-                    new UserConfig("alice", "secret", null, null, null),
-                    new UserConfig("mona", "secret", null, null, AuthMethod.MD5),
-                    new UserConfig("paul", "secret", null, null, AuthMethod.PASSWORD),
-                    new UserConfig("hana", HASHED_PASSWORD, null, "secret", AuthMethod.PASSWORD),
-                    new UserConfig("tom", "", null, null, AuthMethod.TRUST))),
-            null, null, null);
     /** Built once: it derives each user's SCRAM secret (PBKDF2). */
-    private static final UserDirectory USERS = new UserDirectory(CONFIG.auth());
+    private static final UserDirectory USERS = new UserDirectory(new AuthConfig(AuthMethod.SCRAM_SHA_256, List.of(
+            new UserConfig("alice", "secret", null, null, null),
+            new UserConfig("mona", "secret", null, null, AuthMethod.MD5),
+            new UserConfig("paul", "secret", null, null, AuthMethod.PASSWORD),
+            new UserConfig("hana", HASHED_PASSWORD, null, "secret", AuthMethod.PASSWORD),
+            new UserConfig("tom", "", null, null, AuthMethod.TRUST))));
+    private static final List<String> CONSOLE_USERS = List.of("tom");
 
-    private final ProxyContext context = SessionTesting.context(CONFIG, USERS, null);
+    private final RecordingHandlers next = new RecordingHandlers();
+    private final ClientRegistry clients = new ClientRegistry();
+    private final ProxyMetrics metrics = SessionTesting.metrics();
+    private final CancelRegistry cancels = new CancelRegistry();
     private final SessionTesting.PipelineProbe probe = new SessionTesting.PipelineProbe();
     private EmbeddedChannel channel;
 
@@ -81,7 +81,11 @@ class ClientAuthHandlerTest {
         }
     }
 
-    private EmbeddedChannel open(ProxyContext ctx, String user, String... moreParameters) {
+    private ClientLogin login(AuthMethod defaultMethod, LoggedInHandlers loggedIn) {
+        return new ClientLogin(USERS, defaultMethod, CONSOLE_USERS, clients, metrics, loggedIn);
+    }
+
+    private EmbeddedChannel open(ClientLogin login, String user, String... moreParameters) {
         Map<String, String> parameters = new LinkedHashMap<>();
         parameters.put("user", user);
         parameters.put("database", "shop");
@@ -93,15 +97,21 @@ class ClientAuthHandlerTest {
             @Override
             protected void initChannel(Channel ch) {
                 ch.pipeline().addLast("probe", probe);
-                ch.pipeline().addLast("frames", new FrameDecoder(ctx.config().maxMessageBytes()));
-                ch.pipeline().addLast("auth", new ClientAuthHandler(ctx, startup));
+                ch.pipeline().addLast("frames", new FrameDecoder(SessionTesting.MAX_MESSAGE_BYTES));
+                ch.pipeline().addLast("auth", new ClientAuthHandler(login, startup));
             }
         });
         return channel;
     }
 
     private EmbeddedChannel open(String user, String... moreParameters) {
-        return open(context, user, moreParameters);
+        return open(login(AuthMethod.SCRAM_SHA_256, next), user, moreParameters);
+    }
+
+    /** As {@link #open(String, String...)}, with real sessions after the login. */
+    private EmbeddedChannel openToSessions(String user, String... moreParameters) {
+        LoggedInHandlers sessions = SessionTesting.realSessions(SessionTesting.sessions(cancels));
+        return open(login(AuthMethod.SCRAM_SHA_256, sessions), user, moreParameters);
     }
 
     private void send(FrontendMessage message) {
@@ -116,18 +126,44 @@ class ClientAuthHandlerTest {
         return frames.get(0).decode(Authentication::decode);
     }
 
-    /** The frame is the session's "no primary" error, written after authentication handed over to it. */
-    private void assertHandedOverToSession(Frame frame, int writeIndex) {
+    /** Authentication handed the client over to a session: registered, the stand-in in place of "auth", open. */
+    private void assertHandedOverToSession(String user) {
+        assertThat(next.handovers).hasSize(1);
+        Handover handover = next.handovers.get(0);
+        assertThat(handover.kind()).isEqualTo("session");
+        assertThat(handover.startup().user()).isEqualTo(user);
+        assertThat(handover.credentials()).isSameAs(USERS.find(user));
+        assertThat(channel.pipeline().get("session")).isSameAs(handover.handler());
+        assertThat(channel.pipeline().get("auth")).isNull();
+        assertThat(channel.isOpen()).isTrue();
+        assertThat(clients.entries()).singleElement().satisfies(client -> {
+            assertThat(client.user()).isEqualTo(user);
+            assertThat(client.database()).isEqualTo("shop");
+            assertThat(client.console()).isFalse();
+        });
+        assertThat(metrics.clientsRefused()).isZero();
+    }
+
+    /** The frame is the real session's "no primary" error, written after authentication handed over to it. */
+    private void assertRealSessionTookOver(Frame frame, int writeIndex) {
         assertThat(assertFatal(frame, SqlState.CANNOT_CONNECT_NOW).message()).isEqualTo("no primary node is available");
         assertThat(probe.pipelineAtWrite.get(writeIndex)).contains("frames", "session").doesNotContain("auth");
         assertEnded();
-        assertThat(context.cancels().size()).as("session unregistered its cancel key").isZero();
+        assertThat(cancels.size()).as("session unregistered its cancel key").isZero();
     }
 
     private void assertPasswordFailed(Frame frame, String user) {
         assertThat(assertFatal(frame, SqlState.INVALID_PASSWORD).message())
                 .isEqualTo("password authentication failed for user \"" + user + "\"");
+        assertRefused();
+    }
+
+    /** The client was refused: the channel ended, nothing was handed over or registered, the refusal counted. */
+    private void assertRefused() {
         assertEnded();
+        assertThat(next.handovers).isEmpty();
+        assertThat(clients.entries()).isEmpty();
+        assertThat(metrics.clientsRefused()).isEqualTo(1);
     }
 
     private void assertEnded() {
@@ -157,15 +193,28 @@ class ClientAuthHandlerTest {
         open("alice");
         ScramClientSession client = scramClient("secret");
 
-        List<Frame> frames = scramExchange(client);
+        // The server-final-message goes out with the next handler's first flush (its AuthenticationOk).
+        assertThat(scramExchange(client)).isEmpty();
+        channel.flush();
+        List<Frame> frames = drainFrames(channel);
 
-        assertThat(frames).extracting(Frame::typeChar).containsExactly('R', 'E');
+        assertThat(frames).extracting(Frame::typeChar).containsExactly('R');
         Authentication serverFinal = frames.get(0).decode(Authentication::decode);
         assertThat(serverFinal).isInstanceOf(AuthenticationSaslFinal.class);
         client.handleServerFinal(((AuthenticationSaslFinal) serverFinal).data());
         assertThat(client.isComplete()).as("server signature verified").isTrue();
         assertThat(probe.pipelineAtWrite.get(2)).contains("auth");
-        assertHandedOverToSession(frames.get(1), 3);
+        assertHandedOverToSession("alice");
+    }
+
+    @Test
+    void scramHandsOverToARealSession() {
+        openToSessions("alice");
+
+        List<Frame> frames = scramExchange(scramClient("secret"));
+
+        assertThat(frames).extracting(Frame::typeChar).containsExactly('R', 'E');
+        assertRealSessionTookOver(frames.get(1), 3);
     }
 
     @Test
@@ -199,7 +248,7 @@ class ClientAuthHandlerTest {
         List<Frame> frames = drainFrames(channel);
         assertThat(frames).hasSize(1);
         assertFatal(frames.get(0), SqlState.PROTOCOL_VIOLATION);
-        assertEnded();
+        assertRefused();
     }
 
     // ---- md5 ----
@@ -217,9 +266,8 @@ class ClientAuthHandlerTest {
 
         send(new PasswordMessage(md5Response("mona", "secret")));
 
-        List<Frame> frames = drainFrames(channel);
-        assertThat(frames).hasSize(1);
-        assertHandedOverToSession(frames.get(0), 1);
+        assertThat(drainFrames(channel)).isEmpty();
+        assertHandedOverToSession("mona");
     }
 
     @Test
@@ -235,9 +283,7 @@ class ClientAuthHandlerTest {
 
     @Test
     void md5UnknownUserFailsLikeAWrongPassword() {
-        ProxyContext md5ByDefault = SessionTesting.context(new AuthConfig(AuthMethod.MD5, List.of()),
-                new TlsConfig(TlsMode.DISABLE, null, null), null, 100);
-        open(md5ByDefault, "nobody");
+        open(login(AuthMethod.MD5, next), "nobody");
 
         send(new PasswordMessage(md5Response("nobody", "secret")));
 
@@ -255,9 +301,20 @@ class ClientAuthHandlerTest {
 
         send(new PasswordMessage("secret"));
 
+        assertThat(drainFrames(channel)).isEmpty();
+        assertHandedOverToSession("paul");
+    }
+
+    @Test
+    void cleartextHandsOverToARealSession() {
+        openToSessions("paul");
+        assertThat(nextRequest()).isSameAs(AuthenticationCleartextPassword.INSTANCE);
+
+        send(new PasswordMessage("secret"));
+
         List<Frame> frames = drainFrames(channel);
         assertThat(frames).hasSize(1);
-        assertHandedOverToSession(frames.get(0), 1);
+        assertRealSessionTookOver(frames.get(0), 1);
     }
 
     @Test
@@ -291,9 +348,8 @@ class ClientAuthHandlerTest {
 
         send(new PasswordMessage("secret"));
 
-        List<Frame> frames = drainFrames(channel);
-        assertThat(frames).hasSize(1);
-        assertHandedOverToSession(frames.get(0), 1);
+        assertThat(drainFrames(channel)).isEmpty();
+        assertHandedOverToSession("hana");
     }
 
     // ---- trust ----
@@ -302,24 +358,65 @@ class ClientAuthHandlerTest {
     void trustAsksForNothing() {
         open("tom");
 
+        assertThat(drainFrames(channel)).isEmpty();
+        assertHandedOverToSession("tom");
+    }
+
+    @Test
+    void trustHandsOverToARealSession() {
+        openToSessions("tom");
+
         List<Frame> frames = drainFrames(channel);
 
         assertThat(frames).hasSize(1);
-        assertHandedOverToSession(frames.get(0), 0);
+        assertRealSessionTookOver(frames.get(0), 0);
     }
 
     @Test
     void trustForAnUnknownUserIsRefused() {
-        ProxyContext trustByDefault = SessionTesting.context(new AuthConfig(AuthMethod.TRUST, List.of()),
-                new TlsConfig(TlsMode.DISABLE, null, null), null, 100);
-        open(trustByDefault, "nobody");
+        open(login(AuthMethod.TRUST, next), "nobody");
 
         List<Frame> frames = drainFrames(channel);
 
         assertThat(frames).hasSize(1);
         assertThat(assertFatal(frames.get(0), SqlState.INVALID_AUTHORIZATION_SPECIFICATION).message())
                 .isEqualTo("role \"nobody\" does not exist");
-        assertEnded();
+        assertRefused();
+    }
+
+    // ---- the admin console ----
+
+    @Test
+    void aConsoleUserGetsTheConsole() {
+        open("tom", "database", ClientLogin.CONSOLE_DATABASE);
+
+        assertThat(drainFrames(channel)).isEmpty();
+        assertThat(next.handovers).singleElement().satisfies(handover -> {
+            assertThat(handover.kind()).isEqualTo("console");
+            assertThat(channel.pipeline().get("console")).isSameAs(handover.handler());
+            assertThat(handover.client()).isSameAs(ClientRegistry.of(channel));
+        });
+        assertThat(clients.entries()).singleElement().satisfies(client -> {
+            assertThat(client.console()).isTrue();
+            assertThat(client.state()).isEqualTo("console");
+        });
+        assertThat(channel.pipeline().get("auth")).isNull();
+        assertThat(channel.isOpen()).isTrue();
+    }
+
+    @Test
+    void otherUsersMayNotUseTheConsole() {
+        open("paul", "database", ClientLogin.CONSOLE_DATABASE);
+        assertThat(nextRequest()).isSameAs(AuthenticationCleartextPassword.INSTANCE);
+
+        send(new PasswordMessage("secret"));
+
+        List<Frame> frames = drainFrames(channel);
+        assertThat(frames).hasSize(1);
+        assertThat(assertFatal(frames.get(0), SqlState.INSUFFICIENT_PRIVILEGE).message())
+                .isEqualTo("permission denied: user \"paul\" may not use the pgrelay admin console "
+                        + "(database \"pgrelay\"; see admin.console-users)");
+        assertRefused();
     }
 
     // ---- anything else during authentication ----
@@ -335,7 +432,7 @@ class ClientAuthHandlerTest {
         assertThat(frames).hasSize(1);
         assertThat(assertFatal(frames.get(0), SqlState.PROTOCOL_VIOLATION).message())
                 .isEqualTo("expected password response, got message type 81");
-        assertEnded();
+        assertRefused();
     }
 
     @Test
@@ -369,7 +466,7 @@ class ClientAuthHandlerTest {
 
     @Test
     void invalidStartupOptionsAreReportedAfterAuthentication() {
-        open("paul", "options", "-c");
+        openToSessions("paul", "options", "-c");
         assertThat(nextRequest()).isSameAs(AuthenticationCleartextPassword.INSTANCE);
 
         send(new PasswordMessage("secret"));
@@ -379,5 +476,7 @@ class ClientAuthHandlerTest {
         assertThat(assertFatal(frames.get(0), SqlState.INVALID_PARAMETER_VALUE).message())
                 .isEqualTo("invalid command-line argument for server process: -c");
         assertEnded();
+        assertThat(metrics.clientsRefused()).isEqualTo(1);
+        assertThat(cancels.size()).as("the refused session left no cancel key").isZero();
     }
 }

@@ -8,12 +8,13 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
-import io.pgrelay.core.ProxyContext;
+import io.pgrelay.core.auth.UserDirectory;
 import io.pgrelay.core.config.AuthMethod;
 import io.pgrelay.core.config.ProxyConfig.AuthConfig;
 import io.pgrelay.core.config.ProxyConfig.TlsConfig;
 import io.pgrelay.core.config.ProxyConfig.UserConfig;
 import io.pgrelay.core.config.TlsMode;
+import io.pgrelay.core.metrics.ProxyMetrics;
 import io.pgrelay.core.net.TlsContexts;
 import io.pgrelay.core.testing.ChannelTesting;
 import io.pgrelay.core.testing.ChannelTesting.Frame;
@@ -66,17 +67,20 @@ class ClientStartupHandlerTest {
     private static final AuthConfig AUTH = new AuthConfig(AuthMethod.SCRAM_SHA_256, List.of(
             new UserConfig("alice", "secret", null, null, null),
             new UserConfig("paul", "secret", null, null, AuthMethod.PASSWORD)));
-    private static final TlsConfig TLS_DISABLED = new TlsConfig(TlsMode.DISABLE, null, null);
-    private static final TlsConfig TLS_PREFERRED = new TlsConfig(TlsMode.PREFER, null, null);
+    /** Built once: it derives each user's SCRAM secret (PBKDF2). */
+    private static final UserDirectory USERS = new UserDirectory(AUTH);
 
     private static SslContext serverSsl;
 
+    private final CancelRegistry cancels = new CancelRegistry();
+    private final AtomicInteger clientCount = new AtomicInteger();
+    private final ProxyMetrics metrics = SessionTesting.metrics();
     private EmbeddedChannel channel;
     private EmbeddedChannel tlsClient;
 
     @BeforeAll
     static void selfSignedCertificate() {
-        serverSsl = TlsContexts.forClients(TLS_PREFERRED);
+        serverSsl = TlsContexts.forClients(new TlsConfig(TlsMode.PREFER, null, null));
     }
 
     @AfterEach
@@ -89,19 +93,24 @@ class ClientStartupHandlerTest {
         }
     }
 
-    private static ProxyContext context() {
-        return SessionTesting.context(AUTH, TLS_DISABLED, null, 100);
-    }
-
-    private EmbeddedChannel open(ProxyContext context) {
+    /** Opens a connection to a proxy with this TLS and connection limit, whose sessions end with 57P03. */
+    private EmbeddedChannel open(ClientAdmission.Tls tls, int maxClients) {
+        ClientAdmission admission = new ClientAdmission(tls, maxClients, SessionTesting.MAX_MESSAGE_BYTES, cancels,
+                clientCount, metrics);
+        ClientLogin login = new ClientLogin(USERS, AuthMethod.SCRAM_SHA_256, List.of(), new ClientRegistry(), metrics,
+                SessionTesting.realSessions(SessionTesting.sessions(cancels)));
         channel = new EmbeddedChannel(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
                 ch.pipeline().addLast("startup", new StartupPacketDecoder());
-                ch.pipeline().addLast("client-startup", new ClientStartupHandler(context));
+                ch.pipeline().addLast("client-startup", new ClientStartupHandler(admission, login));
             }
         });
         return channel;
+    }
+
+    private EmbeddedChannel open() {
+        return open(ClientAdmission.Tls.OFF, 100);
     }
 
     private static byte[] startup(int protocol, String... nameValues) {
@@ -132,7 +141,7 @@ class ClientStartupHandlerTest {
 
     @Test
     void sslRequestWithTlsDisabledIsAnsweredNAndTheStartupGoesOn() {
-        open(context());
+        open();
 
         writeByteByByte(channel, encode(SslRequest.INSTANCE));
         assertThat(drainOutbound(channel)).containsExactly('N');
@@ -148,7 +157,7 @@ class ClientStartupHandlerTest {
 
     @Test
     void sslRequestWithTlsEnabledIsAnsweredSAndTlsStartsFirstInThePipeline() {
-        open(SessionTesting.context(AUTH, TLS_PREFERRED, serverSsl, 100));
+        open(new ClientAdmission.Tls(TlsMode.PREFER, serverSsl), 100);
 
         writeByteByByte(channel, encode(SslRequest.INSTANCE));
         assertThat(drainOutbound(channel)).containsExactly('S');
@@ -171,7 +180,7 @@ class ClientStartupHandlerTest {
 
     @Test
     void gssEncRequestIsAnsweredNAndTheStartupGoesOn() {
-        open(context());
+        open();
 
         writeByteByByte(channel, encode(GssEncRequest.INSTANCE));
         assertThat(drainOutbound(channel)).containsExactly('N');
@@ -186,7 +195,7 @@ class ClientStartupHandlerTest {
 
     @Test
     void bytesSentRightAfterAnSslRequestAreRefused() {
-        open(context());
+        open();
 
         writeWhole(channel, concat(encode(SslRequest.INSTANCE), startup("user", "alice")));
 
@@ -199,7 +208,7 @@ class ClientStartupHandlerTest {
 
     @Test
     void tlsRequiredRefusesAPlainStartup() {
-        open(SessionTesting.context(AUTH, new TlsConfig(TlsMode.REQUIRE, null, null), serverSsl, 100));
+        open(new ClientAdmission.Tls(TlsMode.REQUIRE, serverSsl), 100);
 
         writeByteByByte(channel, startup("user", "alice"));
 
@@ -237,30 +246,28 @@ class ClientStartupHandlerTest {
 
     @Test
     void cancelRequestReachesTheSessionAndCloses() {
-        ProxyContext context = context();
-        AtomicInteger cancels = new AtomicInteger();
-        CancelRegistry.Key key = context.cancels().register(counting(cancels));
-        open(context);
+        AtomicInteger cancelled = new AtomicInteger();
+        CancelRegistry.Key key = cancels.register(counting(cancelled));
+        open();
 
         writeByteByByte(channel, encode(new CancelRequest(key.processId(), key.secretKey())));
 
-        assertThat(cancels).hasValue(1);
+        assertThat(cancelled).hasValue(1);
         assertThat(drainOutbound(channel)).isEmpty();
-        assertThat(context.clientCount()).hasValue(0);
+        assertThat(clientCount).hasValue(0);
         assertEnded();
     }
 
     @Test
     void cancelRequestWithAnUnknownKeyOnlyCloses() {
-        ProxyContext context = context();
-        AtomicInteger cancels = new AtomicInteger();
-        CancelRegistry.Key key = context.cancels().register(counting(cancels));
-        open(context);
+        AtomicInteger cancelled = new AtomicInteger();
+        CancelRegistry.Key key = cancels.register(counting(cancelled));
+        open();
 
         writeByteByByte(channel, encode(new CancelRequest(key.processId(), key.secretKey() + 1)));
 
-        assertThat(cancels).hasValue(0);
-        assertThat(context.cancels().size()).isEqualTo(1);
+        assertThat(cancelled).hasValue(0);
+        assertThat(cancels.size()).isEqualTo(1);
         assertThat(drainOutbound(channel)).isEmpty();
         assertEnded();
     }
@@ -269,8 +276,7 @@ class ClientStartupHandlerTest {
 
     @Test
     void startupWithoutUserIsRefused() {
-        ProxyContext context = context();
-        open(context);
+        open();
 
         writeByteByByte(channel, startup("database", "shop"));
 
@@ -279,12 +285,12 @@ class ClientStartupHandlerTest {
         assertThat(assertFatal(frames.get(0), SqlState.INVALID_AUTHORIZATION_SPECIFICATION).message())
                 .isEqualTo("no PostgreSQL user name specified in startup packet");
         assertEnded();
-        assertThat(context.clientCount()).hasValue(0);
+        assertThat(clientCount).hasValue(0);
     }
 
     @Test
     void protocol4IsNotSupported() {
-        open(context());
+        open();
 
         writeByteByByte(channel, startup(PROTOCOL_4_0, "user", "alice"));
 
@@ -298,8 +304,7 @@ class ClientStartupHandlerTest {
     @ParameterizedTest
     @ValueSource(strings = {"database", "true", "on"})
     void replicationConnectionsAreNotSupported(String replication) {
-        ProxyContext context = context();
-        open(context);
+        open();
 
         writeByteByByte(channel, startup("user", "alice", "replication", replication));
 
@@ -308,12 +313,12 @@ class ClientStartupHandlerTest {
         assertThat(assertFatal(frames.get(0), SqlState.FEATURE_NOT_SUPPORTED).message())
                 .contains("replication connections are not supported");
         assertEnded();
-        assertThat(context.clientCount()).hasValue(0);
+        assertThat(clientCount).hasValue(0);
     }
 
     @Test
     void replicationFalseIsAnOrdinaryConnection() {
-        open(context());
+        open();
 
         writeByteByByte(channel, startup("user", "alice", "replication", "false"));
 
@@ -323,7 +328,7 @@ class ClientStartupHandlerTest {
 
     @Test
     void newerMinorProtocolIsNegotiatedDownFirst() {
-        open(context());
+        open();
 
         writeByteByByte(channel, startup(PROTOCOL_3_2, "user", "alice"));
 
@@ -337,7 +342,7 @@ class ClientStartupHandlerTest {
 
     @Test
     void protocolOptionsAreReportedUnrecognizedFirst() {
-        open(context());
+        open();
 
         writeByteByByte(channel, startup("user", "alice", "_pq_.x", "1", "application_name", "psql"));
 
@@ -350,9 +355,8 @@ class ClientStartupHandlerTest {
 
     @Test
     void tooManyClientsIsRefusedAndTheCountRestored() {
-        ProxyContext context = SessionTesting.context(AUTH, TLS_DISABLED, null, 3);
-        context.clientCount().set(3);
-        open(context);
+        clientCount.set(3);
+        open(ClientAdmission.Tls.OFF, 3);
 
         writeByteByByte(channel, startup("user", "alice"));
 
@@ -361,13 +365,14 @@ class ClientStartupHandlerTest {
         assertThat(assertFatal(frames.get(0), SqlState.TOO_MANY_CONNECTIONS).message())
                 .isEqualTo("sorry, too many clients already");
         assertEnded();
-        assertThat(context.clientCount()).hasValue(3);
+        assertThat(clientCount).hasValue(3);
+        assertThat(metrics.clientsRefused()).isEqualTo(1);
+        assertThat(metrics.clientsAccepted()).isZero();
     }
 
     @Test
     void validStartupHandsOverToFramesAndAuthentication() {
-        ProxyContext context = context();
-        open(context);
+        open();
 
         writeByteByByte(channel, startup("user", "alice", "database", "shop"));
 
@@ -377,15 +382,16 @@ class ClientStartupHandlerTest {
         assertThat(channel.pipeline().get("client-startup")).isNull();
         assertThat(channel.pipeline().names()).startsWith("frames", "auth");
         assertSaslRequest(drainFrames(channel).get(0));
-        assertThat(context.clientCount()).hasValue(1);
+        assertThat(clientCount).hasValue(1);
+        assertThat(metrics.clientsAccepted()).isEqualTo(1);
 
         assertThat(channel.finish()).isFalse();
-        assertThat(context.clientCount()).hasValue(0);
+        assertThat(clientCount).hasValue(0);
     }
 
     @Test
     void passwordPipelinedBehindTheStartupReachesAuthentication() {
-        open(context());
+        open();
         byte[] startup = startup("user", "paul");
 
         // The StartupMessage byte by byte, its last byte together with the password.
@@ -403,8 +409,7 @@ class ClientStartupHandlerTest {
 
     @Test
     void startupAndPasswordInOneWriteGetPastAuthentication() {
-        ProxyContext context = context();
-        open(context);
+        open();
         SessionTesting.PipelineProbe probe = new SessionTesting.PipelineProbe();
         channel.pipeline().addFirst("probe", probe);
 
@@ -418,8 +423,8 @@ class ClientStartupHandlerTest {
         assertThat(error.message()).isEqualTo("no primary node is available");
         assertThat(probe.pipelineAtWrite.get(1)).contains("session").doesNotContain("auth", "client-startup");
         assertEnded();
-        assertThat(context.clientCount()).hasValue(0);
-        assertThat(context.cancels().size()).isZero();
+        assertThat(clientCount).hasValue(0);
+        assertThat(cancels.size()).isZero();
     }
 
     // ---- TLS plumbing ----

@@ -1,51 +1,130 @@
 package io.pgrelay.core.session;
 
+import com.codahale.metrics.MetricRegistry;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.ssl.SslContext;
-import io.pgrelay.core.ProxyContext;
-import io.pgrelay.core.route.ReplicaBalancer;
-import io.pgrelay.core.auth.UserDirectory;
+import io.netty.util.ReferenceCountUtil;
+import io.pgrelay.core.auth.ClientCredentials;
+import io.pgrelay.core.backend.BackendPools;
+import io.pgrelay.core.classify.Classification;
 import io.pgrelay.core.cluster.ClusterState;
 import io.pgrelay.core.config.ProxyConfig;
-import io.pgrelay.core.config.ProxyConfig.AuthConfig;
+import io.pgrelay.core.config.ProxyConfig.FailoverConfig;
 import io.pgrelay.core.config.ProxyConfig.NodeConfig;
-import io.pgrelay.core.config.ProxyConfig.TlsConfig;
+import io.pgrelay.core.metrics.ProxyMetrics;
+import io.pgrelay.core.net.Transport;
+import io.pgrelay.core.route.PrimaryGate;
+import io.pgrelay.core.route.ReplicaBalancer;
+import io.pgrelay.protocol.message.frontend.StartupMessage;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Builds {@link ProxyContext}s for the client-side handler tests: a real configuration with
- * one node, a real user directory and cancel registry, and no pools, monitor or event
- * loops. The node is never probed, so the cluster has no primary: a session that gets
- * past authentication ends with 57P03 "no primary node is available" without touching
- * a pool, which is how these tests observe the hand-over to {@link ClientSession}.
+ * The collaborators of the client-side handler tests. Sessions built here run over a cluster
+ * of one node that is never probed, so it has no primary: a session that gets past
+ * authentication ends with 57P03 "no primary node is available" without touching a pool or a
+ * classifier, which is how these tests observe the hand-over to {@link ClientSession}.
  */
 final class SessionTesting {
     static final NodeConfig NODE = new NodeConfig("pg1", "127.0.0.1", 5432, null);
+    static final int MAX_MESSAGE_BYTES = 1 << 20;
+
+    /** No monitor runs here, so no primary ever appears: sessions fail at once instead of waiting for one. */
+    private static final ProxyConfig CONFIG = new ProxyConfig(null, null, null, null, null, null, null, null, null,
+            List.of(NODE), null, null, null, new FailoverConfig(null, null, null, null, null, Duration.ZERO));
+
+    /** The sessions never get as far as a backend. */
+    private static final BackendPools NO_BACKENDS = (node, user, database, password) -> {
+        throw new AssertionError("this test has no backend pools");
+    };
+
+    /** A classifier these tests never reach: a session without a primary classifies nothing. */
+    private static final SessionClassifier UNUSED_CLASSIFIER = new SessionClassifier() {
+        @Override
+        public Classification classify(ByteBuf buf, int index, int length, boolean standardConformingStrings) {
+            throw new AssertionError("this test classifies no statement");
+        }
+
+        @Override
+        public void schemaChanged() {
+            throw new AssertionError("this test classifies no statement");
+        }
+
+        @Override
+        public void rememberPrimary(ByteBuf buf, int index, int length, boolean standardConformingStrings) {
+            throw new AssertionError("this test classifies no statement");
+        }
+    };
 
     private SessionTesting() {
     }
 
-    static ProxyContext context(AuthConfig auth, TlsConfig tls, SslContext clientSsl, int maxClientConnections) {
-        ProxyConfig config = new ProxyConfig(null, null, null, maxClientConnections, null, tls, null, null, null,
-                List.of(NODE), auth, null, null, null);
-        return context(config, new UserDirectory(config.auth()), clientSsl);
+    /** Metrics over the test cluster, in a registry of their own. */
+    static ProxyMetrics metrics() {
+        return new ProxyMetrics(new MetricRegistry(), new ClusterState(List.of(NODE)));
     }
 
-    static ProxyContext context(ProxyConfig config, UserDirectory users, SslContext clientSsl) {
-        // No monitor runs here, so no primary ever appears: fail at once instead of waiting for one.
-        config = new ProxyConfig(config.listen(), config.poolMode(), config.workers(), config.maxClientConnections(),
-                config.maxMessageSize(), config.tls(), config.backend(), config.pool(), config.admin(), config.nodes(),
-                config.auth(), config.monitor(), config.routing(), new ProxyConfig.FailoverConfig(
-                        config.failover().automatic(), config.failover().detect(), config.failover().hooks(),
-                        config.failover().hookTimeout(), config.failover().switchoverTimeout(), java.time.Duration.ZERO));
-        return new ProxyContext(config, new ClusterState(config.nodes()), null, null, users, new CancelRegistry(),
-                null, clientSsl, null, null, new AtomicInteger(), database -> null,
-                ReplicaBalancer.of("round-robin"), node -> true, new io.pgrelay.core.route.PrimaryGate(), null);
+    /** Real sessions that end with 57P03; {@code cancels} is where they register and unregister. */
+    static SessionFactory sessions(CancelRegistry cancels) {
+        ClusterState cluster = new ClusterState(CONFIG.nodes());
+        return new SessionFactory(CONFIG, cluster, node -> { }, NO_BACKENDS, database -> UNUSED_CLASSIFIER,
+                ReplicaBalancer.of("round-robin"), node -> true, new PrimaryGate(),
+                new ProxyMetrics(new MetricRegistry(), cluster), cancels, new CancelSender(Transport.NIO));
+    }
+
+    /** After login: a real session; the console is not part of these tests. */
+    static LoggedInHandlers realSessions(SessionFactory sessions) {
+        return new LoggedInHandlers() {
+            @Override
+            public ChannelHandler session(StartupMessage startup, ClientCredentials credentials) {
+                return sessions.session(startup, credentials);
+            }
+
+            @Override
+            public ChannelHandler console(StartupMessage startup, ClientRegistry.Entry client) {
+                throw new AssertionError("no console in this test");
+            }
+        };
+    }
+
+    /**
+     * After login: a stand-in that records what was asked for and installs a handler that only
+     * releases what it reads, so a test sees the hand-over itself.
+     */
+    static final class RecordingHandlers implements LoggedInHandlers {
+        /** One hand-over: {@code kind} is "session" or "console"; {@code credentials} are a session's. */
+        record Handover(String kind, StartupMessage startup, ClientCredentials credentials,
+                        ClientRegistry.Entry client, ChannelHandler handler) {
+        }
+
+        final List<Handover> handovers = new ArrayList<>();
+
+        @Override
+        public ChannelHandler session(StartupMessage startup, ClientCredentials credentials) {
+            ChannelHandler handler = new Releasing();
+            handovers.add(new Handover("session", startup, credentials, null, handler));
+            return handler;
+        }
+
+        @Override
+        public ChannelHandler console(StartupMessage startup, ClientRegistry.Entry client) {
+            ChannelHandler handler = new Releasing();
+            handovers.add(new Handover("console", startup, null, client, handler));
+            return handler;
+        }
+
+        private static final class Releasing extends ChannelInboundHandlerAdapter {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ReferenceCountUtil.release(msg);
+            }
+        }
     }
 
     /**

@@ -1,6 +1,6 @@
 package io.pgrelay.server.relay;
 
-import io.pgrelay.core.backend.BackendPool;
+import io.pgrelay.core.ops.ProxyView.PoolStats;
 import io.pgrelay.protocol.message.frontend.Query;
 import io.pgrelay.server.testing.RawPgClient;
 import io.pgrelay.server.testing.TestProxy;
@@ -64,9 +64,9 @@ class PoolingIT {
         }
     }
 
-    private BackendPool appPool() {
-        return proxy.relay().proxy().context().pools().pools().stream()
-                .filter(p -> p.key().user().equals("app") && p.key().database().equals("app"))
+    private PoolStats appPool() {
+        return proxy.relay().proxy().view().pools().stream()
+                .filter(p -> p.user().equals("app") && p.database().equals("app"))
                 .findFirst().orElseThrow();
     }
 

@@ -56,7 +56,7 @@ class SafetyNetIT {
     }
 
     private long retries() {
-        return proxy.relay().proxy().context().metrics().counter("pgrelay.routing.replica_retries").getCount();
+        return proxy.relay().proxy().view().metricRegistry().counter("pgrelay.routing.replica_retries").getCount();
     }
 
     @Test

@@ -1,6 +1,6 @@
 package io.pgrelay.server.routing;
 
-import io.pgrelay.core.backend.BackendPool;
+import io.pgrelay.core.ops.ProxyView.PoolStats;
 import io.pgrelay.server.testing.TestProxy;
 import io.pgrelay.testkit.Pgbench;
 import io.pgrelay.testkit.Processes;
@@ -45,9 +45,9 @@ class TransactionPoolingIT {
         proxy.close();
     }
 
-    private static List<BackendPool> appPools() {
-        return proxy.relay().proxy().context().pools().pools().stream()
-                .filter(p -> p.key().user().equals("app")).toList();
+    private static List<PoolStats> appPools() {
+        return proxy.relay().proxy().view().pools().stream()
+                .filter(p -> p.user().equals("app")).toList();
     }
 
     @Test
@@ -99,7 +99,7 @@ class TransactionPoolingIT {
             rs.next();
             assertThat(rs.getLong(1)).isEqualTo(16 * 40);
         }
-        for (BackendPool pool1 : appPools()) {
+        for (PoolStats pool1 : appPools()) {
             assertThat(pool1.total()).as("backends in " + pool1).isLessThanOrEqualTo(4);
         }
     }
