@@ -187,10 +187,6 @@ public final class ProxyServer implements AutoCloseable {
         return view;
     }
 
-    public int clientConnections() {
-        return clients.size();
-    }
-
     @Override
     public void close() {
         if (serverChannel != null) {

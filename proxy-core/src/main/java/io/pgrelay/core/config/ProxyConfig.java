@@ -175,10 +175,6 @@ public record ProxyConfig(
         public String effectiveBackendUser() {
             return backendUser != null ? backendUser : name;
         }
-
-        public String effectiveBackendPassword() {
-            return backendPassword != null ? backendPassword : password;
-        }
     }
 
     /** Credentials and cadence of the health and lag monitor. */

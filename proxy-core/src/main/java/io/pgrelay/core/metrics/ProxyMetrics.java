@@ -458,14 +458,6 @@ public final class ProxyMetrics {
                 poolSum(name, BackendPool::closedTotal), m.upTransitions.getCount(), m.downTransitions.getCount());
     }
 
-    public long localStatements() {
-        long sum = 0;
-        for (Counter counter : local) {
-            sum += counter.getCount();
-        }
-        return sum;
-    }
-
     public Timer latency() {
         return latency;
     }

@@ -72,10 +72,6 @@ public final class Fields {
         return values.get(code);
     }
 
-    public Map<Byte, String> asMap() {
-        return values;
-    }
-
     /** The non-localized severity when present (9.6+), otherwise the localized one. */
     public String severity() {
         String severity = values.get(SEVERITY_NON_LOCALIZED);
