@@ -96,6 +96,10 @@ final class BackendEvents implements BackendListener {
     @Override
     public void onBackendParameter(BackendConnection backend, String name, String value) {
         engine.parts.clientParameters().put(name, value);
+        if (engine.settings.parameterReported(name, value)
+                && !(backend.sessionState().settings() instanceof AppliedSettings.Unknown)) {
+            backend.sessionState().settings(AppliedSettings.known(engine.settings.stateKey()));
+        }
     }
 
     @Override

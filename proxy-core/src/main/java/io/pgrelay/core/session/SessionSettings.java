@@ -5,6 +5,7 @@ import io.pgrelay.protocol.SqlLiterals;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -22,7 +23,9 @@ import java.util.Map;
  * pristine state, and also the key telling whether a backend already has it. Changes are
  * replayed in the order the session made them (each setting at its last change), so that
  * privileges held when a setting was made still hold when it is replayed; a change of session
- * authorization resets the role, as on the server.
+ * authorization resets the role, as on the server. A setting the server reports
+ * (ParameterStatus) is replayed with the value it reported: some SETs merge with the value before
+ * them ({@code SET datestyle = ymd} keeps the output style), so only the result replays faithfully.
  */
 final class SessionSettings {
     /** Undoes whatever another session (or the client itself) left on a backend connection. */
@@ -39,6 +42,8 @@ final class SessionSettings {
     private final Map<String, String> startup;
     /** Setting name (lower case) to the statement that gives it its current value, in order of change. */
     private Map<String, String> current = new LinkedHashMap<>();
+    /** Setting name (lower case) to the value the server last reported for this session. */
+    private final Map<String, String> reported = new HashMap<>();
     private final Deque<Level> levels = new ArrayDeque<>();
     private Block block = Block.NONE;
     private long version;
@@ -54,6 +59,20 @@ final class SessionSettings {
     }
     boolean inTransactionBlock() {
         return block == Block.EXPLICIT || block == Block.FAILED;
+    }
+
+    /**
+     * The server reported a setting's value for this session (ParameterStatus); true when that
+     * changes the replay ({@link #stateKey()}).
+     */
+    boolean parameterReported(String setting, String value) {
+        String name = setting.toLowerCase(Locale.ROOT);
+        String before = reported.put(name, value);
+        if (!value.equals(before) && current.containsKey(name) && !name.equals(AUTHORIZATION)) {
+            changed();
+            return true;
+        }
+        return false;
     }
 
     /** A statement completed: applies its effects on settings and transaction blocks, in order. */
@@ -211,11 +230,13 @@ final class SessionSettings {
             if (startupSettings != null) {
                 sql.append(startupSettings);
             }
-            for (String statement : current.values()) {
+            for (Map.Entry<String, String> setting : current.entrySet()) {
                 if (sql.length() > 0) {
                     sql.append("; ");
                 }
-                sql.append(statement);
+                String name = setting.getKey();
+                String value = name.equals(AUTHORIZATION) ? null : reported.get(name);
+                sql.append(value != null ? SqlLiterals.setConfig(Map.of(name, value).entrySet()) : setting.getValue());
             }
             stateKey = sql.toString();
             stateKeyVersion = version;

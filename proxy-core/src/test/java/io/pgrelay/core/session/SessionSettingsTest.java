@@ -25,7 +25,10 @@ class SessionSettingsTest {
      * One request: its SQL, how many of its statements complete (-1: all), and the transaction
      * status after it (whether a transaction block is open).
      */
-    record Step(String sql, int completed, boolean inTransaction) {
+    record Step(String sql, int completed, boolean inTransaction, Map<String, String> reported) {
+        Step(String sql, int completed, boolean inTransaction) {
+            this(sql, completed, inTransaction, Map.of());
+        }
     }
 
     record Row(String name, List<Step> steps, List<String> replayed) {
@@ -37,6 +40,11 @@ class SessionSettingsTest {
 
     private static Step ok(String sql) {
         return new Step(sql, -1, false);
+    }
+
+    /** A request after which the server reported {@code setting} = {@code value} (ParameterStatus). */
+    private static Step reporting(String sql, String setting, String value) {
+        return new Step(sql, -1, false, Map.of(setting, value));
     }
 
     private static Step inTx(String sql) {
@@ -107,7 +115,18 @@ class SessionSettingsTest {
                 row("SET ROLE NONE", List.of(ok("SET ROLE u9"), ok("SET ROLE NONE"))),
                 row("COMMIT AND CHAIN keeps the changes and opens a new block", List.of(inTx("BEGIN"),
                         inTx("SET search_path = a"), inTx("COMMIT AND CHAIN"), inTx("SET search_path = b"),
-                        ok("ROLLBACK")), "SET search_path = a"));
+                        ok("ROLLBACK")), "SET search_path = a"),
+                row("a reported setting replays the value the server reported (SET datestyle merges)", List.of(
+                        reporting("SET datestyle TO iso", "DateStyle", "ISO, MDY"),
+                        reporting("SET datestyle TO ymd", "DateStyle", "ISO, YMD")),
+                        "SELECT pg_catalog.set_config(E'datestyle', E'ISO, YMD', false)"),
+                row("a reported value of a setting the session does not change is not replayed", List.of(
+                        reporting("SET search_path = a", "TimeZone", "UTC")), "SET search_path = a"),
+                row("a rolled back SET of a reported setting replays what the server reports after it", List.of(
+                        reporting("SET datestyle TO iso", "DateStyle", "ISO, MDY"), inTx("BEGIN"),
+                        new Step("SET datestyle TO german", -1, true, Map.of("DateStyle", "German, DMY")),
+                        reporting("ROLLBACK", "DateStyle", "ISO, MDY")),
+                        "SELECT pg_catalog.set_config(E'datestyle', E'ISO, MDY', false)"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -115,6 +134,7 @@ class SessionSettingsTest {
     void replaysTheCommittedState(Row row) {
         SessionSettings settings = new SessionSettings(Map.of("application_name", "app"));
         for (Step step : row.steps()) {
+            step.reported().forEach(settings::parameterReported);
             List<StatementFacts> statements = CLASSIFIER.classify(step.sql(), true).statements();
             int completed = step.completed() < 0 ? statements.size() : step.completed();
             for (int i = 0; i < completed; i++) {

@@ -83,11 +83,19 @@ class SessionSemanticsIT {
     }
 
     private static Processes.Result psql(String script) {
+        return psql(script, Map.of());
+    }
+
+    private static Processes.Result psql(String script, Map<String, String> env) {
+        return psql(proxy, script, env);
+    }
+
+    private static Processes.Result psql(TestProxy target, String script, Map<String, String> env) {
         List<String> command = new ArrayList<>();
         command.add(Processes.pgProgram("psql"));
-        command.add(proxy.libpqUri("postgres", "postgres", "app") + "?sslmode=disable");
+        command.add(target.libpqUri("postgres", "postgres", "app") + "?sslmode=disable");
         command.addAll(List.of("-X", "-q", "-v", "ON_ERROR_STOP=0"));
-        return Processes.run(command, Map.of(), script, Duration.ofSeconds(60));
+        return Processes.run(command, env, script, Duration.ofSeconds(60));
     }
 
     /** The privileges regression test: the backend on the primary never stays under another authorization. */
@@ -203,6 +211,35 @@ class SessionSemanticsIT {
             assertThat(text(s, "SELECT pg_is_in_recovery()")).isEqualTo("f");
             assertThat(text(s, "SHOW transaction_read_only")).isEqualTo("off");
             assertThat(text(s, "SELECT count(*) > 0 FROM pg_stat_replication")).isEqualTo("t");
+        }
+    }
+
+    /**
+     * The date regression test (pg_regress starts with DateStyle "Postgres, MDY"): SET datestyle
+     * merges with the value before it, so a backend that replays the session's state must get
+     * the value the server reported, not the last SET's text.
+     */
+    @Test
+    void aMergingSettingReplaysItsResult() {
+        try (TestProxy pooled = TestProxy.start("""
+                pool-mode: transaction
+                pool: { max-size: 1 }
+                auth:
+                  users:
+                    - { name: postgres, password: postgres, method: password }
+                """)) {
+            // Another session leaves its settings on the one shared connection per node, so the
+            // next session's settings are replayed there after a reset, not set on a fresh one.
+            assertThat(psql(pooled, "SET datestyle TO german;\nSELECT date '1999-01-08';", Map.of()).output())
+                    .contains("08.01.1999");
+            Processes.Result result = psql(pooled, String.join("\n",
+                    "SET datestyle TO iso;",
+                    "SET datestyle TO ymd;",
+                    "SELECT 'on ' || current_setting('port') AS server, date '1999-01-08' AS d, current_setting('DateStyle') AS style;"),
+                    Map.of("PGDATESTYLE", "Postgres, MDY"));
+            assertThat(result.output()).doesNotContain("ERROR").contains("1999-01-08", "ISO, YMD");
+            assertThat(result.output()).as("the read ran on a replica, which replayed the settings")
+                    .doesNotContain("on " + TestCluster.get().primary().port());
         }
     }
 
