@@ -4,6 +4,7 @@
   pgstats.py latency [--minus-lag] FILE...   -> "p50_us p99_us count" from pgbench -l logs
   pgstats.py pgbench OUTPUT_FILE             -> "tps failed processed latency_avg_ms"
   pgstats.py heapused  (stdin: jcmd GC.heap_info) -> used heap in KB
+  pgstats.py newclient FILE  (pgbench -C output) -> ms to connect and get the first answer
 """
 import math
 import re
@@ -72,12 +73,20 @@ def heapused(_args):
     print(total)
 
 
+def newclient(args):
+    """pgbench -C output: average connection time plus average latency, in ms (a new client's first answer)."""
+    text = open(args[0]).read()
+    conn = re.search(r"average connection time = ([0-9.]+) ms", text)
+    lat = re.search(r"latency average = ([0-9.]+) ms", text)
+    print("%.2f" % (float(conn.group(1)) + float(lat.group(1))) if conn and lat else "nan")
+
+
 def main():
     if len(sys.argv) < 2:
         print(__doc__, file=sys.stderr)
         sys.exit(2)
     cmd, rest = sys.argv[1], sys.argv[2:]
-    {"latency": latency, "pgbench": pgbench, "heapused": heapused}[cmd](rest)
+    {"latency": latency, "pgbench": pgbench, "heapused": heapused, "newclient": newclient}[cmd](rest)
 
 
 if __name__ == "__main__":

@@ -83,9 +83,20 @@ public final class ProxyServer implements AutoCloseable {
     private final ClientLogin login;
     private Channel serverChannel;
 
+    /**
+     * Half the cores, at least one: a relayed round trip costs the kernel (loopback or NIC
+     * softirq, wakeups) about as much CPU as the proxy thread itself, and fewer loops serve
+     * more ready sockets per wakeup. Measured on 2 cores, select-only 8 clients: one loop
+     * 23-26 µs of proxy CPU per transaction and the higher TPS, two loops 29.6-29.8 µs
+     * (docs/benchmarks.md).
+     */
+    static int defaultWorkers(int cores) {
+        return Math.max(1, cores / 2);
+    }
+
     public ProxyServer(ProxyConfig config, MetricRegistry registry) {
         this.config = config;
-        int threads = config.workers() > 0 ? config.workers() : Runtime.getRuntime().availableProcessors();
+        int threads = config.workers() > 0 ? config.workers() : defaultWorkers(Runtime.getRuntime().availableProcessors());
         this.workers = transport.newGroup(threads, "pgrelay-worker");
         this.loops = new EventLoops(workers);
         ClusterState cluster = new ClusterState(config.nodes());

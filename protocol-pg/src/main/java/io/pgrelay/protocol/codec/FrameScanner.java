@@ -42,6 +42,9 @@ public final class FrameScanner {
 
     private enum Mode { PASS, DROP, INSPECT }
 
+    /** flushRun passed on the whole chunk. */
+    private static final int WHOLE = -2;
+
     private final Handler handler;
     private final ByteBufAllocator alloc;
     private final int maxMessageSize;
@@ -54,14 +57,22 @@ public final class FrameScanner {
     private int remaining;
     private ByteBuf partial;
 
+    /** Reader index of the chunk being scanned when its scan began. */
+    private int scanStart;
+
     public FrameScanner(Handler handler, ByteBufAllocator alloc, int maxMessageSize) {
         this.handler = handler;
         this.alloc = alloc;
         this.maxMessageSize = maxMessageSize;
     }
 
-    /** Scans one chunk. Does not release {@code in}; forwarded parts are retained slices. */
+    /**
+     * Scans one chunk. Does not release {@code in}; forwarded parts are retained slices, or
+     * {@code in} itself, retained, when all of it is forwarded: after that, use {@code in} only to
+     * release it.
+     */
     public void scan(ByteBuf in) {
+        scanStart = in.readerIndex();
         int runStart = -1;
         while (in.isReadable()) {
             int index = in.readerIndex();
@@ -88,6 +99,9 @@ public final class FrameScanner {
                         runStart = flushRun(in, runStart, in.readerIndex());
                         notifyAfter = false;
                         handler.afterFrame(type);
+                        if (runStart == WHOLE) {
+                            return;
+                        }
                     }
                 }
                 continue;
@@ -124,6 +138,9 @@ public final class FrameScanner {
                     if ((action & NOTIFY_AFTER) != 0) {
                         runStart = flushRun(in, runStart, in.readerIndex());
                         handler.afterFrame(frameType);
+                        if (runStart == WHOLE) {
+                            return;
+                        }
                     }
                 } else {
                     runStart = flushRun(in, runStart, index);
@@ -153,6 +170,9 @@ public final class FrameScanner {
                 runStart = flushRun(in, runStart, in.readerIndex());
                 notifyAfter = false;
                 handler.afterFrame(frameType);
+                if (runStart == WHOLE) {
+                    return;
+                }
             }
         }
         flushRun(in, runStart, in.readerIndex());
@@ -223,9 +243,19 @@ public final class FrameScanner {
         }
     }
 
-    /** Passes on {@code in[runStart, end)} if a run is open; returns the closed-run marker. */
+    /**
+     * Passes on {@code in[runStart, end)} if a run is open; returns the closed-run marker, or
+     * {@link #WHOLE} when the run was the whole chunk: then {@code in} itself is passed on
+     * (the usual case, a read holding whole replies: no slice object per read) and the scan
+     * must not touch {@code in} again, since its new holder moves its reader index.
+     */
     private int flushRun(ByteBuf in, int runStart, int end) {
         if (runStart >= 0 && end > runStart) {
+            if (runStart == scanStart && end == in.writerIndex()) {
+                in.readerIndex(runStart);
+                handler.forward(in.retain());
+                return WHOLE;
+            }
             handler.forward(in.retainedSlice(runStart, end - runStart));
         }
         return -1;

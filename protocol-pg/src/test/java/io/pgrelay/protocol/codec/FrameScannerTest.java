@@ -60,7 +60,7 @@ class FrameScannerTest {
             pass(DataRow.ofText("after")));
 
     /** Inspects I, Z, S, E; drops N; the action of an inspected frame follows {@link #STREAM}. */
-    private static final class Recorder implements FrameScanner.Handler {
+    private static class Recorder implements FrameScanner.Handler {
         final Map<Byte, Frame> inspectedByType = new java.util.HashMap<>();
         final ByteArrayOutputStream forwarded = new ByteArrayOutputStream();
         final List<byte[]> inspected = new ArrayList<>();
@@ -144,6 +144,32 @@ class FrameScannerTest {
         assertThat(alloc.allocated).as("bytes copied").isZero();
         // runs of consecutive forwarded frames leave together: [T D D] N [D C 1 I Z] S [E] [D]
         assertThat(recorder.forwardCalls).isEqualTo(4);
+    }
+
+    /** The usual read, whole replies all forwarded: the chunk itself goes on, no slice object. */
+    @Test
+    void aChunkOfWholeForwardedRepliesIsPassedOnItself() {
+        List<Frame> reply = List.of(pass(RowDescription.ofText("a")), pass(DataRow.ofText("1")),
+                pass(new CommandComplete("SELECT 1")), new Frame(encode(ReadyForQuery.IDLE), true, true, true));
+        byte[] input = input(reply);
+        ByteBuf chunk = ByteBufAllocator.DEFAULT.buffer(input.length).writeBytes(input);
+        List<ByteBuf> passedOn = new ArrayList<>();
+        Recorder recorder = new Recorder(reply) {
+            @Override
+            public void forward(ByteBuf bytes) {
+                passedOn.add(bytes);
+                super.forward(bytes);
+            }
+        };
+        try {
+            new FrameScanner(recorder, alloc, MAX).scan(chunk);
+            assertThat(passedOn).hasSize(1);
+            assertThat(passedOn.get(0)).isSameAs(chunk);
+            assertScanned(reply, recorder);
+            assertThat(chunk.refCnt()).isEqualTo(1);
+        } finally {
+            chunk.release();
+        }
     }
 
     @Test
@@ -260,7 +286,7 @@ class FrameScannerTest {
         ByteBuf chunk = ByteBufAllocator.DEFAULT.buffer(bytes.length).writeBytes(bytes);
         try {
             scanner.scan(chunk);
-            assertThat(chunk.isReadable()).as("chunk consumed").isFalse();
+            assertThat(chunk.refCnt()).as("the scanner keeps no reference to a chunk").isEqualTo(1);
         } finally {
             chunk.release();
         }

@@ -32,7 +32,9 @@ public record StatementFacts(String command, Route route, StatementKind kind, St
 
     /** The first effect of this type, or null. */
     public <T extends SessionEffect> T effect(Class<T> type) {
-        for (SessionEffect effect : effects) {
+        // Indexed: an iterator here was the hot path's main allocation (per statement).
+        for (int i = 0; i < effects.size(); i++) {
+            SessionEffect effect = effects.get(i);
             if (type.isInstance(effect)) {
                 return type.cast(effect);
             }

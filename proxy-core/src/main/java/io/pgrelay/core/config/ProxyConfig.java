@@ -51,7 +51,7 @@ public record ProxyConfig(
             }
         }
         if (workers < 0) {
-            throw new ConfigException("workers must be >= 0 (0 = one per CPU core)");
+            throw new ConfigException("workers must be >= 0 (0 = half the CPU cores, at least one)");
         }
         if (maxClientConnections < 1) {
             throw new ConfigException("max-client-connections must be >= 1");

@@ -4,7 +4,7 @@ import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Metric;
 import com.codahale.metrics.MetricRegistry;
-import com.codahale.metrics.SlidingTimeWindowArrayReservoir;
+import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
 import com.codahale.metrics.Timer;
 import io.pgrelay.core.backend.BackendPool;
 import io.pgrelay.core.classify.Classifier;
@@ -187,7 +187,8 @@ public final class ProxyMetrics {
         for (StatementKind kind : KINDS) {
             local[kind.ordinal()] = r.counter(LOCAL_STATEMENTS + kind.jsonName());
         }
-        latency = r.timer(QUERY_LATENCY, () -> new Timer(new SlidingTimeWindowArrayReservoir(1, TimeUnit.MINUTES)));
+        // Updated once per unit on every event loop: a lock-free reservoir, not a synchronized sliding window.
+        latency = r.timer(QUERY_LATENCY, () -> new Timer(LockFreeExponentiallyDecayingReservoir.builder().build()));
         onTopology(cluster.current());
         cluster.addListener(this::onTopology);
     }

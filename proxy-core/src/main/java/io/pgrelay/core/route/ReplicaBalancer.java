@@ -4,6 +4,7 @@ import io.pgrelay.core.cluster.NodeStatus;
 import io.pgrelay.core.cluster.Role;
 import io.pgrelay.core.cluster.Topology;
 
+import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -37,8 +38,11 @@ public final class ReplicaBalancer {
     }
 
     private NodeStatus roundRobin(Topology topology, ReadEligibility eligibility) {
+        // Indexed loops: this runs for every read, and an iterator here was its one allocation.
+        List<NodeStatus> nodes = topology.nodes();
         int totalWeight = 0;
-        for (NodeStatus node : topology.nodes()) {
+        for (int i = 0; i < nodes.size(); i++) {
+            NodeStatus node = nodes.get(i);
             if (eligible(node, eligibility)) {
                 totalWeight += node.config().weight();
             }
@@ -47,7 +51,8 @@ public final class ReplicaBalancer {
             return null;
         }
         long slot = Math.floorMod(ticket.getAndIncrement(), (long) totalWeight);
-        for (NodeStatus node : topology.nodes()) {
+        for (int i = 0; i < nodes.size(); i++) {
+            NodeStatus node = nodes.get(i);
             if (eligible(node, eligibility)) {
                 slot -= node.config().weight();
                 if (slot < 0) {

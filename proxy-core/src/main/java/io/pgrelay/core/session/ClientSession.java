@@ -32,7 +32,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private final SessionFactory shared;
     private final StartupMessage startup;
-    private final ArrayDeque<ByteBuf> waiting = new ArrayDeque<>();
+    private final ArrayDeque<ByteBuf> waiting = new ArrayDeque<>(2);
     private ChannelHandlerContext ctx;
     private Channel client;
     private EventLoop loop;

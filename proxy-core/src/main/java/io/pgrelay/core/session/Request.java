@@ -18,15 +18,16 @@ import java.util.List;
  */
 final class Request {
     /** Owned by the request until written. */
-    final List<ByteBuf> frames = new ArrayList<>(8);
+    // Lists start empty (no array until the first add): an idle client costs less.
+    final List<ByteBuf> frames = new ArrayList<>();
     /** Per frame: the statement a Parse, Bind, Describe or Close refers to ("" unnamed), else null. */
-    final List<String> names = new ArrayList<>(8);
+    final List<String> names = new ArrayList<>();
     /** The classification of each Query text and each Parse, in order. */
-    final List<Classification> texts = new ArrayList<>(2);
+    final List<Classification> texts = new ArrayList<>();
     /** Statements prepared before this request that a Bind or Describe in it uses. */
-    final List<Classification> usedStatements = new ArrayList<>(2);
+    final List<Classification> usedStatements = new ArrayList<>();
     /** Statements the server will execute, in order: each of a Query's, the bound one of each Execute. */
-    final List<StatementFacts> executed = new ArrayList<>(2);
+    final List<StatementFacts> executed = new ArrayList<>();
 
     /** 'Q', 'F', 'S' (Sync) or 'H' (Flush): what ended the request. */
     byte terminator;
@@ -85,8 +86,8 @@ final class Request {
 
     /** The first effect of this type among the executed statements, or null. */
     <T extends SessionEffect> T effect(Class<T> type) {
-        for (StatementFacts statement : executed) {
-            T effect = statement.effect(type);
+        for (int i = 0; i < executed.size(); i++) {
+            T effect = executed.get(i).effect(type);
             if (effect != null) {
                 return effect;
             }

@@ -81,8 +81,9 @@ final class RequestWriter {
     private SessionEngine.InFlight inFlight() {
         boolean ddl = engine.request.has(Trait.DDL);
         boolean withEffects = !engine.flushed.isEmpty();
-        for (StatementFacts statement : engine.request.executed) {
-            withEffects |= !statement.effects().isEmpty();
+        List<StatementFacts> executedNow = engine.request.executed;
+        for (int i = 0; i < executedNow.size(); i++) {
+            withEffects |= !executedNow.get(i).effects().isEmpty();
         }
         if (!withEffects && !ddl) {
             return SessionEngine.InFlight.PLAIN;

@@ -75,7 +75,7 @@ final class SessionEngine {
     final EngineView view;
 
     final Request request = new Request();
-    final ArrayDeque<InFlight> inflight = new ArrayDeque<>();
+    final ArrayDeque<InFlight> inflight = new ArrayDeque<>(2);
     /** Statements of Flush-ended parts of an extended batch: they apply with its Sync. */
     final List<StatementFacts> flushed = new ArrayList<>(0);
     /** The backend the latest request went to; replies are flowing from it while it is not idle. */

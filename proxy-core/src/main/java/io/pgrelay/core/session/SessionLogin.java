@@ -169,11 +169,12 @@ final class SessionLogin implements BackendListener {
         }
         done = true;
         client.write(Messages.encode(client.alloc(), AuthenticationOk.INSTANCE));
-        Map<String, String> told = parts.clientParameters();
+        ClientParameters told = parts.clientParameters();
         for (Map.Entry<String, String> parameter : backend.parameters().entrySet()) {
             told.put(parameter.getKey(), parameter.getValue());
             client.write(Messages.encode(client.alloc(), new ParameterStatus(parameter.getKey(), parameter.getValue())));
         }
+        told.share();
         client.write(Messages.encode(client.alloc(), new BackendKeyData(key.processId(), key.secretKey())));
         ByteBuf ready = Messages.encode(client.alloc(), ReadyForQuery.of(TransactionStatus.IDLE));
         client.write(ready);

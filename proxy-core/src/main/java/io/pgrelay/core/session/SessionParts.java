@@ -7,7 +7,6 @@ import io.pgrelay.core.route.PrimaryGate;
 
 import java.net.InetSocketAddress;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * The parts of one session and the shared services they use, put together once per client by
@@ -29,7 +28,7 @@ final class SessionParts {
     private final int processId;
     private final LocalAnswerer.Signals signals;
     /** What the client was told of the server's parameters (ParameterStatus), case-insensitive names. */
-    private final Map<String, String> clientParameters = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    private final ClientParameters clientParameters = new ClientParameters();
 
     SessionParts(SessionFactory shared, String backendUser, String database, String backendPassword,
                  Map<String, String> startupSettings, int processId, LocalAnswerer.Signals signals) {
@@ -116,7 +115,7 @@ final class SessionParts {
         return signals;
     }
 
-    Map<String, String> clientParameters() {
+    ClientParameters clientParameters() {
         return clientParameters;
     }
 

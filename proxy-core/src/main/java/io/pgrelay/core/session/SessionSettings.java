@@ -44,7 +44,7 @@ final class SessionSettings {
     private Map<String, String> current = new LinkedHashMap<>();
     /** Setting name (lower case) to the value the server last reported for this session. */
     private final Map<String, String> reported = new HashMap<>();
-    private final Deque<Level> levels = new ArrayDeque<>();
+    private final Deque<Level> levels = new ArrayDeque<>(1);
     private Block block = Block.NONE;
     private long version;
     private String stateKey;

@@ -65,8 +65,10 @@ final class StateReplay {
         // A Parse or Describe of EXECUTE name needs name where it is parsed or described (psql's \gdesc).
         executedBy(backend, request.texts);
         executedBy(backend, request.usedStatements);
-        for (StatementFacts statement : request.executed) {
-            for (SessionEffect effect : statement.effects()) {
+        for (int i = 0; i < request.executed.size(); i++) {
+            List<SessionEffect> effects = request.executed.get(i).effects();
+            for (int j = 0; j < effects.size(); j++) {
+                SessionEffect effect = effects.get(j);
                 if (effect instanceof SessionEffect.Execute execute) {
                     ensureSql(backend, execute.name());
                 } else if (effect instanceof SessionEffect.Deallocate deallocate && deallocate.name() != null) {
@@ -83,9 +85,10 @@ final class StateReplay {
     }
 
     private void executedBy(BackendConnection backend, List<Classification> classifications) {
-        for (Classification text : classifications) {
-            for (StatementFacts statement : text.statements()) {
-                SessionEffect.Execute execute = statement.effect(SessionEffect.Execute.class);
+        for (int i = 0; i < classifications.size(); i++) {
+            List<StatementFacts> statements = classifications.get(i).statements();
+            for (int j = 0; j < statements.size(); j++) {
+                SessionEffect.Execute execute = statements.get(j).effect(SessionEffect.Execute.class);
                 if (execute != null) {
                     ensureSql(backend, execute.name());
                 }
