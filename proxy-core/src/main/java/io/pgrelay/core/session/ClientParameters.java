@@ -13,10 +13,10 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class ClientParameters {
     /** Maps sessions share, by content; bounded, since only a few distinct ones are expected. */
-    private static final Map<Map<String, String>, Map<String, String>> SHARED = new ConcurrentHashMap<>();
+    private static final Map<TreeMap<String, String>, TreeMap<String, String>> SHARED = new ConcurrentHashMap<>();
     private static final int MAX_SHARED = 256;
 
-    private Map<String, String> values = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    private TreeMap<String, String> values = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     private boolean shared;
 
     String get(String name) {
@@ -28,7 +28,7 @@ final class ClientParameters {
             return;
         }
         if (shared) {
-            values = new TreeMap<>((TreeMap<String, String>) values);
+            values = new TreeMap<>(values);
             shared = false;
         }
         values.put(name, value);
@@ -39,7 +39,7 @@ final class ClientParameters {
         if (shared) {
             return;
         }
-        Map<String, String> canonical = SHARED.get(values);
+        TreeMap<String, String> canonical = SHARED.get(values);
         if (canonical == null) {
             if (SHARED.size() >= MAX_SHARED) {
                 SHARED.clear();

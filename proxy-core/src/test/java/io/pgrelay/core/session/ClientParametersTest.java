@@ -25,7 +25,7 @@ class ClientParametersTest {
         ClientParameters first = toldAtLogin("UTC");
         ClientParameters second = toldAtLogin("UTC");
         first.put("TimeZone", "Europe/Paris");
-        assertThat(first.get("TimeZone")).isEqualTo("Europe/Paris");
+        assertThat(first.get("timezone")).as("still case-insensitive after the copy").isEqualTo("Europe/Paris");
         assertThat(second.get("TimeZone")).isEqualTo("UTC");
         assertThat(toldAtLogin("UTC").get("timezone")).isEqualTo("UTC");
         second.put("application_name", "x");
