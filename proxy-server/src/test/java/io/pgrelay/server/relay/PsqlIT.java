@@ -58,7 +58,10 @@ class PsqlIT {
         }
         Files.writeString(input, csv.toString());
         Path output = dir.resolve("out.csv");
+        // The copy out is a read: causal consistency keeps it off a replica that has not yet
+        // replayed the copy in (eventual consistency may read a lagging replica).
         Processes.Result result = psqlScript(String.join("\n",
+                "SET pgrelay.consistency = causal;",
                 "DROP TABLE IF EXISTS psql_copy;",
                 "CREATE TABLE psql_copy (id int, name text);",
                 "\\copy psql_copy FROM '" + input + "' WITH (FORMAT csv)",
