@@ -34,6 +34,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
@@ -437,12 +438,25 @@ final class AdminApi implements AutoCloseable {
             n.put("weight", node.config().weight());
             n.put("connections", connections.getOrDefault(node.index(), 0));
             n.put("lastError", node.lastError());
+            if (node.ban() != null) {
+                ObjectNode ban = n.putObject("ban");
+                ban.put("cause", node.ban().cause().label());
+                ban.put("detail", node.ban().detail());
+                ban.put("since", Instant.ofEpochMilli(node.ban().sinceMillis()).toString());
+                ban.put("until", Instant.ofEpochMilli(node.ban().untilMillis()).toString());
+            }
         }
         return root;
     }
 
-    /** up | down | lagging | fenced | drained: an up replica the read policy refuses is lagging. */
+    /**
+     * up | down | lagging | fenced | drained: an up replica the read policy refuses is lagging, a
+     * banned one is down (its "ban" says why and until when).
+     */
     private String state(NodeStatus node) {
+        if (node.health() == Health.UP && node.ban() != null) {
+            return Health.DOWN.label();
+        }
         if (node.health() == Health.UP && node.role() == Role.REPLICA && !proxy.canRead(node)) {
             return Health.LAGGING.label();
         }

@@ -44,6 +44,7 @@ import io.pgrelay.core.session.ClientRegistry;
 import io.pgrelay.core.session.ClientStartupHandler;
 import io.pgrelay.core.session.LoggedInHandlers;
 import io.pgrelay.core.session.SessionFactory;
+import io.pgrelay.core.session.SilentServers;
 import io.pgrelay.protocol.codec.StartupPacketDecoder;
 import io.pgrelay.protocol.message.frontend.StartupMessage;
 import org.slf4j.Logger;
@@ -102,10 +103,11 @@ public final class ProxyServer implements AutoCloseable {
         ClusterState cluster = new ClusterState(config.nodes());
         this.catalogs = new CatalogService(new JdbcConnectionSource(() -> primaryFirst(cluster),
                 config.monitor().user(), config.monitor().password(), config.monitor().connectTimeout()));
-        BackendConnector connector = new BackendConnector(transport, config.backend().tls(),
-                TlsContexts.forBackends(config.backend().tls()), config.backend().connectTimeout(),
-                config.backend().applicationName(), config.maxMessageBytes());
         this.monitor = new ClusterMonitor(cluster, config.nodes(), config.monitor());
+        CancelSender cancelSender = new CancelSender(transport);
+        BackendConnector connector = new BackendConnector(transport, config.backend(),
+                TlsContexts.forBackends(config.backend().tls()), config.maxMessageBytes(),
+                new SilentServers(cancelSender, cluster, monitor, config.monitor().banTime().toMillis()));
         PrimaryGate gate = new PrimaryGate();
         this.operations = new PgClusterOperations(config, cluster, monitor, gate);
         this.pools = new PoolManager(config.pool(), connector, loops);
@@ -123,8 +125,7 @@ public final class ProxyServer implements AutoCloseable {
         this.view = new LiveProxyView(config, cluster, readPolicy, pools, clientRegistry, metrics, operations);
         SessionFactory sessions = new SessionFactory(config, cluster, monitor, pools,
                 new CatalogSessionClassifiers(catalogs, ClassifierConfig.from(config.routing())),
-                ReplicaBalancer.of(config.routing().balance()), readPolicy, gate, metrics, cancels,
-                new CancelSender(transport));
+                ReplicaBalancer.of(config.routing().balance()), readPolicy, gate, metrics, cancels, cancelSender);
         this.admission = new ClientAdmission(tls, config.maxClientConnections(), config.maxMessageBytes(), cancels,
                 clientCount, metrics);
         this.login = new ClientLogin(users, config.auth().method(), ClientLogin.consoleUsers(config),

@@ -90,11 +90,11 @@ class ConfigLoaderTest {
         assertThat(shipped.maxClientConnections()).isEqualTo(defaults.maxClientConnections());
         assertThat(shipped.maxMessageSize()).isEqualTo(defaults.maxMessageSize());
         assertThat(shipped.tls()).isEqualTo(new TlsConfig(null, null, null));
-        assertThat(shipped.backend()).isEqualTo(new BackendConfig(null, null, null));
+        assertThat(shipped.backend()).isEqualTo(new BackendConfig(null, null, null, null, null, null, null));
         assertThat(shipped.pool()).isEqualTo(new PoolConfig(null, null, null, null));
         assertThat(shipped.admin().listen()).isEqualTo(defaults.admin().listen());
         assertThat(shipped.auth().method()).isEqualTo(defaults.auth().method());
-        assertThat(shipped.monitor()).isEqualTo(new MonitorConfig(null, null, null, null, null, null, null));
+        assertThat(shipped.monitor()).isEqualTo(new MonitorConfig(null, null, null, null, null, null, null, null));
         assertThat(shipped.routing()).isEqualTo(
                 new RoutingConfig(null, null, null, null, null, null, null, null, null, null, null, null));
         assertThat(shipped.failover()).isEqualTo(new FailoverConfig(null, null, null, null, null, null));

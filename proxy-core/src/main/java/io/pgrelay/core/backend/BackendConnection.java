@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.pgrelay.protocol.PgProtocolException;
+import io.pgrelay.protocol.SqlState;
 import io.pgrelay.protocol.Wire;
 import io.pgrelay.protocol.codec.FrameScanner;
 import io.pgrelay.protocol.message.FrontendMessage;
@@ -80,6 +81,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
 
     private Gate gate = Gate.OPEN;
     private List<ByteBuf> held;
+    /** backend.query-timeout; null when it is off. */
+    private ReplyDeadline deadline;
 
 
     /** A query of pgrelay's own, in flight. */
@@ -165,6 +168,28 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
     public boolean isClosed() {
         return closed;
     }
+
+    public String nodeName() {
+        return key.nodeName();
+    }
+
+    /** Whether the server owes a reply to something sent. */
+    boolean owesReply() {
+        return !pending.isEmpty();
+    }
+
+    void watchReplies(long timeoutNanos, ReplyDeadline.Faults faults) {
+        deadline = new ReplyDeadline(this, timeoutNanos, faults);
+        deadline.start();
+    }
+
+    /** The server stopped answering: close as if it had failed, with why. */
+    void closeSilent(String detail) {
+        if (fatalError == null) {
+            fatalError = ErrorResponse.error(SqlState.CONNECTION_FAILURE, detail);
+        }
+        close();
+    }
     long idleSinceNanos() {
         return idleSinceNanos;
     }
@@ -207,6 +232,9 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
         if (kind != 0) {
             pending.add(kind, CLIENT);
         }
+        if (deadline != null) {
+            deadline.heard(); // COPY data streaming in counts: the server answers only at its end
+        }
         channel.write(frame, channel.voidPromise());
     }
 
@@ -220,6 +248,9 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
         if (kind != 0) {
             pending.add(kind, INSERTED);
         }
+        if (deadline != null) {
+            deadline.heard();
+        }
         channel.write(Messages.encode(channel.alloc(), message), channel.voidPromise());
     }
 
@@ -231,6 +262,9 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
     /** Like {@link #writeInternalQuery(String, InternalQueryCallback)}, passing each row's text values to {@code rows}. */
     public void writeInternalQuery(String sql, Consumer<List<String>> rows, InternalQueryCallback callback) {
         sessionState.unnamedReplaced();
+        if (deadline != null && pending.isEmpty()) {
+            deadline.heard();
+        }
         pending.add(PendingResponses.QUERY, new Internal(callback, rows));
         channel.write(Messages.encode(channel.alloc(), new Query(sql)), channel.voidPromise());
     }
@@ -325,6 +359,9 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf in = (ByteBuf) msg;
+        if (deadline != null) {
+            deadline.heard();
+        }
         try {
             scanner.scan(in);
         } finally {

@@ -9,11 +9,13 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.pgrelay.core.config.ProxyConfig.BackendConfig;
 import io.pgrelay.core.config.TlsMode;
 import io.pgrelay.core.net.Transport;
 import io.pgrelay.protocol.PgProtocolException;
@@ -66,14 +68,19 @@ public final class BackendConnector {
     private final Duration connectTimeout;
     private final String applicationName;
     private final int maxMessageSize;
+    private final BackendConfig config;
+    private final ReplyDeadline.Faults silentServers;
 
-    public BackendConnector(Transport transport, TlsMode tlsMode, SslContext sslContext, Duration connectTimeout,
-                            String applicationName, int maxMessageSize) {
+    /** {@code silentServers}: told about servers that stop answering, when backend.query-timeout is on. */
+    public BackendConnector(Transport transport, BackendConfig config, SslContext sslContext, int maxMessageSize,
+                            ReplyDeadline.Faults silentServers) {
         this.transport = transport;
-        this.tlsMode = tlsMode;
+        this.config = config;
+        this.silentServers = silentServers;
+        this.tlsMode = config.tls();
         this.sslContext = sslContext;
-        this.connectTimeout = connectTimeout;
-        this.applicationName = applicationName;
+        this.connectTimeout = config.connectTimeout();
+        this.applicationName = config.applicationName();
         this.maxMessageSize = maxMessageSize;
     }
 
@@ -88,6 +95,12 @@ public final class BackendConnector {
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
                 .handler(new StartupHandler(key, password, promise));
+        if (transport == Transport.EPOLL) {
+            // The kernel's defaults notice a vanished server after more than two hours.
+            bootstrap.option(EpollChannelOption.TCP_KEEPIDLE, (int) config.keepaliveIdle().toSeconds())
+                    .option(EpollChannelOption.TCP_KEEPINTVL, (int) config.keepaliveInterval().toSeconds())
+                    .option(EpollChannelOption.TCP_KEEPCNT, config.keepaliveCount());
+        }
         ChannelFuture connected = bootstrap.connect(new InetSocketAddress(host, port));
         ScheduledFuture<?> timeout = loop.schedule(() -> {
             if (promise.tryFailure(BackendStartupException.connectionFailure("timeout connecting to " + key.nodeName()
@@ -261,6 +274,9 @@ public final class BackendConnector {
             ChannelPipeline pipeline = ctx.pipeline();
             pipeline.replace(this, "backend", connection);
             pipeline.remove("frames");
+            if (!config.queryTimeout().isZero()) {
+                connection.watchReplies(config.queryTimeout().toNanos(), silentServers);
+            }
         }
 
         @Override

@@ -5,6 +5,7 @@ import io.pgrelay.core.config.ProxyConfig.NodeConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -17,11 +18,14 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -50,6 +54,8 @@ public final class ClusterMonitor implements NodeProbes, AutoCloseable {
     /** Indexed like the topology; grows when nodes are added at runtime, an entry is null once removed. */
     private final List<ProbeConnection> pools = new CopyOnWriteArrayList<>();
     private final ScheduledThreadPoolExecutor scheduler;
+    /** Its own thread: when every probe thread hangs on frozen nodes, deadlines must still fire. */
+    private final ScheduledExecutorService deadlines;
     private final Map<Integer, ScheduledFuture<?>> tasks = new ConcurrentHashMap<>();
     private volatile boolean started;
 
@@ -59,6 +65,11 @@ public final class ClusterMonitor implements NodeProbes, AutoCloseable {
         AtomicInteger threads = new AtomicInteger();
         this.scheduler = new ScheduledThreadPoolExecutor(Math.max(1, nodes.size()), r -> {
             Thread thread = new Thread(r, "pgrelay-monitor-" + threads.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.deadlines = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "pgrelay-monitor-deadlines");
             thread.setDaemon(true);
             return thread;
         });
@@ -178,9 +189,18 @@ public final class ClusterMonitor implements NodeProbes, AutoCloseable {
     }
 
     private void probe(int index, NodeConfig node, ProbeConnection pool) {
-        try (Statement statement = pool.get().createStatement()) {
-            statement.setQueryTimeout((int) Math.max(1, config.queryTimeout().toSeconds()));
-            try (ResultSet rs = statement.executeQuery(PROBE_SQL)) {
+        AtomicBoolean timedOut = new AtomicBoolean();
+        ScheduledFuture<?> deadline = null;
+        try {
+            Connection connection = pool.get();
+            long timeoutMillis = config.queryTimeout().toMillis();
+            deadline = deadlines.schedule(() -> {
+                timedOut.set(true);
+                pool.abort();
+                applyTimeout(index, node, timeoutMillis);
+            }, timeoutMillis, TimeUnit.MILLISECONDS);
+            try (Statement statement = connection.createStatement();
+                 ResultSet rs = statement.executeQuery(PROBE_SQL)) {
                 rs.next();
                 boolean inRecovery = rs.getBoolean(1);
                 long currentLsn = Lsn.parse(rs.getString(2));
@@ -190,13 +210,30 @@ public final class ClusterMonitor implements NodeProbes, AutoCloseable {
                 Timestamp now = rs.getTimestamp(6);
                 int timeline = rs.getInt(7);
                 long lagMillis = inRecovery ? replayDelayMillis(receiveLsn, replayLsn, replayTimestamp, now) : 0;
-                applySuccess(index, inRecovery ? Role.REPLICA : Role.PRIMARY, timeline, currentLsn, receiveLsn,
-                        replayLsn, lagMillis);
+                deadline.cancel(false);
+                if (!timedOut.get()) {
+                    applySuccess(index, inRecovery ? Role.REPLICA : Role.PRIMARY, timeline, currentLsn, receiveLsn,
+                            replayLsn, lagMillis);
+                }
             }
         } catch (SQLException | RuntimeException e) {
             pool.discard();
-            applyFailure(index, node, e);
+            if (!timedOut.get()) {
+                applyFailure(index, node, e.getMessage(), null);
+            }
+        } finally {
+            if (deadline != null) {
+                deadline.cancel(false);
+            }
         }
+    }
+
+    /** A probe got no answer in time: counts as a failed probe, and bans a replica at once. */
+    private void applyTimeout(int index, NodeConfig node, long timeoutMillis) {
+        String message = "no answer to the health probe within " + timeoutMillis + " ms";
+        long now = System.currentTimeMillis();
+        applyFailure(index, node, message, new Ban(Ban.Cause.PROBE_TIMEOUT, message, now,
+                now + config.banTime().toMillis()));
     }
 
     /** Probes one node soon on the monitor's threads, e.g. when a session saw its role change. */
@@ -221,16 +258,21 @@ public final class ClusterMonitor implements NodeProbes, AutoCloseable {
         state.update(topology -> {
             NodeStatus old = topology.node(index);
             Health health = old.health().isSticky() ? old.health() : Health.UP;
+            // A ban outlives answers until it expires; a node that became primary has none.
+            Ban ban = old.ban() == null || old.ban().expired(observedAt) || role != Role.REPLICA ? null : old.ban();
             NodeStatus updated = new NodeStatus(index, old.config(), role, health, timeline, currentLsn, receiveLsn,
-                    replayLsn, old.lagBytes(), lagMillis, 0, observedAt, null);
+                    replayLsn, old.lagBytes(), lagMillis, 0, observedAt, ban == null ? null : old.lastError(), ban);
             if (old.role() != role || old.health() != health) {
                 log.info("node {} is {} and {}", old.name(), role.label(), health.label());
+            }
+            if (old.ban() != null && ban == null) {
+                log.info("node {} takes reads again: its ban ({}) is over", old.name(), old.ban().cause().label());
             }
             return withLagBytes(topology.with(updated));
         });
     }
 
-    private void applyFailure(int index, NodeConfig node, Exception e) {
+    private void applyFailure(int index, NodeConfig node, String error, Ban newBan) {
         state.update(topology -> {
             NodeStatus old = topology.node(index);
             int failures = old.consecutiveFailures() + 1;
@@ -239,11 +281,19 @@ public final class ClusterMonitor implements NodeProbes, AutoCloseable {
                     : down ? Health.DOWN : old.health();
             if (down && old.health() == Health.UP) {
                 log.warn("node {} ({}:{}) is down after {} failed probes: {}", node.name(), node.host(), node.port(),
-                        failures, e.getMessage());
+                        failures, error);
+            }
+            Ban ban = old.ban();
+            if (newBan != null && old.role() == Role.REPLICA && !old.health().isSticky()) {
+                if (ban == null) {
+                    log.warn("replica {} ({}:{}) takes no reads for {} s: {}", node.name(), node.host(), node.port(),
+                            config.banTime().toSeconds(), error);
+                }
+                ban = ban == null ? newBan : ban.renewedBy(newBan);
             }
             return topology.with(new NodeStatus(index, old.config(), old.role(), health, old.timeline(),
                     old.currentLsn(), old.receiveLsn(), old.replayLsn(), old.lagBytes(), old.lagMillis(), failures,
-                    old.observedAtMillis(), String.valueOf(e.getMessage())));
+                    old.observedAtMillis(), String.valueOf(error), ban));
         });
     }
 
@@ -271,6 +321,7 @@ public final class ClusterMonitor implements NodeProbes, AutoCloseable {
     public void close() {
         tasks.values().forEach(task -> task.cancel(false));
         scheduler.shutdownNow();
+        deadlines.shutdownNow();
         for (ProbeConnection pool : pools) {
             if (pool != null) {
                 pool.close();

@@ -47,6 +47,25 @@ public final class ClusterState {
         return after;
     }
 
+    /**
+     * Takes a replica out of the read rotation for every session ({@link Ban}); renews a ban it
+     * already has. The primary is never banned: whether it is down is the monitor's judgement
+     * over consecutive probes, since failover follows from it. Returns whether the node was not
+     * banned before.
+     */
+    public boolean ban(int index, Ban ban) {
+        boolean[] fresh = new boolean[1];
+        update(topology -> {
+            NodeStatus node = topology.node(index);
+            if (node.role() != Role.REPLICA || node.health().isSticky()) {
+                return topology;
+            }
+            fresh[0] = node.ban() == null;
+            return topology.with(node.withBan(fresh[0] ? ban : node.ban().renewedBy(ban)));
+        });
+        return fresh[0];
+    }
+
     /** Appends a node (status: not probed yet) and returns its index. */
     public synchronized int addNode(NodeConfig config) {
         int[] index = new int[1];

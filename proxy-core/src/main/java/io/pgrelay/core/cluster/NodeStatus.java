@@ -13,6 +13,7 @@ import io.pgrelay.core.config.ProxyConfig.NodeConfig;
  * @param lagBytes       primary LSN minus replay LSN; 0 on the primary, -1 when unknown
  * @param lagMillis      replay delay; 0 when everything received is replayed, -1 when unknown
  * @param lastError      the last probe error, null after a success
+ * @param ban            why and until when the node takes no new reads, null when it may
  */
 public record NodeStatus(
         int index,
@@ -27,10 +28,11 @@ public record NodeStatus(
         long lagMillis,
         int consecutiveFailures,
         long observedAtMillis,
-        String lastError) {
+        String lastError,
+        Ban ban) {
 
     public static NodeStatus initial(int index, NodeConfig config) {
-        return new NodeStatus(index, config, Role.UNKNOWN, Health.DOWN, 0, 0, 0, 0, -1, -1, 0, 0, "not probed yet");
+        return new NodeStatus(index, config, Role.UNKNOWN, Health.DOWN, 0, 0, 0, 0, -1, -1, 0, 0, "not probed yet", null);
     }
 
     public String name() {
@@ -47,21 +49,26 @@ public record NodeStatus(
 
     /** Usable for new work of its role. */
     public boolean isUp() {
-        return health == Health.UP;
+        return health == Health.UP && ban == null;
+    }
+
+    public NodeStatus withBan(Ban newBan) {
+        return new NodeStatus(index, config, role, health, timeline, currentLsn, receiveLsn, replayLsn, lagBytes,
+                lagMillis, consecutiveFailures, observedAtMillis, lastError, newBan);
     }
 
     public NodeStatus withHealth(Health newHealth) {
         return new NodeStatus(index, config, role, newHealth, timeline, currentLsn, receiveLsn, replayLsn, lagBytes,
-                lagMillis, consecutiveFailures, observedAtMillis, lastError);
+                lagMillis, consecutiveFailures, observedAtMillis, lastError, ban);
     }
 
     public NodeStatus withRole(Role newRole) {
         return new NodeStatus(index, config, newRole, health, timeline, currentLsn, receiveLsn, replayLsn, lagBytes,
-                lagMillis, consecutiveFailures, observedAtMillis, lastError);
+                lagMillis, consecutiveFailures, observedAtMillis, lastError, ban);
     }
 
     public NodeStatus withLag(long newLagBytes, long newLagMillis) {
         return new NodeStatus(index, config, role, health, timeline, currentLsn, receiveLsn, replayLsn, newLagBytes,
-                newLagMillis, consecutiveFailures, observedAtMillis, lastError);
+                newLagMillis, consecutiveFailures, observedAtMillis, lastError, ban);
     }
 }

@@ -21,7 +21,8 @@ final class ProbeConnection implements AutoCloseable {
     private static final long HIKARI_MIN_TIMEOUT_MILLIS = 250;
 
     private final HikariDataSource pool;
-    private Connection connection;
+    /** Volatile: {@link #abort()} reads it without the lock the stuck probe holds. */
+    private volatile Connection connection;
     private boolean closed;
 
     ProbeConnection(NodeConfig node, MonitorConfig config) {
@@ -58,6 +59,21 @@ final class ProbeConnection implements AutoCloseable {
             connection = pool.getConnection();
         }
         return connection;
+    }
+
+    /**
+     * Closes the connection's socket now, from any thread: a probe stuck on a frozen node (whose
+     * TCP stays open, so no socket timeout of the driver's own is reliable) returns with an error.
+     */
+    void abort() {
+        Connection current = connection;
+        if (current != null) {
+            try {
+                current.abort(Runnable::run);
+            } catch (SQLException | RuntimeException e) {
+                // Closed already: the probe fails either way.
+            }
+        }
     }
 
     /** Drops the connection after an error: the pool connects afresh for the next probe. */

@@ -32,12 +32,12 @@ public record ProxyConfig(
         maxClientConnections = orDefault(maxClientConnections, 1000);
         maxMessageSize = orDefault(maxMessageSize, 64L * 1024 * 1024);
         tls = orDefault(tls, new TlsConfig(null, null, null));
-        backend = orDefault(backend, new BackendConfig(null, null, null));
+        backend = orDefault(backend, new BackendConfig(null, null, null, null, null, null, null));
         pool = orDefault(pool, new PoolConfig(null, null, null, null));
         admin = orDefault(admin, new AdminConfig(null, null, null));
         nodes = nodes == null ? List.of() : List.copyOf(nodes);
         auth = orDefault(auth, new AuthConfig(null, null));
-        monitor = orDefault(monitor, new MonitorConfig(null, null, null, null, null, null, null));
+        monitor = orDefault(monitor, new MonitorConfig(null, null, null, null, null, null, null, null));
         routing = orDefault(routing, RoutingConfig.defaults());
         failover = orDefault(failover, new FailoverConfig(null, null, null, null, null, null));
 
@@ -90,11 +90,29 @@ public record ProxyConfig(
     }
 
     /** How pgrelay connects to the PostgreSQL nodes. */
-    public record BackendConfig(TlsMode tls, Duration connectTimeout, String applicationName) {
+    /**
+     * Connections to the PostgreSQL servers. {@code queryTimeout} (0 = none): a backend that sends
+     * nothing for that long while a request is outstanding is cancelled, closed and its replica
+     * banned, so a frozen server cannot hold a client forever; the keepalive settings make the
+     * kernel notice a peer that vanished from the network.
+     */
+    public record BackendConfig(TlsMode tls, Duration connectTimeout, String applicationName, Duration queryTimeout,
+                                Duration keepaliveIdle, Duration keepaliveInterval, Integer keepaliveCount) {
         public BackendConfig {
             tls = orDefault(tls, TlsMode.DISABLE);
             connectTimeout = orDefault(connectTimeout, Duration.ofSeconds(5));
             applicationName = orDefault(applicationName, "pgrelay");
+            queryTimeout = orDefault(queryTimeout, Duration.ZERO);
+            keepaliveIdle = orDefault(keepaliveIdle, Duration.ofSeconds(30));
+            keepaliveInterval = orDefault(keepaliveInterval, Duration.ofSeconds(10));
+            keepaliveCount = orDefault(keepaliveCount, 3);
+            if (queryTimeout.isNegative()) {
+                throw new ConfigException("backend.query-timeout must not be negative");
+            }
+            if (keepaliveIdle.toSeconds() < 1 || keepaliveInterval.toSeconds() < 1 || keepaliveCount < 1) {
+                throw new ConfigException("backend.keepalive-idle and keepalive-interval must be at least 1s, "
+                        + "keepalive-count at least 1");
+            }
         }
     }
 
@@ -178,8 +196,13 @@ public record ProxyConfig(
     }
 
     /** Credentials and cadence of the health and lag monitor. */
+    /**
+     * The health and lag monitor. A probe without an answer within {@code queryTimeout} is aborted;
+     * a replica that times out is banned from reads for {@code banTime} at once (see Ban).
+     */
     public record MonitorConfig(String user, String password, String database, Duration interval,
-                                Duration connectTimeout, Duration queryTimeout, Integer failureThreshold) {
+                                Duration connectTimeout, Duration queryTimeout, Integer failureThreshold,
+                                Duration banTime) {
         public MonitorConfig {
             user = orDefault(user, "postgres");
             password = orDefault(password, "");
@@ -188,6 +211,7 @@ public record ProxyConfig(
             connectTimeout = orDefault(connectTimeout, Duration.ofSeconds(2));
             queryTimeout = orDefault(queryTimeout, Duration.ofSeconds(2));
             failureThreshold = orDefault(failureThreshold, 3);
+            banTime = orDefault(banTime, Duration.ofSeconds(30));
             if (interval.toMillis() < 50) {
                 throw new ConfigException("monitor.interval must be at least 50ms");
             }

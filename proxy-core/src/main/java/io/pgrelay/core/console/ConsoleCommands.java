@@ -1,5 +1,6 @@
 package io.pgrelay.core.console;
 
+import io.pgrelay.core.cluster.Health;
 import io.pgrelay.core.cluster.Lsn;
 import io.pgrelay.core.cluster.NodeStatus;
 import io.pgrelay.core.cluster.Topology;
@@ -64,7 +65,8 @@ final class ConsoleCommands {
                 .text("name", "host").number("port").text("role", "state").number("lag_bytes", "lag_ms")
                 .text("replay_lsn", "current_lsn").number("timeline", "weight", "connections").text("last_error");
         for (NodeStatus node : topology.visibleNodes()) {
-            result.row(node.name(), node.host(), node.port(), node.role().label(), node.health().label(),
+            String state = node.health() == Health.UP && node.ban() != null ? Health.DOWN.label() : node.health().label();
+            result.row(node.name(), node.host(), node.port(), node.role().label(), state,
                     node.lagBytes(), node.lagMillis(), lsn(node.replayLsn()), lsn(node.currentLsn()),
                     node.timeline(), node.config().weight(), connections(node.name()), node.lastError());
         }

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.Future;
 import io.pgrelay.core.backend.AppliedSettings;
 import io.pgrelay.core.backend.BackendConnection;
+import io.pgrelay.core.cluster.Ban;
 import io.pgrelay.core.backend.BackendListener;
 import io.pgrelay.core.backend.BackendStartupException;
 import io.pgrelay.protocol.SqlState;
@@ -68,10 +69,14 @@ final class BackendEvents implements BackendListener {
 
     private void acquisitionFailed(int node, Throwable cause) {
         boolean primary = engine.cluster.primaryIndex() < 0 || engine.cluster.isPrimary(node);
-        engine.cluster.probeSoon(node);
+        if (!primary && SessionLogin.unreachable(cause)) {
+            // Every session would wait out the same timeout: take the replica out for all of them.
+            engine.cluster.ban(node, Ban.Cause.CONNECT_FAILED, String.valueOf(cause.getMessage()));
+        } else {
+            engine.cluster.probeSoon(node);
+        }
         if (!primary && !engine.parts.refuseWithoutReplica()) {
-            // A replica that cannot be reached: the monitor will take it out; meanwhile the primary serves.
-            log.info("engine.client {}: replica {} unavailable ({}); reading from the primary", engine.client.describe(),
+            log.info("client {}: replica {} unavailable ({}); reading from the primary", engine.client.describe(),
                     engine.cluster.topology().node(node).name(), cause.getMessage());
             engine.metrics.replicaFailure();
             engine.retryOnPrimary = true;
@@ -183,7 +188,7 @@ final class BackendEvents implements BackendListener {
         rerunOnPrimary(true);
     }
 
-    /** Runs the engine.request a replica could not serve again on the primary; {@code remember}: as a write from now on. */
+    /** Runs the request a replica could not serve again on the primary; {@code remember}: as a write from now on. */
     private void rerunOnPrimary(boolean remember) {
         if (!engine.retry.holding() || engine.closed) {
             engine.retry.release();
@@ -200,7 +205,7 @@ final class BackendEvents implements BackendListener {
         } else {
             // More of the client's work is under way or queued behind it: answer with an error rather than reorder.
             engine.retry.release();
-            log.warn("engine.client {}: could not re-run a statement a replica could not serve", engine.client.describe());
+            log.warn("client {}: could not re-run a statement a replica could not serve", engine.client.describe());
             failInFlight("the replica could not serve it");
         }
     }
@@ -238,8 +243,8 @@ final class BackendEvents implements BackendListener {
         }
         boolean primary = engine.cluster.primaryIndex() < 0 || engine.cluster.isPrimary(node);
         if (wasBusy && engine.retry.holding() && backend.repliesHeld() && !primary) {
-            // A replica died before any reply reached the client: the primary runs the engine.request.
-            log.info("engine.client {}: {} engine.closed during a read ({}); re-running it on the primary", engine.client.describe(),
+            // A replica died before any reply reached the client: the primary runs the request.
+            log.info("client {}: {} closed during a read ({}); re-running it on the primary", engine.client.describe(),
                     backend, reason);
             engine.cluster.probeSoon(node);
             engine.metrics.replicaFailure();
@@ -256,11 +261,11 @@ final class BackendEvents implements BackendListener {
     }
 
     /**
-     * The server running the client's work died. The engine.client gets an error in place of the
-     * outstanding replies and stays connected: outside a engine.transaction it may simply engine.retry
+     * The server running the client's work died. The client gets an error in place of the
+     * outstanding replies and stays connected: outside a transaction it may simply retry
      * (08006: whether an autocommit write committed is unknown, as with any lost
      * connection); inside one, pgrelay answers as an aborted transaction (25P02) until the
-     * engine.client ends it, then the session goes on on whatever node is now the primary.
+     * client ends it, then the session goes on on whatever node is now the primary.
      */
     private void failInFlight(String reason) {
         failInFlight(reason, null);
@@ -291,8 +296,8 @@ final class BackendEvents implements BackendListener {
         }
         engine.maybeLeaveGate();
         if (engine.wait != SessionEngine.Wait.NONE) {
-            // A engine.request waiting for this server (or behind it) is routed afresh: locally when the
-            // engine.transaction is now aborted, else to wherever it can run now.
+            // A request waiting for this server (or behind it) is routed afresh: locally when the
+            // transaction is now aborted, else to wherever it can run now.
             engine.redecide();
         } else {
             engine.client.drain();
@@ -300,15 +305,15 @@ final class BackendEvents implements BackendListener {
     }
 
     /**
-     * A engine.replay failed (a role the user may no longer set, a prepared statement whose table is
+     * A replay failed (a role the user may no longer set, a prepared statement whose table is
      * gone): the client's work queued behind it would run in a state the session did not ask
-     * for. The backend goes, and the client gets the engine.replay's error in place of its replies.
+     * for. The backend goes, and the client gets the replay's error in place of its replies.
      */
     void onReplayed(BackendConnection backend, ErrorResponse error) {
         if (error == null || engine.closed) {
             return;
         }
-        log.warn("engine.client {}: could not re-establish session state on {}: {}", engine.client.describe(), backend,
+        log.warn("client {}: could not re-establish session state on {}: {}", engine.client.describe(), backend,
                 error.message());
         backend.sessionState().settings(io.pgrelay.core.backend.AppliedSettings.UNKNOWN);
         if (engine.backends.get(backend.nodeIndex()) != backend || !backend.isUsable()) {

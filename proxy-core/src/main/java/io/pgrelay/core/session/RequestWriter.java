@@ -95,7 +95,7 @@ final class RequestWriter {
         return new SessionEngine.InFlight(executed, ddl);
     }
 
-    /** Whether a replica's refusal of this engine.request can be hidden by running it on the primary. */
+    /** Whether a replica's refusal of this request can be hidden by running it on the primary. */
     private boolean retryable(BackendConnection backend) {
         NodeStatus node = engine.cluster.topology().node(backend.nodeIndex());
         return node.role() == Role.REPLICA && engine.transaction.idle() && !engine.request.hasEffect(SessionEffect.Begin.class)

@@ -1,19 +1,26 @@
 package io.pgrelay.core.session;
 
+import io.pgrelay.core.cluster.Ban;
 import io.pgrelay.core.cluster.ClusterState;
 import io.pgrelay.core.cluster.NodeProbes;
 import io.pgrelay.core.cluster.NodeStatus;
 import io.pgrelay.core.cluster.Role;
 import io.pgrelay.core.cluster.Topology;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The cluster as sessions see it: the current topology, and what they tell the monitor. */
 final class SessionCluster {
+    private static final Logger log = LoggerFactory.getLogger(SessionCluster.class);
+
     private final ClusterState state;
     private final NodeProbes monitor;
+    private final long banMillis;
 
-    SessionCluster(ClusterState state, NodeProbes monitor) {
+    SessionCluster(ClusterState state, NodeProbes monitor, long banMillis) {
         this.state = state;
         this.monitor = monitor;
+        this.banMillis = banMillis;
     }
 
     Topology topology() {
@@ -23,6 +30,20 @@ final class SessionCluster {
     /** The session lost or could not reach this node: the monitor should look now. */
     void probeSoon(int node) {
         monitor.probeSoon(node);
+    }
+
+    /**
+     * A replica failed this session in a way every session would meet (a connect timeout, a
+     * frozen server): it takes no reads from anyone for the ban time ({@link Ban}), and the
+     * monitor looks at it now.
+     */
+    void ban(int index, Ban.Cause cause, String detail) {
+        long now = System.currentTimeMillis();
+        if (state.ban(index, new Ban(cause, detail, now, now + banMillis))) {
+            log.warn("replica {} takes no reads for {} s: {}", state.current().node(index).name(), banMillis / 1000,
+                    detail);
+        }
+        probeSoon(index);
     }
 
     /**

@@ -33,7 +33,8 @@ final class SessionParts {
     SessionParts(SessionFactory shared, String backendUser, String database, String backendPassword,
                  Map<String, String> startupSettings, int processId, LocalAnswerer.Signals signals) {
         this.shared = shared;
-        this.cluster = new SessionCluster(shared.cluster, shared.monitor);
+        this.cluster = new SessionCluster(shared.cluster, shared.monitor,
+                shared.config.monitor().banTime().toMillis());
         int nodes = shared.cluster.current().nodes().size();
         this.router = new Router(shared.config.routing(), shared.transactionPooling, shared.balancer,
                 shared.readEligibility);

@@ -22,13 +22,13 @@ class ClusterStateTest {
 
     private static NodeStatus node(Topology topology, int index, Role role, Health health, int timeline) {
         NodeStatus old = topology.node(index);
-        return new NodeStatus(index, old.config(), role, health, timeline, 0, 0, 0, -1, -1, 0, 0, null);
+        return new NodeStatus(index, old.config(), role, health, timeline, 0, 0, 0, -1, -1, 0, 0, null, null);
     }
 
     private static NodeStatus withFailures(NodeStatus node, int failures) {
         return new NodeStatus(node.index(), node.config(), node.role(), node.health(), node.timeline(),
                 node.currentLsn(), node.receiveLsn(), node.replayLsn(), node.lagBytes(), node.lagMillis(), failures,
-                node.observedAtMillis(), node.lastError());
+                node.observedAtMillis(), node.lastError(), node.ban());
     }
 
     @Test
@@ -206,5 +206,36 @@ class ClusterStateTest {
         assertThat(state.current().visibleNodes()).extracting(NodeStatus::name).containsExactly("pg1", "pg3", "pg4");
         assertThat(Health.REMOVED.isSticky() && Health.FENCED.isSticky() && Health.DRAINED.isSticky()).isTrue();
         assertThat(Health.UP.isSticky()).isFalse();
+    }
+
+    @Test
+    void aBanTakesAReplicaOutForEveryoneAndARenewalKeepsItsStart() {
+        ClusterState state = new ClusterState(NODES);
+        state.update(t -> t.with(node(t, 0, Role.PRIMARY, Health.UP, 1)).with(node(t, 1, Role.REPLICA, Health.UP, 1)));
+
+        assertThat(state.ban(1, new Ban(Ban.Cause.CONNECT_FAILED, "timeout", 1000, 31_000))).isTrue();
+        NodeStatus banned = state.current().node(1);
+        assertThat(banned.isUp()).as("a banned replica takes no reads").isFalse();
+        assertThat(banned.health()).isEqualTo(Health.UP);
+
+        assertThat(state.ban(1, new Ban(Ban.Cause.QUERY_TIMEOUT, "silent", 5000, 35_000))).as("renewed").isFalse();
+        Ban renewed = state.current().node(1).ban();
+        assertThat(renewed.sinceMillis()).isEqualTo(1000);
+        assertThat(renewed.untilMillis()).isEqualTo(35_000);
+        assertThat(renewed.cause()).isEqualTo(Ban.Cause.QUERY_TIMEOUT);
+        assertThat(renewed.expired(34_999)).isFalse();
+        assertThat(renewed.expired(35_000)).isTrue();
+    }
+
+    @Test
+    void thePrimaryAndUnprobedNodesAreNeverBanned() {
+        ClusterState state = new ClusterState(NODES);
+        state.update(t -> t.with(node(t, 0, Role.PRIMARY, Health.UP, 1)));
+
+        assertThat(state.ban(0, new Ban(Ban.Cause.CONNECT_FAILED, "timeout", 0, 10_000))).isFalse();
+        assertThat(state.ban(2, new Ban(Ban.Cause.CONNECT_FAILED, "timeout", 0, 10_000))).isFalse();
+        assertThat(state.current().node(0).ban()).isNull();
+        assertThat(state.current().primary()).isNotNull();
+        assertThat(state.current().node(2).ban()).isNull();
     }
 }

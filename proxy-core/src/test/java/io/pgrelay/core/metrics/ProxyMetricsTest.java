@@ -32,7 +32,7 @@ class ProxyMetricsTest {
 
     private static NodeStatus observed(NodeStatus node, Role role, Health health, long lagBytes) {
         return new NodeStatus(node.index(), node.config(), role, health, 3, 0, 0, 0, lagBytes, 7, 0,
-                System.currentTimeMillis(), null);
+                System.currentTimeMillis(), null, null);
     }
 
     private void set(int index, Role role, Health health) {

@@ -17,7 +17,7 @@ class CausalStateTest {
         ClusterState state = new ClusterState(List.of(new NodeConfig("pg1", "127.0.0.1", 5432, 1)));
         NodeStatus initial = state.current().node(0);
         NodeStatus primary = new NodeStatus(0, initial.config(), Role.PRIMARY, Health.UP, timeline, currentLsn, 0, 0,
-                0, 0, 0, 0, null);
+                0, 0, 0, 0, null, null);
         return state.current().with(primary);
     }
 

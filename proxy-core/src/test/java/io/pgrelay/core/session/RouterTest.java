@@ -52,7 +52,7 @@ class RouterTest {
         Health[] health = {h1, h2, h3};
         for (int i = 0; i < 3; i++) {
             NodeStatus old = initial.node(i);
-            nodes.add(new NodeStatus(i, old.config(), roles[i], health[i], 1, 0, 0, 0, 0, 0, 0, 0, null));
+            nodes.add(new NodeStatus(i, old.config(), roles[i], health[i], 1, 0, 0, 0, 0, 0, 0, 0, null, null));
         }
         return new Topology(nodes, 1);
     }
