@@ -54,7 +54,7 @@ class FaultMatrixIT {
         cluster = TestCluster.startDedicated();
         proxy = TestProxy.start(cluster, """
                 monitor: { user: postgres, password: postgres, interval: 250ms, query-timeout: 1s, ban-time: 3s }
-                backend: { connect-timeout: 2s, query-timeout: 2s }
+                backend: { connect-timeout: 2s, query-timeout: 5s }
                 failover: { automatic: false, client-wait: 10s }
                 """);
         admin = new AdminClient(proxy);
