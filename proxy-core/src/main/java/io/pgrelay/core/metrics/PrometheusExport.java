@@ -70,7 +70,8 @@ final class PrometheusExport implements MultiCollector {
                 "Client startups accepted within max-client-connections, before authentication.",
                 metrics.clientsAccepted()));
         out.metricSnapshot(counter("pgrelay_clients_refused",
-                "Clients turned away: connection limit reached, failed authentication, or no permission for the console.",
+                "Clients turned away: connection limit reached, failed authentication, or no permission for the "
+                        + "console.",
                 metrics.clientsRefused()));
     }
 
@@ -218,7 +219,8 @@ final class PrometheusExport implements MultiCollector {
                 "Statements handed to Calcite to refine a primary-only verdict.",
                 sum(classifiers, Classifier::calciteParses)));
         out.metricSnapshot(CounterSnapshot.builder().name("pgrelay_classifier_calcite_parse_seconds")
-                .unit(Unit.SECONDS).help("Time spent in those Calcite parses.")
+                .unit(Unit.SECONDS)
+                .help("Time spent in the Calcite parses pgrelay_classifier_calcite_parses_total counts.")
                 .dataPoint(counterPoint(Labels.EMPTY, Unit.nanosToSeconds(sum(classifiers, Classifier::calciteNanos))))
                 .build());
     }
