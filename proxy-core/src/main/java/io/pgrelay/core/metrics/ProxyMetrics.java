@@ -279,15 +279,15 @@ public final class ProxyMetrics {
         return index >= 0 && index < nodes.length ? nodes[index] : null;
     }
 
-    // ------------------------------------------------------------ gauges over shared state
+    // ------------------------------------------------------------ live state, read when scraped
 
-    /** Adds the gauge of connected clients. */
+    /** The number of connected clients (also a Dropwizard gauge, {@link #CLIENTS_CURRENT}). */
     public void watchClients(IntSupplier current) {
         this.clients = Objects.requireNonNull(current, "current");
         replace(CLIENTS_CURRENT, (Gauge<Integer>) current::getAsInt);
     }
 
-    /** Per-node pool gauges and the connection counts of {@code SHOW STATS} sum over these pools. */
+    /** The pool figures and the connection counts of {@code SHOW STATS} read these pools. */
     public void watchPools(Supplier<Collection<BackendPool>> pools) {
         this.pools = Objects.requireNonNull(pools, "pools");
     }
@@ -305,7 +305,7 @@ public final class ProxyMetrics {
         return sum;
     }
 
-    long poolSum(String nodeName, ToLongFunction<BackendPool> value) {
+    private long poolSum(String nodeName, ToLongFunction<BackendPool> value) {
         long sum = 0;
         for (BackendPool pool : pools.get()) {
             if (pool.key().nodeName().equals(nodeName)) {
