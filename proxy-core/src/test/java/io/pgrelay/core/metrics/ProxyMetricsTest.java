@@ -163,6 +163,17 @@ class ProxyMetricsTest {
     }
 
     @Test
+    void aFencedNodeIsExportedAsFencedAndARemovedOneNotAtAll() {
+        cluster.update(t -> t.with(t.node(0).withHealth(Health.FENCED)).with(t.node(1).withHealth(Health.REMOVED)));
+        assertThat(sample("pgrelay_node_state", "node", "pg1", "state", "fenced")).isEqualTo(1);
+        assertThat(sample("pgrelay_node_state", "node", "pg1", "state", "up")).isZero();
+        assertThat(family("pgrelay_node_state").getDataPoints()).hasSize(5)
+                .allMatch(point -> point.getLabels().get("node").equals("pg1"));
+        assertThat(family("pgrelay_node_replication_lag_bytes").getDataPoints()).as("lag unknown before a probe")
+                .isEmpty();
+    }
+
+    @Test
     void counterEventsForTheOperations() {
         metrics.failover();
         registry.counter(ProxyMetrics.SWITCHOVER_EVENTS).inc();
