@@ -23,7 +23,6 @@ import io.pgrelay.core.ops.OperationResult;
 import io.pgrelay.core.ops.ProxyView;
 import io.pgrelay.core.ops.ReplicationMode;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
-import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,7 +103,7 @@ final class AdminApi implements AutoCloseable {
         this.proxy = proxy;
         String configured = proxy.config().admin().token();
         this.token = configured == null || configured.isEmpty() ? null : configured.getBytes(StandardCharsets.UTF_8);
-        DropwizardExports.builder().dropwizardRegistry(proxy.metricRegistry()).register(prometheus);
+        prometheus.register(proxy.prometheusMetrics());
         AtomicInteger threads = new AtomicInteger();
         // Operations serialize on their own lock; a few threads let a second call get its 409 at once.
         ThreadPoolExecutor pool = new ThreadPoolExecutor(4, 4, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(16),

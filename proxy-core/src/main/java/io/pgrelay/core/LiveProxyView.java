@@ -8,6 +8,7 @@ import io.pgrelay.core.cluster.NodeStatus;
 import io.pgrelay.core.cluster.Topology;
 import io.pgrelay.core.config.ProxyConfig;
 import io.pgrelay.core.metrics.ProxyMetrics;
+import io.prometheus.metrics.model.registry.MultiCollector;
 import io.pgrelay.core.ops.ClusterOperations;
 import io.pgrelay.core.ops.ProxyView;
 import io.pgrelay.core.route.ReplicaBalancer;
@@ -82,6 +83,11 @@ final class LiveProxyView implements ProxyView {
     @Override
     public MetricRegistry metricRegistry() {
         return metrics.registry();
+    }
+
+    @Override
+    public MultiCollector prometheusMetrics() {
+        return metrics.prometheus();
     }
 
     @Override

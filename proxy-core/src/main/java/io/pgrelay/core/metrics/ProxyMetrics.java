@@ -4,8 +4,6 @@ import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Metric;
 import com.codahale.metrics.MetricRegistry;
-import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
-import com.codahale.metrics.Timer;
 import io.pgrelay.core.backend.BackendPool;
 import io.pgrelay.core.classify.Classifier;
 import io.pgrelay.core.classify.Route;
@@ -13,8 +11,8 @@ import io.pgrelay.core.classify.StatementKind;
 import io.pgrelay.core.cluster.ClusterState;
 import io.pgrelay.core.cluster.Health;
 import io.pgrelay.core.cluster.NodeStatus;
-import io.pgrelay.core.cluster.Role;
 import io.pgrelay.core.cluster.Topology;
+import io.prometheus.metrics.model.registry.MultiCollector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,17 +21,17 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
 /**
- * The proxy's metrics in the Dropwizard registry, exported by the admin API's Prometheus bridge
- * (dots become underscores; counters gain {@code _total}). Every name is documented in
- * {@code docs/metrics.md}. Gauges read live state (cluster snapshot, pools, classifiers) when
- * scraped; the recording methods used per statement touch only counters resolved in advance,
- * so they allocate nothing and take no lock.
+ * What the proxy counts, kept in the Dropwizard registry (the console's {@code SHOW STATS} and
+ * tests read it there), and the live state it exports beside the counts: connected clients,
+ * pools, the cluster snapshot, classifier caches. {@link #prometheus()} turns both into labelled
+ * Prometheus families (see {@link PrometheusExport}; every name is documented in
+ * {@code docs/metrics.md}). The recording methods used per statement touch only counters and
+ * histograms resolved in advance, so they allocate nothing and take no lock.
  */
 public final class ProxyMetrics {
     private static final Logger log = LoggerFactory.getLogger(ProxyMetrics.class);
@@ -52,21 +50,21 @@ public final class ProxyMetrics {
     public static final String CAUSAL_PRIMARY_READS = "pgrelay.routing.causal_primary_reads";
     public static final String REPLICA_FAILURES = "pgrelay.routing.replica_failures";
     public static final String PRIMARY_WAITS = "pgrelay.routing.primary_waits";
-    public static final String QUERY_LATENCY = "pgrelay.query.latency_seconds";
+    public static final String STATEMENT_LATENCY = "pgrelay.statement.latency";
+    public static final String TRANSACTION_LATENCY = "pgrelay.transaction.latency";
+    /** Followed by the node's key. */
+    public static final String REPLICA_READS = "pgrelay.routing.replica_reads.";
     public static final String LOCAL_STATEMENTS = "pgrelay.statements.local.";
-    public static final String CLASSIFIER_HITS = "pgrelay.classifier.cache.hits";
-    public static final String CLASSIFIER_MISSES = "pgrelay.classifier.cache.misses";
-    public static final String CLASSIFIER_SIZE = "pgrelay.classifier.cache.size";
-    public static final String CALCITE_PARSES = "pgrelay.classifier.calcite.parses";
-    public static final String CALCITE_MICROS = "pgrelay.classifier.calcite.parse_micros";
 
-    private static final Route[] ROUTES = Route.values();
-    private static final StatementKind[] KINDS = StatementKind.values();
+    static final Route[] ROUTES = Route.values();
+    static final StatementKind[] KINDS = StatementKind.values();
 
     private final MetricRegistry registry;
     private final ClusterState cluster;
     /** Read when scraped; no pools until {@link #watchPools} is called. */
     private volatile Supplier<Collection<BackendPool>> pools = List::of;
+    private volatile Supplier<Collection<Classifier>> classifiers = List::of;
+    private volatile IntSupplier clients = () -> 0;
     private final Counter accepted;
     private final Counter refused;
     private final Counter failovers;
@@ -78,14 +76,16 @@ public final class ProxyMetrics {
     private final Counter replicaFailures;
     private final Counter primaryWaits;
     private final Counter[] local = new Counter[KINDS.length];
-    private final Timer latency;
+    private final LatencyHistogram statementLatency = new LatencyHistogram();
+    private final LatencyHistogram transactionLatency = new LatencyHistogram();
+    private final PrometheusExport prometheus;
     /** Per-node metrics by node index; replaced (never mutated) when the node list changes. */
     private volatile NodeMetrics[] byIndex = new NodeMetrics[0];
     private final Map<String, NodeMetrics> byName = new HashMap<>();
     private long lastVersion = -1;
 
     /** One node's counters. */
-    private static final class NodeMetrics {
+    static final class NodeMetrics {
         final String name;
         final String key;
         final Counter[][] statements = new Counter[ROUTES.length][KINDS.length];
@@ -109,7 +109,7 @@ public final class ProxyMetrics {
             }
             bytesSent = registry.counter(base + "bytes_sent");
             bytesReceived = registry.counter(base + "bytes_received");
-            replicaReads = registry.counter("pgrelay.routing.replica_reads." + key);
+            replicaReads = registry.counter(REPLICA_READS + key);
             upTransitions = registry.counter(base + "up_transitions");
             downTransitions = registry.counter(base + "down_transitions");
         }
@@ -140,33 +140,6 @@ public final class ProxyMetrics {
     }
 
     /**
-     * A Dropwizard counter whose count is computed, for cumulative figures other objects
-     * already keep (pool connections, classifier cache). Exported with counter semantics.
-     */
-    private static final class DerivedCounter extends Counter {
-        private final Supplier<Long> value;
-
-        DerivedCounter(Supplier<Long> value) {
-            this.value = value;
-        }
-
-        @Override
-        public long getCount() {
-            return value.get();
-        }
-
-        @Override
-        public void inc(long n) {
-            throw new UnsupportedOperationException("derived counter");
-        }
-
-        @Override
-        public void dec(long n) {
-            throw new UnsupportedOperationException("derived counter");
-        }
-    }
-
-    /**
      * Registers the proxy-wide metrics in {@code registry} and follows {@code cluster} to add
      * and remove per-node metrics.
      */
@@ -187,14 +160,20 @@ public final class ProxyMetrics {
         for (StatementKind kind : KINDS) {
             local[kind.ordinal()] = r.counter(LOCAL_STATEMENTS + kind.jsonName());
         }
-        // Updated once per unit on every event loop: a lock-free reservoir, not a synchronized sliding window.
-        latency = r.timer(QUERY_LATENCY, () -> new Timer(LockFreeExponentiallyDecayingReservoir.builder().build()));
+        replace(STATEMENT_LATENCY, statementLatency);
+        replace(TRANSACTION_LATENCY, transactionLatency);
+        prometheus = new PrometheusExport(this);
         onTopology(cluster.current());
         cluster.addListener(this::onTopology);
     }
 
     public MetricRegistry registry() {
         return registry;
+    }
+
+    /** Every metric as labelled Prometheus families, for the admin API's {@code /metrics}. */
+    public MultiCollector prometheus() {
+        return prometheus;
     }
 
     // ------------------------------------------------------------ recording (hot path)
@@ -232,7 +211,12 @@ public final class ProxyMetrics {
 
     /** Time from a unit's dispatch to its ReadyForQuery (or the end of its replies). */
     public void unitLatency(long nanos) {
-        latency.update(nanos, TimeUnit.NANOSECONDS);
+        statementLatency.record(nanos);
+    }
+
+    /** Time from sending a transaction's first unit to the ReadyForQuery that reported idle again. */
+    public void transactionLatency(long nanos) {
+        transactionLatency.record(nanos);
     }
 
     public void clientAccepted() {
@@ -295,29 +279,25 @@ public final class ProxyMetrics {
         return index >= 0 && index < nodes.length ? nodes[index] : null;
     }
 
-    // ------------------------------------------------------------ gauges over shared state
+    // ------------------------------------------------------------ live state, read when scraped
 
-    /** Adds the gauge of connected clients. */
+    /** The number of connected clients (also a Dropwizard gauge, {@link #CLIENTS_CURRENT}). */
     public void watchClients(IntSupplier current) {
+        this.clients = Objects.requireNonNull(current, "current");
         replace(CLIENTS_CURRENT, (Gauge<Integer>) current::getAsInt);
     }
 
-    /** Per-node pool gauges and the connection counts of {@code SHOW STATS} sum over these pools. */
+    /** The pool figures and the connection counts of {@code SHOW STATS} read these pools. */
     public void watchPools(Supplier<Collection<BackendPool>> pools) {
         this.pools = Objects.requireNonNull(pools, "pools");
     }
 
-    /** Adds the classifier cache and Calcite metrics, summed over every database's classifier. */
+    /** The classifier cache and Calcite figures are exported summed over these classifiers (one per database). */
     public void watchClassifiers(Supplier<Collection<Classifier>> classifiers) {
-        replace(CLASSIFIER_HITS, new DerivedCounter(() -> sum(classifiers.get(), Classifier::cacheHits)));
-        replace(CLASSIFIER_MISSES, new DerivedCounter(() -> sum(classifiers.get(), Classifier::cacheMisses)));
-        replace(CLASSIFIER_SIZE, (Gauge<Long>) () -> sum(classifiers.get(), Classifier::cacheSize));
-        replace(CALCITE_PARSES, new DerivedCounter(() -> sum(classifiers.get(), Classifier::calciteParses)));
-        replace(CALCITE_MICROS, new DerivedCounter(
-                () -> TimeUnit.NANOSECONDS.toMicros(sum(classifiers.get(), Classifier::calciteNanos))));
+        this.classifiers = Objects.requireNonNull(classifiers, "classifiers");
     }
 
-    private static <T> long sum(Collection<T> items, ToLongFunction<T> value) {
+    static <T> long sum(Collection<T> items, ToLongFunction<T> value) {
         long sum = 0;
         for (T item : items) {
             sum += value.applyAsLong(item);
@@ -368,7 +348,7 @@ public final class ProxyMetrics {
         for (NodeMetrics removed : gone.values()) {
             byName.remove(removed.name);
             registry.removeMatching((name, metric) -> name.startsWith("pgrelay.node." + removed.key + ".")
-                    || name.startsWith("pgrelay.pool." + removed.key + "."));
+                    || name.equals(REPLICA_READS + removed.key));
         }
         byIndex = fresh;
     }
@@ -395,35 +375,9 @@ public final class ProxyMetrics {
     }
 
     private NodeMetrics addNode(String name) {
-        String key = sanitize(name);
-        NodeMetrics metrics = new NodeMetrics(name, key, registry);
+        NodeMetrics metrics = new NodeMetrics(name, sanitize(name), registry);
         byName.put(name, metrics);
-        String node = "pgrelay.node." + key + ".";
-        replace(node + "up", (Gauge<Integer>) () -> status(name, s -> s.health() == Health.UP ? 1 : 0));
-        replace(node + "state", (Gauge<Integer>) () -> status(name, s -> s.health().ordinal()));
-        replace(node + "primary", (Gauge<Integer>) () -> status(name, s -> s.role() == Role.PRIMARY ? 1 : 0));
-        replace(node + "role", (Gauge<Integer>) () -> status(name, s -> s.role().ordinal()));
-        replace(node + "lag_bytes", (Gauge<Long>) () -> statusLong(name, NodeStatus::lagBytes));
-        replace(node + "lag_ms", (Gauge<Long>) () -> statusLong(name, NodeStatus::lagMillis));
-        replace(node + "timeline", (Gauge<Integer>) () -> status(name, NodeStatus::timeline));
-        String pool = "pgrelay.pool." + key + ".";
-        replace(pool + "active", (Gauge<Long>) () -> poolSum(name, BackendPool::active));
-        replace(pool + "idle", (Gauge<Long>) () -> poolSum(name, BackendPool::idle));
-        replace(pool + "waiting", (Gauge<Long>) () -> poolSum(name, BackendPool::waiting));
-        replace(pool + "max", (Gauge<Long>) () -> poolSum(name, BackendPool::maxSize));
-        replace(pool + "opened", new DerivedCounter(() -> poolSum(name, BackendPool::openedTotal)));
-        replace(pool + "closed", new DerivedCounter(() -> poolSum(name, BackendPool::closedTotal)));
         return metrics;
-    }
-
-    private int status(String name, java.util.function.ToIntFunction<NodeStatus> value) {
-        NodeStatus node = cluster.current().node(name);
-        return node == null ? -1 : value.applyAsInt(node);
-    }
-
-    private long statusLong(String name, ToLongFunction<NodeStatus> value) {
-        NodeStatus node = cluster.current().node(name);
-        return node == null ? -1 : value.applyAsLong(node);
     }
 
     /** Registers {@code metric}, replacing one of the same name (a test may build several contexts on one registry). */
@@ -436,7 +390,7 @@ public final class ProxyMetrics {
         }
     }
 
-    /** Prometheus metric names allow [a-zA-Z0-9_:]; node names may hold other characters. */
+    /** Keeps Dropwizard names dot-separated whatever a node is called (Prometheus sees the name as a label). */
     static String sanitize(String name) {
         StringBuilder sb = new StringBuilder(name.length());
         for (int i = 0; i < name.length(); i++) {
@@ -459,8 +413,61 @@ public final class ProxyMetrics {
                 poolSum(name, BackendPool::closedTotal), m.upTransitions.getCount(), m.downTransitions.getCount());
     }
 
-    public Timer latency() {
-        return latency;
+    /** Per-node counters by node index, for the export; an entry may be null while the node list changes. */
+    NodeMetrics[] nodes() {
+        return byIndex;
+    }
+
+    ClusterState cluster() {
+        return cluster;
+    }
+
+    Collection<BackendPool> pools() {
+        return pools.get();
+    }
+
+    Collection<Classifier> classifiers() {
+        return classifiers.get();
+    }
+
+    int clientsConnected() {
+        return clients.getAsInt();
+    }
+
+    Counter[] localStatements() {
+        return local;
+    }
+
+    public LatencyHistogram statementLatency() {
+        return statementLatency;
+    }
+
+    public LatencyHistogram transactionLatency() {
+        return transactionLatency;
+    }
+
+    long replicaRetries() {
+        return replicaRetries.getCount();
+    }
+
+    long fallbacks() {
+        return fallbacks.getCount();
+    }
+
+    long causalChecks() {
+        return causalChecks.getCount();
+    }
+
+    long causalPrimaryReads() {
+        return causalPrimaryReads.getCount();
+    }
+
+    long replicaFailures() {
+        return replicaFailures.getCount();
+    }
+
+    long primaryWaits() {
+        return primaryWaits.getCount();
     }
 
     public long clientsAccepted() {

@@ -5,6 +5,7 @@ import io.pgrelay.core.cluster.NodeStatus;
 import io.pgrelay.core.cluster.Topology;
 import io.pgrelay.core.config.ProxyConfig;
 import io.pgrelay.core.metrics.ProxyMetrics;
+import io.prometheus.metrics.model.registry.MultiCollector;
 
 import java.net.SocketAddress;
 import java.util.List;
@@ -35,8 +36,11 @@ public interface ProxyView {
     /** A node's statement, traffic and transition counts; null for a node the metrics do not know. */
     ProxyMetrics.NodeStats nodeStats(String node);
 
-    /** The Dropwizard registry behind every metric, as {@code /metrics} exports it. */
+    /** The Dropwizard registry of the proxy's counters and latency histograms. */
     MetricRegistry metricRegistry();
+
+    /** Every metric as labelled Prometheus families, as {@code /metrics} exports them (docs/metrics.md). */
+    MultiCollector prometheusMetrics();
 
     /** The cluster operations; empty for a proxy that runs without them. */
     Optional<ClusterOperations> operations();

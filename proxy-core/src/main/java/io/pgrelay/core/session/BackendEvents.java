@@ -130,7 +130,7 @@ final class BackendEvents implements BackendListener {
         engine.transaction.status = status;
         engine.retry.release();
         SessionEngine.InFlight done = engine.inflight.pollFirst();
-        engine.unitTimer.completed(engine.metrics);
+        engine.unitTimer.completed(engine.metrics, status);
         if (engine.registration != null) {
             engine.registration.transactionStatus(status);
             engine.registration.active(!idle);

@@ -107,6 +107,11 @@ class ConsoleSessionTest {
         public MetricRegistry metricRegistry() {
             return metrics.registry();
         }
+
+        @Override
+        public io.prometheus.metrics.model.registry.MultiCollector prometheusMetrics() {
+            return metrics.prometheus();
+        }
     }
 
     private List<Frame> open(Optional<ClusterOperations> operations) {

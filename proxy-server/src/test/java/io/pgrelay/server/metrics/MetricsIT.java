@@ -2,6 +2,7 @@ package io.pgrelay.server.metrics;
 
 import io.pgrelay.server.testing.TestProxy;
 import io.pgrelay.testkit.LocalNode;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -32,6 +34,7 @@ class MetricsIT {
     /** A sample line: metric name, optional labels, value. */
     private static final Pattern SAMPLE = Pattern.compile("([^\\s{]+)(\\{[^}]*})?\\s+(\\S+)(\\s+\\d+)?");
     private static final Pattern VALID_NAME = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
+    private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
 
     private static TestProxy proxy;
     private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -57,7 +60,7 @@ class MetricsIT {
         return response.body();
     }
 
-    /** Every unlabelled sample by name (labelled ones, e.g. quantiles, by name plus labels). */
+    /** Every sample by {@link #key}. */
     private static Map<String, Double> scrape() throws IOException, InterruptedException {
         Map<String, Double> samples = new HashMap<>();
         for (String line : scrapeText().lines().toList()) {
@@ -66,14 +69,39 @@ class MetricsIT {
             }
             Matcher m = SAMPLE.matcher(line);
             assertThat(m.matches()).as("sample line: %s", line).isTrue();
-            samples.put(m.group(1) + (m.group(2) != null ? m.group(2) : ""), Double.parseDouble(m.group(3)));
+            Map<String, String> labels = new TreeMap<>();
+            if (m.group(2) != null) {
+                Matcher label = LABEL.matcher(m.group(2));
+                while (label.find()) {
+                    labels.put(label.group(1), label.group(2));
+                }
+            }
+            samples.put(m.group(1) + labels, Double.parseDouble(m.group(3)));
         }
         return samples;
     }
 
-    private static double value(Map<String, Double> samples, String name) {
-        assertThat(samples).as("metrics").containsKey(name);
-        return samples.get(name);
+    /** A sample's key: its name and its labels in name order; {@code labels} alternate names and values. */
+    private static String key(String name, String... labels) {
+        Map<String, String> map = new TreeMap<>();
+        for (int i = 0; i < labels.length; i += 2) {
+            map.put(labels[i], labels[i + 1]);
+        }
+        return name + map;
+    }
+
+    private static double value(Map<String, Double> samples, String name, String... labels) {
+        String key = key(name, labels);
+        assertThat(samples).as("metrics").containsKey(key);
+        return samples.get(key);
+    }
+
+    /** The labels of the primary's pool of the test user {@code app} and database {@code app}. */
+    private static String[] pool(String... more) {
+        String[] labels = {"node", proxy.cluster().primary().name(), "database", "app", "user", "app"};
+        String[] all = java.util.Arrays.copyOf(labels, labels.length + more.length);
+        System.arraycopy(more, 0, all, labels.length, more.length);
+        return all;
     }
 
     @Test
@@ -84,7 +112,7 @@ class MetricsIT {
             if (line.startsWith("# TYPE ")) {
                 String[] parts = line.split(" ");
                 assertThat(parts[2]).matches(VALID_NAME);
-                assertThat(parts[3]).isIn("counter", "gauge", "summary", "histogram", "untyped", "unknown");
+                assertThat(parts[3]).isIn("counter", "gauge", "histogram");
                 families++;
             } else if (!line.isBlank() && !line.startsWith("#")) {
                 Matcher m = SAMPLE.matcher(line);
@@ -92,10 +120,11 @@ class MetricsIT {
                 assertThat(m.group(1)).matches(VALID_NAME);
             }
         }
-        assertThat(families).isGreaterThan(30);
+        assertThat(families).isGreaterThanOrEqualTo(25);
         assertThat(text).contains("# TYPE pgrelay_clients_accepted_total counter")
-                .contains("# TYPE pgrelay_clients_current gauge")
-                .contains("# TYPE pgrelay_query_latency_seconds summary");
+                .contains("# TYPE pgrelay_clients_connected gauge")
+                .contains("# TYPE pgrelay_statement_duration_seconds histogram")
+                .contains("# TYPE pgrelay_transaction_duration_seconds histogram");
     }
 
     @Test
@@ -104,7 +133,7 @@ class MetricsIT {
         try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
             s.execute("SELECT 1");
             Map<String, Double> during = scrape();
-            assertThat(value(during, "pgrelay_clients_current")).isGreaterThanOrEqualTo(1);
+            assertThat(value(during, "pgrelay_clients_connected")).isGreaterThanOrEqualTo(1);
             assertThat(value(during, "pgrelay_clients_accepted_total"))
                     .isEqualTo(value(before, "pgrelay_clients_accepted_total") + 1);
         }
@@ -116,75 +145,71 @@ class MetricsIT {
     }
 
     @Test
-    void poolsPerNode() throws Exception {
-        String primary = proxy.cluster().primary().name();
-        Map<String, Double> before = scrape();
+    void poolsPerNodeDatabaseAndUser() throws Exception {
         try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
             s.execute("/* pgrelay:primary */ SELECT 1");
             Map<String, Double> during = scrape();
-            assertThat(value(during, "pgrelay_pool_" + primary + "_active")).isGreaterThanOrEqualTo(1);
-            assertThat(value(during, "pgrelay_pool_" + primary + "_max")).isEqualTo(50);
-            assertThat(value(during, "pgrelay_pool_" + primary + "_waiting")).isZero();
-            assertThat(value(during, "pgrelay_pool_" + primary + "_opened_total")).isGreaterThanOrEqualTo(1);
+            assertThat(value(during, "pgrelay_pool_connections", pool("state", "active"))).isGreaterThanOrEqualTo(1);
+            assertThat(value(during, "pgrelay_pool_max_connections", pool())).isEqualTo(50);
+            assertThat(value(during, "pgrelay_pool_waiting_clients", pool())).isZero();
+            assertThat(value(during, "pgrelay_pool_connections_opened_total", pool())).isGreaterThanOrEqualTo(1);
         }
         // A pooled connection is reused or a new one opened; either way the pool knows the connection.
         Map<String, Double> after = scrape();
-        assertThat(value(after, "pgrelay_pool_" + primary + "_active") + value(after, "pgrelay_pool_" + primary + "_idle"))
-                .isGreaterThanOrEqualTo(value(before, "pgrelay_pool_" + primary + "_idle"));
-        assertThat(value(after, "pgrelay_pool_" + primary + "_closed_total")).isGreaterThanOrEqualTo(0);
+        assertThat(value(after, "pgrelay_pool_connections", pool("state", "active"))
+                + value(after, "pgrelay_pool_connections", pool("state", "idle"))).isGreaterThanOrEqualTo(1);
+        assertThat(value(after, "pgrelay_pool_connections_closed_total", pool())).isGreaterThanOrEqualTo(0);
     }
 
     @Test
     void monitorFiguresPerNode() throws Exception {
         Map<String, Double> samples = scrape();
-        LocalNode primary = proxy.cluster().primary();
-        assertThat(value(samples, "pgrelay_node_" + primary.name() + "_up")).isEqualTo(1);
-        assertThat(value(samples, "pgrelay_node_" + primary.name() + "_primary")).isEqualTo(1);
-        assertThat(value(samples, "pgrelay_node_" + primary.name() + "_state")).isZero();
-        assertThat(value(samples, "pgrelay_node_" + primary.name() + "_role")).isZero();
-        assertThat(value(samples, "pgrelay_node_" + primary.name() + "_lag_bytes")).isZero();
-        assertThat(value(samples, "pgrelay_node_" + primary.name() + "_timeline")).isGreaterThanOrEqualTo(1);
+        String primary = proxy.cluster().primary().name();
+        assertThat(value(samples, "pgrelay_node_state", "node", primary, "state", "up")).isEqualTo(1);
+        assertThat(value(samples, "pgrelay_node_state", "node", primary, "state", "down")).isZero();
+        assertThat(value(samples, "pgrelay_node_role", "node", primary, "role", "primary")).isEqualTo(1);
+        assertThat(value(samples, "pgrelay_node_role", "node", primary, "role", "replica")).isZero();
+        assertThat(value(samples, "pgrelay_node_replication_lag_bytes", "node", primary)).isZero();
+        assertThat(value(samples, "pgrelay_node_timeline", "node", primary)).isGreaterThanOrEqualTo(1);
         for (LocalNode replica : proxy.cluster().replicas()) {
-            assertThat(value(samples, "pgrelay_node_" + replica.name() + "_primary")).isZero();
-            assertThat(value(samples, "pgrelay_node_" + replica.name() + "_role")).isEqualTo(1);
-            assertThat(value(samples, "pgrelay_node_" + replica.name() + "_lag_bytes")).isGreaterThanOrEqualTo(0);
-            assertThat(value(samples, "pgrelay_node_" + replica.name() + "_lag_ms")).isGreaterThanOrEqualTo(0);
+            assertThat(value(samples, "pgrelay_node_role", "node", replica.name(), "role", "primary")).isZero();
+            assertThat(value(samples, "pgrelay_node_role", "node", replica.name(), "role", "replica")).isEqualTo(1);
+            assertThat(value(samples, "pgrelay_node_replication_lag_bytes", "node", replica.name()))
+                    .isGreaterThanOrEqualTo(0);
+            assertThat(value(samples, "pgrelay_node_replication_lag_seconds", "node", replica.name()))
+                    .isGreaterThanOrEqualTo(0);
         }
-        assertThat(value(samples, "pgrelay_failover_events_total")).isZero();
-        assertThat(value(samples, "pgrelay_switchover_events_total")).isZero();
-        assertThat(samples).containsKeys("pgrelay_node_" + primary.name() + "_statements_primary_write_total",
-                "pgrelay_node_" + primary.name() + "_bytes_sent_total", "pgrelay_statements_local_transaction_total");
+        assertThat(value(samples, "pgrelay_failovers_total")).isZero();
+        assertThat(value(samples, "pgrelay_switchovers_total")).isZero();
+        assertThat(samples).containsKeys(
+                key("pgrelay_node_statements_total", "node", primary, "route", "primary", "kind", "write"),
+                key("pgrelay_node_sent_bytes_total", "node", primary),
+                key("pgrelay_local_statements_total", "kind", "transaction"));
     }
 
     @Test
     void aStoppedReplicaCountsADownAndAnUpTransition() throws Exception {
         LocalNode replica = proxy.cluster().replicas().get(proxy.cluster().replicas().size() - 1);
-        String node = "pgrelay_node_" + replica.name();
+        String node = replica.name();
         Map<String, Double> before = scrape();
         replica.stop();
         try {
-            awaitValue(node + "_down_transitions_total", value(before, node + "_down_transitions_total") + 1);
+            awaitValue(key("pgrelay_node_down_transitions_total", "node", node),
+                    value(before, "pgrelay_node_down_transitions_total", "node", node) + 1);
             Map<String, Double> down = scrape();
-            assertThat(value(down, node + "_up")).isZero();
-            assertThat(value(down, node + "_state")).isEqualTo(1);
+            assertThat(value(down, "pgrelay_node_state", "node", node, "state", "up")).isZero();
+            assertThat(value(down, "pgrelay_node_state", "node", node, "state", "down")).isEqualTo(1);
         } finally {
             replica.start();
         }
-        awaitValue(node + "_up_transitions_total", value(before, node + "_up_transitions_total") + 1);
-        assertThat(value(scrape(), node + "_up")).isEqualTo(1);
+        awaitValue(key("pgrelay_node_up_transitions_total", "node", node),
+                value(before, "pgrelay_node_up_transitions_total", "node", node) + 1);
+        assertThat(value(scrape(), "pgrelay_node_state", "node", node, "state", "up")).isEqualTo(1);
     }
 
-    private static void awaitValue(String name, double expected) throws Exception {
-        long deadline = System.currentTimeMillis() + 30_000;
-        double actual = Double.NaN;
-        while (System.currentTimeMillis() < deadline) {
-            actual = scrape().getOrDefault(name, Double.NaN);
-            if (actual == expected) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        assertThat(actual).as(name).isEqualTo(expected);
+    private static void awaitValue(String key, double expected) {
+        Awaitility.await(key).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .until(() -> scrape().getOrDefault(key, Double.NaN), actual -> actual == expected);
     }
 
     @Test
@@ -201,8 +226,8 @@ class MetricsIT {
                 .isGreaterThan(value(before, "pgrelay_classifier_cache_misses_total"));
         assertThat(value(after, "pgrelay_classifier_cache_hits_total"))
                 .isGreaterThanOrEqualTo(value(before, "pgrelay_classifier_cache_hits_total") + 2);
-        assertThat(value(after, "pgrelay_classifier_cache_size")).isGreaterThanOrEqualTo(1);
-        assertThat(after).containsKeys("pgrelay_classifier_calcite_parses_total",
-                "pgrelay_classifier_calcite_parse_micros_total");
+        assertThat(value(after, "pgrelay_classifier_cache_entries")).isGreaterThanOrEqualTo(1);
+        assertThat(after).containsKeys(key("pgrelay_classifier_calcite_parses_total"),
+                key("pgrelay_classifier_calcite_parse_seconds_total"));
     }
 }
