@@ -64,7 +64,8 @@ class PackagingTest {
         pgrelay = compose.service("pgrelay");
         Map<String, String> environment = new HashMap<>(imageEnvironment());
         environment.putAll(pgrelay.environment());
-        config = new ConfigLoader(environment::get).load(composeSource(pgrelay, configPath()));
+        // the file the image holds; composeBuildsTheImageAndMountsTheConfigurationItRuns: compose mounts the same
+        config = new ConfigLoader(environment::get).load(Repository.file("docker/pgrelay.yml"));
     }
 
     // ------------------------------------------------------------------ Dockerfile
