@@ -7,6 +7,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.pgrelay.core.config.HostPort;
 import io.pgrelay.core.net.Transport;
 import io.pgrelay.core.ops.ProxyView;
 import org.slf4j.Logger;
@@ -49,8 +50,16 @@ public final class AdminServer implements AutoCloseable {
                     }
                 })
                 .bind(listen.host(), listen.port()).sync().channel();
-        log.info("admin API listening on http://{}:{}", address().getHostString(), address().getPort());
+        log.info("admin API listening on {}", url(listen, address().getPort()));
         return this;
+    }
+
+    /**
+     * The base URL for a configured address and the port bound: the host as configured (a wildcard
+     * bind reports itself as {@code 0:0:0:0:0:0:0:0}), in brackets when it is an IPv6 literal.
+     */
+    static String url(HostPort listen, int port) {
+        return "http://" + new HostPort(listen.host(), port);
     }
 
     public InetSocketAddress address() {

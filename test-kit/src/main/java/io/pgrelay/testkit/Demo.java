@@ -38,6 +38,11 @@ import picocli.CommandLine.Option;
         description = "Start a local primary + 2 streaming replicas with pgrelay in front (Ctrl-C stops all).")
 public final class Demo implements Callable<Integer> {
     static final String TOKEN = "demo-token";
+    /** The application's user (password and database of the same name), as in the README. */
+    static final String APP_USER = "app";
+    /** The SQL console's user: a superuser of the cluster, also the monitor's (console-users' default). */
+    static final String CONSOLE_USER = "postgres";
+    static final String CONSOLE_DATABASE = "pgrelay";
     private static final int PROXIES = 1;
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
 
@@ -215,20 +220,19 @@ public final class Demo implements Callable<Integer> {
         StringBuilder yaml = new StringBuilder("# written by pgrelay demo\n");
         yaml.append("listen: ").append(clients).append('\n');
         yaml.append("pool-mode: ").append(poolMode).append('\n');
-        yaml.append("admin: { listen: ").append(admin).append(", token: ").append(TOKEN).append(" }\n");
+        yaml.append("admin: { listen: ").append(admin).append(", token: ").append(TOKEN)
+                .append(", console-users: [").append(CONSOLE_USER).append("] }\n");
         yaml.append("nodes:\n");
         for (LocalNode node : cluster.nodes()) {
             yaml.append("  - { name: ").append(node.name()).append(", host: ").append(node.host())
                     .append(", port: ").append(node.port()).append(" }\n");
         }
-        yaml.append("""
-                auth:
-                  users:
-                    - { name: app, password: app }
-                    - { name: app_md5, password: app_md5, method: md5 }
-                    - { name: postgres, password: postgres }
-                monitor: { user: postgres, password: postgres, interval: 1s }
-                """);
+        yaml.append("auth:\n  users:\n");
+        yaml.append("    - { name: ").append(APP_USER).append(", password: ").append(APP_USER).append(" }\n");
+        yaml.append("    - { name: app_md5, password: app_md5, method: md5 }\n");
+        yaml.append("    - { name: ").append(CONSOLE_USER).append(", password: ").append(CONSOLE_USER).append(" }\n");
+        yaml.append("monitor: { user: ").append(CONSOLE_USER).append(", password: ").append(CONSOLE_USER)
+                .append(", interval: 1s }\n");
         return yaml.toString();
     }
 
@@ -245,13 +249,18 @@ public final class Demo implements Callable<Integer> {
         }
         String host = clients.connectHost();
         int port = clients.port();
-        b.append("\nConnect through the proxy (user app, password app, database app):\n");
-        b.append(String.format("  psql postgresql://app:app@%s:%d/app%n", host, port));
-        b.append("SQL console (database pgrelay, user postgres, password postgres; SHOW HELP lists the commands):\n");
-        b.append(String.format("  psql postgresql://postgres:postgres@%s:%d/pgrelay -c 'SHOW NODES'%n", host, port));
-        b.append(String.format("Admin API:  curl %s%n", admin.uri("/api/v1/cluster")));
-        b.append(String.format("  changes need the token %s, e.g.  curl -XPOST -H 'Authorization: Bearer %s' %s%n",
-                TOKEN, TOKEN, admin.uri("/api/v1/switchover")));
+        b.append(String.format("%nConnect through the proxy (user %s, password %s, database %s):%n", APP_USER, APP_USER,
+                APP_USER));
+        b.append(String.format("  psql postgresql://%s:%s@%s:%d/%s%n", APP_USER, APP_USER, host, port, APP_USER));
+        b.append(String.format("SQL console (database %s, user %s, password %s; SHOW HELP lists the commands):%n",
+                CONSOLE_DATABASE, CONSOLE_USER, CONSOLE_USER));
+        b.append(String.format("  psql postgresql://%s:%s@%s:%d/%s -c 'SHOW NODES'%n", CONSOLE_USER, CONSOLE_USER,
+                host, port, CONSOLE_DATABASE));
+        b.append(String.format("Admin API %s (admin token %s; GET /api/v1/cluster, /metrics, /healthz):%n",
+                admin.uri(""), TOKEN));
+        b.append(String.format("  curl %s%n", admin.uri("/api/v1/cluster")));
+        b.append(String.format("  curl -XPOST -H 'Authorization: Bearer %s' %s%n", TOKEN,
+                admin.uri("/api/v1/switchover")));
         b.append("Press Ctrl-C to stop everything.\n");
         return b.toString();
     }
@@ -351,8 +360,11 @@ public final class Demo implements Callable<Integer> {
             return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") ? "127.0.0.1" : host;
         }
 
+        /** {@code http://host:port<path>} toward {@link #connectHost()}, an IPv6 literal in brackets. */
         URI uri(String path) {
-            return URI.create("http://" + connectHost() + ":" + port + path);
+            String connect = connectHost();
+            boolean bare = connect.indexOf(':') >= 0 && !connect.startsWith("[");
+            return URI.create("http://" + (bare ? "[" + connect + "]" : connect) + ":" + port + path);
         }
 
         boolean isFree() {

@@ -10,6 +10,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +37,7 @@ class DemoIT {
     private static final Pattern NODE = Pattern.compile("node (pg\\d)\\s+127\\.0\\.0\\.1:(\\d+)\\s+(primary|replica)");
     private static final Pattern PROXY = Pattern.compile("pgrelay\\s+127\\.0\\.0\\.1:(\\d+)\\s+admin 127\\.0\\.0\\.1:(\\d+), "
             + "pid (\\d+), config (\\S+)");
+    private static final Pattern ADMIN = Pattern.compile("Admin API (\\S+) \\(admin token (\\S+);");
     private static final Pattern DIR = Pattern.compile("streaming replicas in (\\S+) \\.\\.\\.");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
 
@@ -48,10 +53,30 @@ class DemoIT {
         try (Demo demo = Demo.start(port, adminPort)) {
             String output = demo.awaitRunning();
             assertThat(output).contains("psql postgresql://app:app@127.0.0.1:" + port + "/app")
+                    .contains("SQL console (database pgrelay, user postgres, password postgres;")
                     .contains("psql postgresql://postgres:postgres@127.0.0.1:" + port + "/pgrelay")
                     .contains("curl http://127.0.0.1:" + adminPort + "/api/v1/cluster")
                     .contains("Authorization: Bearer demo-token")
-                    .doesNotContain("http:///");
+                    .contains("admin API listening on http://127.0.0.1:" + adminPort + "\n")
+                    .doesNotContain("http:///")
+                    .doesNotContain("\u001b");
+            Matcher admin = demo.find(ADMIN);
+            URI adminUrl = URI.create(admin.group(1));
+            assertThat(adminUrl.getScheme()).isEqualTo("http");
+            assertThat(adminUrl.getHost()).isEqualTo("127.0.0.1");
+            assertThat(adminUrl.getPort()).isEqualTo(adminPort);
+            assertThat(adminUrl.getPath()).as("the base URL").isEmpty();
+            HttpResponse<String> health = http(HttpRequest.newBuilder(URI.create(adminUrl + "/healthz")).GET());
+            assertThat(health.statusCode()).as("GET " + adminUrl + "/healthz").isEqualTo(200);
+            String token = admin.group(2);
+            assertThat(token).isEqualTo("demo-token");
+            HttpRequest.Builder async = HttpRequest.newBuilder(URI.create(adminUrl + "/api/v1/replication-mode"))
+                    .header("Content-Type", "application/json")
+                    .PUT(HttpRequest.BodyPublishers.ofString("{\"mode\": \"async\"}"));
+            assertThat(http(async.copy()).statusCode()).as("a change without the token").isEqualTo(401);
+            HttpResponse<String> withToken = http(async.copy().header("Authorization", "Bearer " + token));
+            assertThat(withToken.statusCode()).as("a change with the printed token: " + withToken.body())
+                    .isEqualTo(200);
             List<Integer> nodePorts = demo.nodePorts();
             assertThat(nodePorts).hasSize(3);
             Matcher proxy = demo.find(PROXY);
@@ -201,6 +226,11 @@ class DemoIT {
             }
         }
         return false;
+    }
+
+    private static HttpResponse<String> http(HttpRequest.Builder request) throws Exception {
+        return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()
+                .send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static int freePort() throws IOException {
