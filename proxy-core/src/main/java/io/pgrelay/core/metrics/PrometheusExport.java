@@ -77,7 +77,11 @@ final class PrometheusExport implements MultiCollector {
 
     private void nodes(MetricSnapshots.Builder out) {
         GaugeSnapshot.Builder state = GaugeSnapshot.builder().name("pgrelay_node_state")
-                .help("1 for the node's current health (up: takes new work of its role), 0 for the others.");
+                .help("1 for the node's current health (up: takes new work of its role; a banned replica is down), "
+                        + "0 for the others.");
+        GaugeSnapshot.Builder banned = GaugeSnapshot.builder().name("pgrelay_node_banned")
+                .help("1 while the replica takes no reads after a timeout or a failed connect (until the ban "
+                        + "expires and a probe succeeds), else 0.");
         GaugeSnapshot.Builder role = GaugeSnapshot.builder().name("pgrelay_node_role")
                 .help("1 for the node's role as last probed, 0 for the others.");
         GaugeSnapshot.Builder lagBytes = GaugeSnapshot.builder().name("pgrelay_node_replication_lag_bytes")
@@ -109,9 +113,11 @@ final class PrometheusExport implements MultiCollector {
                 continue;
             }
             Labels labels = Labels.of("node", node.name());
+            Health shown = node.health() == Health.UP && node.ban() != null ? Health.DOWN : node.health();
             for (Health health : STATES) {
-                state.dataPoint(gaugePoint(labels.add("state", health.label()), node.health() == health ? 1 : 0));
+                state.dataPoint(gaugePoint(labels.add("state", health.label()), shown == health ? 1 : 0));
             }
+            banned.dataPoint(gaugePoint(labels, node.ban() != null ? 1 : 0));
             for (Role r : Role.values()) {
                 role.dataPoint(gaugePoint(labels.add("role", r.label()), node.role() == r ? 1 : 0));
             }
@@ -134,7 +140,8 @@ final class PrometheusExport implements MultiCollector {
             received.dataPoint(counterPoint(labels, m.bytesReceived.getCount()));
             replicaReads.dataPoint(counterPoint(labels, m.replicaReads.getCount()));
         }
-        out.metricSnapshot(state.build()).metricSnapshot(role.build()).metricSnapshot(lagBytes.build())
+        out.metricSnapshot(state.build()).metricSnapshot(banned.build()).metricSnapshot(role.build())
+                .metricSnapshot(lagBytes.build())
                 .metricSnapshot(lagSeconds.build()).metricSnapshot(timeline.build()).metricSnapshot(down.build())
                 .metricSnapshot(up.build()).metricSnapshot(statements.build()).metricSnapshot(sent.build())
                 .metricSnapshot(received.build()).metricSnapshot(replicaReads.build());
