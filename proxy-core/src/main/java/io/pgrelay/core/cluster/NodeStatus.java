@@ -50,6 +50,12 @@ public record NodeStatus(
         return health == Health.UP;
     }
 
+    /** The same server with new settings (a reload changed its weight). */
+    public NodeStatus withConfig(NodeConfig newConfig) {
+        return new NodeStatus(index, newConfig, role, health, timeline, currentLsn, receiveLsn, replayLsn, lagBytes,
+                lagMillis, consecutiveFailures, observedAtMillis, lastError);
+    }
+
     public NodeStatus withHealth(Health newHealth) {
         return new NodeStatus(index, config, role, newHealth, timeline, currentLsn, receiveLsn, replayLsn, lagBytes,
                 lagMillis, consecutiveFailures, observedAtMillis, lastError);

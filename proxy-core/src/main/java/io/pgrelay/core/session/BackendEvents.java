@@ -152,6 +152,7 @@ final class BackendEvents implements BackendListener {
                     engine.maybeLeaveGate();
                 }
                 engine.resume();
+                engine.maybeQuiet();
             });
             return;
         }
@@ -159,6 +160,7 @@ final class BackendEvents implements BackendListener {
             engine.maybeRelease();
             engine.maybeLeaveGate();
             engine.resume();
+            engine.maybeQuiet();
         }
     }
 
