@@ -252,6 +252,64 @@ class ReloadIT {
     }
 
     @Test
+    void aRenewedCertificateIsServedToNewHandshakes() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("reload-tls-");
+        java.nio.file.Path cert = dir.resolve("server.crt");
+        java.nio.file.Path key = dir.resolve("server.key");
+        String first = writeCertificate("first.pgrelay.test", cert, key);
+        proxy = TestProxy.start("tls: { mode: prefer, cert: " + cert + ", key: " + key + " }\n");
+        assertThat(serverCertificateSubject()).contains(first);
+        Properties tls = new Properties();
+        tls.setProperty("sslmode", "require");
+        Connection before = proxy.connect("app", "app", "app", tls);
+        open.add(before);
+
+        String second = writeCertificate("second.pgrelay.test", cert, key); // renewed in place: same paths
+        AdminClient.Reply reply = reload();
+
+        assertThat(reply.status()).as(reply.body().toString()).isEqualTo(200);
+        assertThat(appliedKeys(reply.body())).containsExactly("tls");
+        assertThat(serverCertificateSubject()).contains(second);
+        assertThat(query(before, "SELECT 1")).as("the session over the old certificate carries on").isEqualTo(1);
+
+        java.nio.file.Files.writeString(key, "not a key");
+        AdminClient.Reply broken = reload();
+        assertThat(broken.status()).isEqualTo(400);
+        assertThat(broken.body().get("error").asText()).startsWith("tls");
+        assertThat(serverCertificateSubject()).as("a bad key changes nothing").contains(second);
+    }
+
+    /** Writes a self-signed certificate for {@code name} and its key; returns the name. */
+    private static String writeCertificate(String name, java.nio.file.Path cert, java.nio.file.Path key)
+            throws Exception {
+        io.netty.handler.ssl.util.SelfSignedCertificate generated = new io.netty.handler.ssl.util.SelfSignedCertificate(name);
+        java.nio.file.Files.copy(generated.certificate().toPath(), cert, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        java.nio.file.Files.copy(generated.privateKey().toPath(), key, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        generated.delete();
+        return name;
+    }
+
+    /** SSLRequest, then a TLS handshake that trusts anything: the subject of the certificate the proxy shows. */
+    private String serverCertificateSubject() throws Exception {
+        try (java.net.Socket plain = new java.net.Socket(proxy.host(), proxy.port())) {
+            plain.setSoTimeout(10_000);
+            java.io.DataOutputStream out = new java.io.DataOutputStream(plain.getOutputStream());
+            out.writeInt(8);
+            out.writeInt(80877103);
+            out.flush();
+            assertThat(plain.getInputStream().read()).as("SSLRequest answer").isEqualTo('S');
+            javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+            context.init(null, io.netty.handler.ssl.util.InsecureTrustManagerFactory.INSTANCE.getTrustManagers(), null);
+            try (javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) context.getSocketFactory()
+                    .createSocket(plain, proxy.host(), proxy.port(), false)) {
+                tls.startHandshake();
+                return ((java.security.cert.X509Certificate) tls.getSession().getPeerCertificates()[0])
+                        .getSubjectX500Principal().getName();
+            }
+        }
+    }
+
+    @Test
     void reloadNeedsTheToken() {
         proxy = TestProxy.start("");
         java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(
