@@ -22,6 +22,8 @@ import io.pgrelay.core.ops.OperationException;
 import io.pgrelay.core.ops.OperationResult;
 import io.pgrelay.core.ops.ProxyView;
 import io.pgrelay.core.ops.ReplicationMode;
+import io.pgrelay.core.reload.ConfigReload;
+import io.pgrelay.core.reload.ReloadReport;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import org.slf4j.Logger;
@@ -93,14 +95,16 @@ final class AdminApi implements AutoCloseable {
     }
 
     private final ProxyView proxy;
+    private final ConfigReload reload;
     private final ObjectMapper mapper = new ObjectMapper();
     private final PrometheusRegistry prometheus = new PrometheusRegistry();
     private final PrometheusTextFormatWriter textFormat = PrometheusTextFormatWriter.create();
     private final byte[] token;
     private final ExecutorService executor;
 
-    AdminApi(ProxyView proxy) {
+    AdminApi(ProxyView proxy, ConfigReload reload) {
         this.proxy = proxy;
+        this.reload = reload;
         String configured = proxy.config().admin().token();
         this.token = configured == null || configured.isEmpty() ? null : configured.getBytes(StandardCharsets.UTF_8);
         prometheus.register(proxy.prometheusMetrics());
@@ -173,7 +177,7 @@ final class AdminApi implements AutoCloseable {
                                                SocketAddress remote) {
         String what = method + " " + path;
         String actor = "anonymous@" + address(remote);
-        Function<String, OperationResult> operation;
+        Function<String, Response> operation;
         try {
             try {
                 operation = route(method, path, request);
@@ -193,7 +197,7 @@ final class AdminApi implements AutoCloseable {
             throw e;
         }
         String who = actor;
-        Function<String, OperationResult> call = operation;
+        Function<String, Response> call = operation;
         try {
             return CompletableFuture.supplyAsync(() -> run(who, what, call), executor);
         } catch (RejectedExecutionException e) {
@@ -203,13 +207,12 @@ final class AdminApi implements AutoCloseable {
         }
     }
 
-    private Response run(String actor, String what, Function<String, OperationResult> call) {
+    private Response run(String actor, String what, Function<String, Response> call) {
         try {
-            OperationResult result = call.apply(actor);
-            HttpResponseStatus status = result.success() ? HttpResponseStatus.OK
-                    : HttpResponseStatus.SERVICE_UNAVAILABLE;
-            audit(actor, what, status.code(), result.success() ? "ok" : result.error());
-            return Response.json(status, result(result), mapper);
+            Response response = call.apply(actor);
+            int status = response.status().code();
+            audit(actor, what, status, status == 200 ? "ok" : errorText(response));
+            return response;
         } catch (OperationException e) {
             HttpResponseStatus status = switch (e.kind()) {
                 case BAD_REQUEST -> HttpResponseStatus.BAD_REQUEST;
@@ -230,7 +233,21 @@ final class AdminApi implements AutoCloseable {
     }
 
     /** Matches a mutating endpoint and parses its body; throws a {@link Refusal} for unknown paths and bad bodies. */
-    private Function<String, OperationResult> route(HttpMethod method, String path, FullHttpRequest request) {
+    private Function<String, Response> route(HttpMethod method, String path, FullHttpRequest request) {
+        if (path.equals(API + "/reload")) {
+            requireMethod(method.equals(HttpMethod.POST), "POST");
+            body(request, Set.of());
+            return actor -> Response.json(HttpResponseStatus.OK, reloadReport(reload.reload(actor)), mapper);
+        }
+        Function<String, OperationResult> operation = operation(method, path, request);
+        return actor -> {
+            OperationResult result = operation.apply(actor);
+            return Response.json(result.success() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    result(result), mapper);
+        };
+    }
+
+    private Function<String, OperationResult> operation(HttpMethod method, String path, FullHttpRequest request) {
         if (path.equals(API + "/switchover") || path.equals(API + "/failover")) {
             requireMethod(method.equals(HttpMethod.POST), "POST");
             String candidate = optionalString(body(request, Set.of("candidate")), "candidate");
@@ -390,6 +407,18 @@ final class AdminApi implements AutoCloseable {
             return error(HttpResponseStatus.INTERNAL_SERVER_ERROR, e.getMessage());
         }
         return new Response(HttpResponseStatus.OK, textFormat.getContentType(), out.toByteArray());
+    }
+
+    private ObjectNode reloadReport(ReloadReport report) {
+        ObjectNode root = mapper.createObjectNode();
+        root.put("changed", !report.changedNothing());
+        ArrayNode applied = root.putArray("applied");
+        for (ReloadReport.Applied key : report.applied()) {
+            applied.addObject().put("key", key.key()).put("change", key.change());
+        }
+        ArrayNode restart = root.putArray("restartRequired");
+        report.restartRequired().forEach(restart::add);
+        return root;
     }
 
     private ObjectNode mode() {

@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.pgrelay.core.config.HostPort;
 import io.pgrelay.core.net.Transport;
 import io.pgrelay.core.ops.ProxyView;
+import io.pgrelay.core.reload.ConfigReload;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,14 +32,14 @@ public final class AdminServer implements AutoCloseable {
     private Channel channel;
 
     /** An admin API over {@code proxy}, listening where its {@code admin.listen} says once started. */
-    public AdminServer(ProxyView proxy) {
+    public AdminServer(ProxyView proxy, ConfigReload reload) {
         this.proxy = proxy;
-        this.api = new AdminApi(proxy);
+        this.api = new AdminApi(proxy, reload);
     }
 
     public AdminServer start() throws InterruptedException {
         var listen = proxy.config().admin().listen();
-        channel = new ServerBootstrap()
+        ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(transport.serverChannel())
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -48,8 +49,11 @@ public final class AdminServer implements AutoCloseable {
                         ch.pipeline().addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES));
                         ch.pipeline().addLast(new AdminHttpHandler(api));
                     }
-                })
-                .bind(listen.host(), listen.port()).sync().channel();
+                });
+        if (proxy.config().listenReusePort()) {
+            transport.reusePort(bootstrap); // a successor binds the admin port too while this one drains
+        }
+        channel = bootstrap.bind(listen.host(), listen.port()).sync().channel();
         log.info("admin API listening on {}", url(listen, address().getPort()));
         return this;
     }

@@ -17,10 +17,11 @@ import io.pgrelay.core.session.ClientRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
-/** {@link ProxyView} over the live parts of a {@link ProxyServer}; every read is taken when asked. */
+/** {@link ProxyView} over the live parts of a {@link ProxyServer}; every read is taken when asked (after a reload: the reloaded configuration). */
 final class LiveProxyView implements ProxyView {
-    private final ProxyConfig config;
+    private final Supplier<ProxyConfig> config;
     private final ClusterState cluster;
     private final ReplicaBalancer.ReadEligibility readEligibility;
     private final PoolManager pools;
@@ -28,7 +29,7 @@ final class LiveProxyView implements ProxyView {
     private final ProxyMetrics metrics;
     private final ClusterOperations operations;
 
-    LiveProxyView(ProxyConfig config, ClusterState cluster, ReplicaBalancer.ReadEligibility readEligibility,
+    LiveProxyView(Supplier<ProxyConfig> config, ClusterState cluster, ReplicaBalancer.ReadEligibility readEligibility,
                   PoolManager pools, ClientRegistry clients, ProxyMetrics metrics, ClusterOperations operations) {
         this.config = config;
         this.cluster = cluster;
@@ -41,7 +42,7 @@ final class LiveProxyView implements ProxyView {
 
     @Override
     public ProxyConfig config() {
-        return config;
+        return config.get();
     }
 
     @Override

@@ -24,14 +24,19 @@ import io.pgrelay.core.cluster.ClusterMonitor;
 import io.pgrelay.core.cluster.ClusterState;
 import io.pgrelay.core.cluster.NodeStatus;
 import io.pgrelay.core.cluster.Topology;
+import io.pgrelay.core.config.ConfigException;
 import io.pgrelay.core.config.HostPort;
 import io.pgrelay.core.config.ProxyConfig;
+import io.pgrelay.core.config.ProxyConfig.NodeConfig;
 import io.pgrelay.core.console.ConsoleSession;
 import io.pgrelay.core.metrics.ProxyMetrics;
 import io.pgrelay.core.net.TlsContexts;
 import io.pgrelay.core.net.Transport;
 import io.pgrelay.core.ops.PgClusterOperations;
 import io.pgrelay.core.ops.ProxyView;
+import io.pgrelay.core.reload.ConfigChanges;
+import io.pgrelay.core.reload.NodeChanges;
+import io.pgrelay.core.reload.ReloadReport;
 import io.pgrelay.core.route.PrimaryGate;
 import io.pgrelay.core.route.ReadPolicy;
 import io.pgrelay.core.route.ReplicaBalancer;
@@ -41,6 +46,7 @@ import io.pgrelay.core.session.CatalogSessionClassifiers;
 import io.pgrelay.core.session.ClientAdmission;
 import io.pgrelay.core.session.ClientLogin;
 import io.pgrelay.core.session.ClientRegistry;
+import io.pgrelay.core.session.ClientShutdown;
 import io.pgrelay.core.session.ClientStartupHandler;
 import io.pgrelay.core.session.LoggedInHandlers;
 import io.pgrelay.core.session.SessionFactory;
@@ -70,19 +76,33 @@ public final class ProxyServer implements AutoCloseable {
     /** Pause reading the peer above 256 kB queued; resume below 64 kB. */
     public static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
 
-    private final ProxyConfig config;
     private final Transport transport = Transport.best();
     private final EventLoopGroup workers;
     private final EventLoops loops;
+    private final ClusterState cluster;
     private final ClusterMonitor monitor;
     private final PoolManager pools;
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     private final CatalogService catalogs;
     private final PgClusterOperations operations;
+    private final PrimaryGate gate = new PrimaryGate();
+    private final ProxyMetrics metrics;
+    private final CancelRegistry cancels = new CancelRegistry();
+    private final CancelSender cancelSender;
+    private final AtomicInteger clientCount = new AtomicInteger();
+    private final ClientRegistry clientRegistry = new ClientRegistry();
     private final ProxyView view;
-    private final ClientAdmission admission;
-    private final ClientLogin login;
+    /** What new connections are served with; a reload swaps it whole, connections read it once. */
+    private volatile Front front;
     private Channel serverChannel;
+
+    /**
+     * The parts of the proxy a reload may replace: the effective configuration and everything
+     * built from its reloadable keys. Sessions keep the parts they started with.
+     */
+    private record Front(ProxyConfig config, ReadPolicy readPolicy, ClientAdmission admission, ClientLogin login,
+                         ClientTlsFiles tls) {
+    }
 
     /**
      * Half the cores, at least one: a relayed round trip costs the kernel (loopback or NIC
@@ -96,40 +116,41 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     public ProxyServer(ProxyConfig config, MetricRegistry registry) {
-        this.config = config;
         int threads = config.workers() > 0 ? config.workers() : defaultWorkers(Runtime.getRuntime().availableProcessors());
         this.workers = transport.newGroup(threads, "pgrelay-worker");
         this.loops = new EventLoops(workers);
-        ClusterState cluster = new ClusterState(config.nodes());
+        this.cluster = new ClusterState(config.nodes());
         this.catalogs = new CatalogService(new JdbcConnectionSource(() -> primaryFirst(cluster),
                 config.monitor().user(), config.monitor().password(), config.monitor().connectTimeout()));
         this.monitor = new ClusterMonitor(cluster, config.nodes(), config.monitor());
-        CancelSender cancelSender = new CancelSender(transport);
+        this.cancelSender = new CancelSender(transport);
         BackendConnector connector = new BackendConnector(transport, config.backend(),
                 TlsContexts.forBackends(config.backend().tls()), config.maxMessageBytes(),
                 new SilentServers(cancelSender, cluster, monitor, config.monitor().banTime().toMillis()));
-        PrimaryGate gate = new PrimaryGate();
         this.operations = new PgClusterOperations(config, cluster, monitor, gate);
         this.pools = new PoolManager(config.pool(), connector, loops);
-        UserDirectory users = new UserDirectory(config.auth());
-        CancelRegistry cancels = new CancelRegistry();
-        ClientAdmission.Tls tls = new ClientAdmission.Tls(config.tls().mode(), TlsContexts.forClients(config.tls()));
-        ReadPolicy readPolicy = new ReadPolicy(config.routing());
-        AtomicInteger clientCount = new AtomicInteger();
-        ProxyMetrics metrics = new ProxyMetrics(registry, cluster);
+        this.metrics = new ProxyMetrics(registry, cluster);
         metrics.watchClients(clientCount::get);
         metrics.watchPools(pools::pools);
         metrics.watchClassifiers(catalogs::classifiers);
         operations.countEvents(metrics::failover, metrics::switchover);
-        ClientRegistry clientRegistry = new ClientRegistry();
-        this.view = new LiveProxyView(config, cluster, readPolicy, pools, clientRegistry, metrics, operations);
+        this.view = new LiveProxyView(() -> front.config(), cluster, node -> front.readPolicy().canRead(node), pools,
+                clientRegistry, metrics, operations);
+        ClientTlsFiles tls = ClientTlsFiles.load(config.tls());
+        this.front = front(config, tls);
+    }
+
+    /** Builds what new connections get from {@code config}; throws ConfigException for bad users. */
+    private Front front(ProxyConfig config, ClientTlsFiles tls) {
+        ReadPolicy readPolicy = new ReadPolicy(config.routing());
         SessionFactory sessions = new SessionFactory(config, cluster, monitor, pools,
                 new CatalogSessionClassifiers(catalogs, ClassifierConfig.from(config.routing())),
                 ReplicaBalancer.of(config.routing().balance()), readPolicy, gate, metrics, cancels, cancelSender);
-        this.admission = new ClientAdmission(tls, config.maxClientConnections(), config.maxMessageBytes(), cancels,
-                clientCount, metrics);
-        this.login = new ClientLogin(users, config.auth().method(), ClientLogin.consoleUsers(config),
-                clientRegistry, metrics, new Served(sessions, view));
+        ClientAdmission admission = new ClientAdmission(tls.admission(), config.maxClientConnections(),
+                config.maxMessageBytes(), cancels, clientCount, metrics);
+        ClientLogin login = new ClientLogin(new UserDirectory(config.auth()), config.auth().method(),
+                ClientLogin.consoleUsers(config), clientRegistry, metrics, new Served(sessions, view));
+        return new Front(config, readPolicy, admission, login, tls);
     }
 
     /** Authenticated clients get a session, or the console over this proxy's view. */
@@ -147,6 +168,7 @@ public final class ProxyServer implements AutoCloseable {
 
     public ProxyServer start() throws InterruptedException {
         monitor.start();
+        ProxyConfig config = front.config();
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(workers)
                 .channel(transport.serverChannel())
@@ -159,15 +181,74 @@ public final class ProxyServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
+                        Front served = front;
                         clients.add(channel);
                         channel.pipeline().addLast("startup", new StartupPacketDecoder());
-                        channel.pipeline().addLast("client-startup", new ClientStartupHandler(admission, login));
+                        channel.pipeline().addLast("client-startup",
+                                new ClientStartupHandler(served.admission(), served.login()));
                     }
                 });
+        if (config.listenReusePort()) {
+            transport.reusePort(bootstrap);
+        }
         serverChannel = bootstrap.bind(config.listen().host(), config.listen().port()).sync().channel();
-        log.info("pgrelay listening on {} ({} transport, {} workers, pool mode {})", serverChannel.localAddress(),
-                transport.name().toLowerCase(Locale.ROOT), loops.size(), config.poolMode().name().toLowerCase(Locale.ROOT));
+        log.info("pgrelay listening on {} ({} transport, {} workers, pool mode {}{})", serverChannel.localAddress(),
+                transport.name().toLowerCase(Locale.ROOT), loops.size(), config.poolMode().name().toLowerCase(Locale.ROOT),
+                config.listenReusePort() ? ", port shared with SO_REUSEPORT" : "");
         return this;
+    }
+
+    /**
+     * Applies a new configuration file (off the event loops): the reloadable keys take effect
+     * for new connections and sessions, the others keep their running value and are reported
+     * as needing a restart. Everything is built and checked before anything changes, so a
+     * file that fails (a bad verifier, an unreadable certificate, removing the primary) changes
+     * nothing.
+     *
+     * @throws io.pgrelay.core.config.ConfigException when the new configuration cannot be applied
+     */
+    public synchronized ReloadReport reload(ProxyConfig next, String actor) {
+        Front running = front;
+        List<ConfigChanges.Change> changes = ConfigChanges.between(running.config(), next);
+        ProxyConfig effective = ConfigChanges.effective(running.config(), next);
+        ClientTlsFiles tls = running.tls().reloaded(effective.tls());
+        NodeChanges nodes = NodeChanges.between(running.config().nodes(), effective.nodes());
+        checkNodes(nodes);
+        Front reloaded = front(effective, tls);
+        applyNodes(nodes, actor);
+        front = reloaded;
+        return ReloadReport.of(changes, nodes, tls != running.tls());
+    }
+
+    private void checkNodes(NodeChanges nodes) {
+        Topology topology = cluster.current();
+        for (NodeConfig node : nodes.removed()) {
+            NodeStatus status = topology.node(node.name());
+            if (status != null && status == topology.primary()) {
+                throw new ConfigException("nodes: " + node.name() + " is the primary; switch over to another node "
+                        + "before removing it or changing its address");
+            }
+        }
+        if (topology.nodes().size() + nodes.added().size() > ReplicaBalancer.MAX_NODES) {
+            throw new ConfigException("nodes: at most " + ReplicaBalancer.MAX_NODES
+                    + " nodes over the proxy's lifetime (removed ones included); restart to add more");
+        }
+    }
+
+    /** Removals first: a node that changed its address is removed, then added under the same name. */
+    private void applyNodes(NodeChanges nodes, String actor) {
+        for (NodeConfig node : nodes.removed()) {
+            operations.removeNode(node.name(), actor);
+        }
+        for (NodeConfig node : nodes.added()) {
+            operations.addNode(node, actor);
+        }
+        for (NodeConfig node : nodes.reweighted()) {
+            cluster.update(topology -> {
+                NodeStatus status = topology.node(node.name());
+                return status == null ? topology : topology.with(status.withConfig(node));
+            });
+        }
     }
 
     /** Catalog connections try the known primary first, then every other node. */
@@ -186,6 +267,11 @@ public final class ProxyServer implements AutoCloseable {
         return nodes;
     }
 
+    /** The configuration in force: the file as last loaded, restart-only keys as they were at start. */
+    public ProxyConfig config() {
+        return front.config();
+    }
+
     public CatalogService catalogs() {
         return catalogs;
     }
@@ -199,12 +285,23 @@ public final class ProxyServer implements AutoCloseable {
         return view;
     }
 
+    /** Closes the client listener: no new connections; with SO_REUSEPORT a second pgrelay on the port takes them. */
+    public void stopAccepting() {
+        if (serverChannel != null && serverChannel.isOpen()) {
+            serverChannel.close().awaitUninterruptibly();
+            log.info("pgrelay stopped accepting clients on {}", serverChannel.localAddress());
+        }
+    }
+
+    /**
+     * Graceful stop: no new clients; every session ends with 57P01 as soon as it is between
+     * transactions (idle ones at once); those still busy after {@code shutdown-timeout} end with
+     * 57P01 then; backends go back to their pools and are closed with them.
+     */
     @Override
     public void close() {
-        if (serverChannel != null) {
-            serverChannel.close().awaitUninterruptibly();
-        }
-        clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        stopAccepting();
+        new ClientShutdown(clients).run(front.config().shutdownTimeout());
         operations.close();
         pools.close();
         monitor.close();

@@ -9,7 +9,11 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
-/** {@code pgrelay run --config FILE}: the proxy in the foreground until SIGINT/SIGTERM. */
+/**
+ * {@code pgrelay run --config FILE}: the proxy in the foreground until SIGINT/SIGTERM, which stop
+ * it gracefully (sessions finish their transaction, up to {@code shutdown-timeout}); SIGHUP
+ * reloads the file.
+ */
 @Command(name = "run", mixinStandardHelpOptions = true, description = "Start the proxy in the foreground.")
 final class RunCommand implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "YAML configuration file")
@@ -24,7 +28,8 @@ final class RunCommand implements Callable<Integer> {
             System.err.println("pgrelay: " + config + ": " + e.getMessage());
             return 2;
         }
-        PgRelay relay = PgRelay.start(proxyConfig);
+        PgRelay relay = PgRelay.start(config, proxyConfig);
+        relay.reloadOnHangup();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             relay.close();

@@ -80,6 +80,25 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void lifecycleKeys() {
+        ProxyConfig defaults = parse(NODES);
+        assertThat(defaults.shutdownTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(defaults.listenReusePort()).isTrue();
+        assertThat(defaults.logLevels()).isEmpty();
+
+        ProxyConfig set = parse(NODES + "shutdown-timeout: 500ms\nlisten-reuse-port: false\n"
+                + "log-levels: { root: WARN, io.pgrelay.client: debug }\n");
+        assertThat(set.shutdownTimeout()).isEqualTo(Duration.ofMillis(500));
+        assertThat(set.listenReusePort()).isFalse();
+        assertThat(set.logLevels()).containsExactly(java.util.Map.entry("io.pgrelay.client", "debug"),
+                java.util.Map.entry("root", "warn"));
+
+        assertThatThrownBy(() -> parse(NODES + "log-levels: { root: loud }\n"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("log-levels.root")
+                .hasMessageContaining("'loud' is not one of trace | debug | info | warn | error | off");
+    }
+
+    @Test
     void shippedConfigurationDocumentsTheBuiltInDefaults() {
         ProxyConfig shipped = NO_ENVIRONMENT.load(SHIPPED);
         ProxyConfig defaults = parse(NODES);
@@ -98,6 +117,9 @@ class ConfigLoaderTest {
         assertThat(shipped.routing()).isEqualTo(
                 new RoutingConfig(null, null, null, null, null, null, null, null, null, null, null, null));
         assertThat(shipped.failover()).isEqualTo(new FailoverConfig(null, null, null, null, null, null));
+        assertThat(shipped.shutdownTimeout()).isEqualTo(defaults.shutdownTimeout());
+        assertThat(shipped.listenReusePort()).isEqualTo(defaults.listenReusePort());
+        assertThat(shipped.logLevels()).isEqualTo(defaults.logLevels());
     }
 
     @Test

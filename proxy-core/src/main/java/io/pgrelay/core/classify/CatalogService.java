@@ -70,7 +70,13 @@ public final class CatalogService implements AutoCloseable {
 
     /** The shared classifier of {@code database} (one per database; the config of the first call wins). */
     public Classifier classifier(String database, ClassifierConfig config) {
-        return classifiers.computeIfAbsent(database, db -> new Classifier(handle(db), config));
+        Classifier current = classifiers.get(database);
+        if (current != null && current.config().equals(config)) {
+            return current;
+        }
+        // A reload changed the routing settings: sessions opened from now on classify with the new ones.
+        return classifiers.compute(database, (db, old) -> old != null && old.config().equals(config) ? old
+                : new Classifier(handle(db), config));
     }
 
     /** Current snapshot version of {@code database} (0 = built-in catalog). */

@@ -57,6 +57,12 @@ public record NodeStatus(
                 lagMillis, consecutiveFailures, observedAtMillis, lastError, newBan);
     }
 
+    /** The same server with new settings (a reload changed its weight). */
+    public NodeStatus withConfig(NodeConfig newConfig) {
+        return new NodeStatus(index, newConfig, role, health, timeline, currentLsn, receiveLsn, replayLsn, lagBytes,
+                lagMillis, consecutiveFailures, observedAtMillis, lastError, ban);
+    }
+
     public NodeStatus withHealth(Health newHealth) {
         return new NodeStatus(index, config, role, newHealth, timeline, currentLsn, receiveLsn, replayLsn, lagBytes,
                 lagMillis, consecutiveFailures, observedAtMillis, lastError, ban);

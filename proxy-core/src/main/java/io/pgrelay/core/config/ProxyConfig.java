@@ -1,9 +1,13 @@
 package io.pgrelay.core.config;
 
 import java.time.Duration;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * The whole, validated configuration. Absent keys take their defaults here, so every
@@ -23,7 +27,13 @@ public record ProxyConfig(
         AuthConfig auth,
         MonitorConfig monitor,
         RoutingConfig routing,
-        FailoverConfig failover) {
+        FailoverConfig failover,
+        Duration shutdownTimeout,
+        Boolean listenReusePort,
+        Map<String, String> logLevels) {
+
+    /** The logback levels {@code log-levels} may set; {@code root} names the root logger. */
+    public static final List<String> LOG_LEVELS = List.of("trace", "debug", "info", "warn", "error", "off");
 
     public ProxyConfig {
         listen = orDefault(listen, new HostPort("127.0.0.1", 6432));
@@ -40,6 +50,9 @@ public record ProxyConfig(
         monitor = orDefault(monitor, new MonitorConfig(null, null, null, null, null, null, null, null));
         routing = orDefault(routing, RoutingConfig.defaults());
         failover = orDefault(failover, new FailoverConfig(null, null, null, null, null, null));
+        shutdownTimeout = orDefault(shutdownTimeout, Duration.ofSeconds(30));
+        listenReusePort = orDefault(listenReusePort, Boolean.TRUE);
+        logLevels = logLevels == null ? Map.of() : normalizedLevels(logLevels);
 
         if (nodes.isEmpty()) {
             throw new ConfigException("nodes: at least one PostgreSQL node is required");
@@ -59,6 +72,20 @@ public record ProxyConfig(
         if (maxMessageSize < 1024 || maxMessageSize > Integer.MAX_VALUE) {
             throw new ConfigException("max-message-size must be between 1kB and 2GB");
         }
+        if (shutdownTimeout.isNegative()) {
+            throw new ConfigException("shutdown-timeout must be >= 0");
+        }
+    }
+
+    /** Sorted by logger name, levels in lower case; an unknown level is a configuration error. */
+    private static Map<String, String> normalizedLevels(Map<String, String> levels) {
+        Map<String, String> sorted = new TreeMap<>();
+        for (Map.Entry<String, String> entry : levels.entrySet()) {
+            String level = entry.getValue() == null ? "" : entry.getValue().trim().toLowerCase(Locale.ROOT);
+            requireOneOf("log-levels." + entry.getKey(), level, LOG_LEVELS.toArray(String[]::new));
+            sorted.put(entry.getKey(), level);
+        }
+        return Collections.unmodifiableMap(sorted);
     }
 
     /** The maximum size of one protocol message, as an int for the codecs. */

@@ -157,6 +157,7 @@ final class BackendEvents implements BackendListener {
                     engine.maybeLeaveGate();
                 }
                 engine.resume();
+                engine.maybeQuiet();
             });
             return;
         }
@@ -164,6 +165,7 @@ final class BackendEvents implements BackendListener {
             engine.maybeRelease();
             engine.maybeLeaveGate();
             engine.resume();
+            engine.maybeQuiet();
         }
     }
 

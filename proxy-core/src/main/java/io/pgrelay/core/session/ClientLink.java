@@ -33,4 +33,7 @@ interface ClientLink {
     void drain();
 
     String describe();
+
+    /** The session may be between transactions now (a ReadyForQuery came back): a shutdown may end it here. */
+    void quiet();
 }

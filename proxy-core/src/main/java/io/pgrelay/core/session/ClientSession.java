@@ -43,6 +43,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private SessionEngine engine;
     private boolean clientReadPaused;
     private boolean backendReadPaused;
+    /** The proxy is shutting down: the session ends at its next transaction boundary. */
+    private boolean endAtBoundary;
 
     /** Fails with the server's error for startup options that are not valid (the client gets it as FATAL). */
     ClientSession(SessionFactory shared, StartupMessage startup, ClientCredentials credentials) {
@@ -270,6 +272,40 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     // ---------------------------------------------------------------- end of session
+
+    /**
+     * Shutdown: ends the session with 57P01 now if nothing of it is under way (or it is still
+     * logging in), else after the ReadyForQuery that closes its transaction or statement.
+     */
+    void endAtBoundary() {
+        endAtBoundary = true;
+        if (state == State.CONNECTING || (state == State.READY && engine.atBoundary())) {
+            ClientShutdown.end(client);
+        }
+    }
+
+    /**
+     * Shutdown timeout: a statement still running is cancelled on its server (so it stops, its
+     * transaction rolls back and the backend is freed), then the session ends with 57P01.
+     */
+    void endNow() {
+        if (engine != null && !engine.atBoundary()) {
+            engine.cancel();
+        }
+        ClientShutdown.end(client);
+    }
+
+    @Override
+    public void quiet() {
+        if (endAtBoundary) {
+            // After the current read: the ReadyForQuery is written and flushed before the error.
+            loop.execute(() -> {
+                if (state == State.READY && engine.atBoundary()) {
+                    ClientShutdown.end(client);
+                }
+            });
+        }
+    }
 
     private void close() {
         cleanup();

@@ -235,6 +235,22 @@ final class SessionEngine {
         }
     }
 
+    /**
+     * Nothing of the session is under way: no transaction or batch open, no request unanswered,
+     * nothing waiting. A shutdown ends a session here without cutting off any work of it.
+     */
+    boolean atBoundary() {
+        return !closed && transaction.idle() && inflight.isEmpty() && !causal.state().positionPending()
+                && wait == Wait.NONE;
+    }
+
+    /** Tells the client handler when the session may have reached a boundary. */
+    void maybeQuiet() {
+        if (atBoundary()) {
+            client.quiet();
+        }
+    }
+
     void send(int node, boolean checkReplay) {
         retryOnPrimary = false;
         BackendConnection backend = backends.usable(node);

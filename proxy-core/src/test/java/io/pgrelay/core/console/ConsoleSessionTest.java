@@ -64,7 +64,7 @@ class ConsoleSessionTest {
             new AdminConfig(null, "sekret-token", List.of("admin")),
             List.of(new NodeConfig("pg1", "127.0.0.1", 5432, null), new NodeConfig("pg2", "127.0.0.1", 5433, 2)),
             new AuthConfig(null, List.of(new UserConfig("admin", "hunter2", null, null, null))),
-            new MonitorConfig("postgres", "monitor-pass", null, null, null, null, null, null), null, null);
+            new MonitorConfig("postgres", "monitor-pass", null, null, null, null, null, null), null, null, null, null, null);
 
     private final ClusterState cluster = new ClusterState(CONFIG.nodes());
     private final List<PoolStats> pools = new ArrayList<>();

@@ -37,7 +37,7 @@ final class SessionTesting {
 
     /** No monitor runs here, so no primary ever appears: sessions fail at once instead of waiting for one. */
     private static final ProxyConfig CONFIG = new ProxyConfig(null, null, null, null, null, null, null, null, null,
-            List.of(NODE), null, null, null, new FailoverConfig(null, null, null, null, null, Duration.ZERO));
+            List.of(NODE), null, null, null, new FailoverConfig(null, null, null, null, null, Duration.ZERO), null, null, null);
 
     /** The sessions never get as far as a backend. */
     private static final BackendPools NO_BACKENDS = (node, user, database, password) -> {

@@ -40,7 +40,7 @@ class HealthcheckScriptTest {
         assertThat(config.admin().listen().port()).isEqualTo(adminPort);
 
         Map<String, String> check = Map.of("PGRELAY_ADMIN_PORT", String.valueOf(adminPort));
-        try (PgRelay relay = PgRelay.start(config)) {
+        try (PgRelay relay = PgRelay.start(Repository.file("docker/pgrelay.yml"), config)) {
             Processes.Result healthy = run(check);
             assertThat(healthy.exitCode()).as("health check against a running pgrelay: " + healthy.output()).isZero();
         }

@@ -7,6 +7,10 @@ import io.pgrelay.testkit.LocalCluster;
 import io.pgrelay.testkit.LocalNode;
 import io.pgrelay.testkit.TestCluster;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -24,10 +28,12 @@ public final class TestProxy implements AutoCloseable {
 
     private final PgRelay relay;
     private final LocalCluster cluster;
+    private final Path configFile;
 
-    private TestProxy(PgRelay relay, LocalCluster cluster) {
+    private TestProxy(PgRelay relay, LocalCluster cluster, Path configFile) {
         this.relay = relay;
         this.cluster = cluster;
+        this.configFile = configFile;
     }
 
     /**
@@ -65,13 +71,39 @@ public final class TestProxy implements AutoCloseable {
 
     /** Starts a proxy in front of {@code cluster} (e.g. a dedicated one from {@link TestCluster#startDedicated()}). */
     public static TestProxy start(LocalCluster cluster, String extraYaml) {
-        ProxyConfig config = new ConfigLoader().parse(yaml(cluster, extraYaml));
+        String yaml = yaml(cluster, extraYaml);
+        ProxyConfig config = new ConfigLoader().parse(yaml);
         try {
-            return new TestProxy(PgRelay.start(config), cluster);
+            // The file a reload reads again (POST /api/v1/reload); rewrite it with configFile().
+            Path file = Files.createTempFile("pgrelay-test-", ".yaml");
+            file.toFile().deleteOnExit();
+            Files.writeString(file, yaml);
+            return new TestProxy(PgRelay.start(file, config), cluster, file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Writes a new configuration file, as {@link #start(String)} builds it from {@code extraYaml}; a reload reads it. */
+    public void rewriteConfig(String extraYaml) {
+        writeConfig(yaml(cluster, extraYaml));
+    }
+
+    /** Writes {@code yaml} as the configuration file, as it is (to test invalid files). */
+    public void writeConfig(String yaml) {
+        try {
+            Files.writeString(configFile, yaml);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The configuration file this proxy was started from and reloads. */
+    public Path configFile() {
+        return configFile;
     }
 
     static String yaml(LocalCluster cluster, String extraYaml) {
@@ -96,6 +128,10 @@ public final class TestProxy implements AutoCloseable {
         }
         if (!extraYaml.contains("monitor:")) {
             yaml.append("monitor: { user: postgres, password: postgres, interval: 250ms }\n");
+        }
+        if (!extraYaml.contains("shutdown-timeout:")) {
+            // A test that leaves a transaction open does not hold its proxy's close for the default 30 s.
+            yaml.append("shutdown-timeout: 5s\n");
         }
         if (!extraYaml.contains("failover:")) {
             // Tests kill and stop nodes of the shared cluster on purpose (and restore them
