@@ -28,7 +28,9 @@ import io.pgrelay.core.config.HostPort;
 import io.pgrelay.core.config.ProxyConfig;
 import io.pgrelay.core.console.ConsoleSession;
 import io.pgrelay.core.metrics.ProxyMetrics;
+import io.pgrelay.core.net.ReloadingServerTls;
 import io.pgrelay.core.net.TlsContexts;
+import io.pgrelay.core.config.TlsMode;
 import io.pgrelay.core.net.Transport;
 import io.pgrelay.core.ops.PgClusterOperations;
 import io.pgrelay.core.ops.ProxyView;
@@ -42,6 +44,7 @@ import io.pgrelay.core.session.ClientAdmission;
 import io.pgrelay.core.session.ClientLogin;
 import io.pgrelay.core.session.ClientRegistry;
 import io.pgrelay.core.session.ClientStartupHandler;
+import io.pgrelay.core.session.ConnectionLimits;
 import io.pgrelay.core.session.LoggedInHandlers;
 import io.pgrelay.core.session.SessionFactory;
 import io.pgrelay.protocol.codec.StartupPacketDecoder;
@@ -50,6 +53,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -81,6 +85,7 @@ public final class ProxyServer implements AutoCloseable {
     private final ProxyView view;
     private final ClientAdmission admission;
     private final ClientLogin login;
+    private final ReloadingServerTls clientTls;
     private Channel serverChannel;
 
     /**
@@ -111,7 +116,9 @@ public final class ProxyServer implements AutoCloseable {
         this.pools = new PoolManager(config.pool(), connector, loops);
         UserDirectory users = new UserDirectory(config.auth());
         CancelRegistry cancels = new CancelRegistry();
-        ClientAdmission.Tls tls = new ClientAdmission.Tls(config.tls().mode(), TlsContexts.forClients(config.tls()));
+        this.clientTls = reloadingClientTls(config.tls());
+        ClientAdmission.Tls tls = clientTls != null ? new ClientAdmission.Tls(config.tls().mode(), clientTls)
+                : new ClientAdmission.Tls(config.tls().mode(), TlsContexts.forClients(config.tls()));
         ReadPolicy readPolicy = new ReadPolicy(config.routing());
         AtomicInteger clientCount = new AtomicInteger();
         ProxyMetrics metrics = new ProxyMetrics(registry, cluster);
@@ -126,9 +133,30 @@ public final class ProxyServer implements AutoCloseable {
                 ReplicaBalancer.of(config.routing().balance()), readPolicy, gate, metrics, cancels,
                 new CancelSender(transport));
         this.admission = new ClientAdmission(tls, config.maxClientConnections(), config.maxMessageBytes(), cancels,
-                clientCount, metrics);
+                clientCount, metrics, config.limits().clientStartupTimeout());
         this.login = new ClientLogin(users, config.auth().method(), ClientLogin.consoleUsers(config),
-                clientRegistry, metrics, new Served(sessions, view));
+                clientRegistry, metrics, new Served(sessions, view), new ConnectionLimits(config.limits()));
+    }
+
+    /** TLS toward clients from certificate files, watched for changes; null without files (or TLS). */
+    private static ReloadingServerTls reloadingClientTls(ProxyConfig.TlsConfig tls) {
+        if (tls.mode() == TlsMode.DISABLE || tls.cert() == null) {
+            return null;
+        }
+        return new ReloadingServerTls(Path.of(tls.cert()), Path.of(tls.key())).watch(tls.reloadInterval());
+    }
+
+    /**
+     * Reads the client-facing TLS certificate and key files again: new connections use them if
+     * they load, otherwise nothing changes (the result says why). Reads files: call it from a
+     * thread of its own (signal handler, admin request), never from an event loop.
+     */
+    public ReloadingServerTls.Result reloadTls() {
+        if (clientTls == null) {
+            return new ReloadingServerTls.Result(ReloadingServerTls.Outcome.UNCHANGED,
+                    "no certificate files configured (tls.cert, tls.key)");
+        }
+        return clientTls.reload();
     }
 
     /** Authenticated clients get a session, or the console over this proxy's view. */
@@ -205,6 +233,9 @@ public final class ProxyServer implements AutoCloseable {
         }
         clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         operations.close();
+        if (clientTls != null) {
+            clientTls.close();
+        }
         pools.close();
         monitor.close();
         catalogs.close();

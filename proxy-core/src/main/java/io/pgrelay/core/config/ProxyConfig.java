@@ -23,7 +23,8 @@ public record ProxyConfig(
         AuthConfig auth,
         MonitorConfig monitor,
         RoutingConfig routing,
-        FailoverConfig failover) {
+        FailoverConfig failover,
+        LimitsConfig limits) {
 
     public ProxyConfig {
         listen = orDefault(listen, new HostPort("127.0.0.1", 6432));
@@ -40,6 +41,7 @@ public record ProxyConfig(
         monitor = orDefault(monitor, new MonitorConfig(null, null, null, null, null, null, null));
         routing = orDefault(routing, RoutingConfig.defaults());
         failover = orDefault(failover, new FailoverConfig(null, null, null, null, null, null));
+        limits = orDefault(limits, LimitsConfig.defaults());
 
         if (nodes.isEmpty()) {
             throw new ConfigException("nodes: at least one PostgreSQL node is required");
@@ -61,6 +63,15 @@ public record ProxyConfig(
         }
     }
 
+    /** Without {@code limits}: the defaults of {@link LimitsConfig}. */
+    public ProxyConfig(HostPort listen, PoolMode poolMode, Integer workers, Integer maxClientConnections,
+                       Long maxMessageSize, TlsConfig tls, BackendConfig backend, PoolConfig pool, AdminConfig admin,
+                       List<NodeConfig> nodes, AuthConfig auth, MonitorConfig monitor, RoutingConfig routing,
+                       FailoverConfig failover) {
+        this(listen, poolMode, workers, maxClientConnections, maxMessageSize, tls, backend, pool, admin, nodes, auth,
+                monitor, routing, failover, null);
+    }
+
     /** The maximum size of one protocol message, as an int for the codecs. */
     public int maxMessageBytes() {
         return maxMessageSize.intValue();
@@ -79,13 +90,25 @@ public record ProxyConfig(
         return value != null ? value : fallback;
     }
 
-    /** TLS toward clients. Without cert and key a self-signed certificate is generated at start. */
-    public record TlsConfig(TlsMode mode, String cert, String key) {
+    /**
+     * TLS toward clients. Without cert and key a self-signed certificate is generated at start;
+     * with them, the files are checked every {@code reloadInterval} and a changed pair is used by
+     * new connections (0 = only on an explicit reload).
+     */
+    public record TlsConfig(TlsMode mode, String cert, String key, Duration reloadInterval) {
         public TlsConfig {
             mode = orDefault(mode, TlsMode.PREFER);
+            reloadInterval = orDefault(reloadInterval, Duration.ofSeconds(10));
             if ((cert == null) != (key == null)) {
                 throw new ConfigException("tls: cert and key must be given together");
             }
+            if (reloadInterval.isNegative()) {
+                throw new ConfigException("tls.reload-interval must be >= 0 (0 = no polling)");
+            }
+        }
+
+        public TlsConfig(TlsMode mode, String cert, String key) {
+            this(mode, cert, key, null);
         }
     }
 
