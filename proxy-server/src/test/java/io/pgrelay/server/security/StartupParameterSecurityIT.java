@@ -45,6 +45,8 @@ class StartupParameterSecurityIT {
                 CREATE FUNCTION evil.oideq(oid, oid) RETURNS boolean LANGUAGE plpgsql
                     AS $$ BEGIN INSERT INTO evil.calls VALUES ('oid ='); RETURN $1 OPERATOR(pg_catalog.=) $2; END $$;
                 CREATE OPERATOR evil.= (LEFTARG = oid, RIGHTARG = oid, FUNCTION = evil.oideq);
+                CREATE FUNCTION evil.lower(text) RETURNS text LANGUAGE sql VOLATILE
+                    AS $$ INSERT INTO evil.calls VALUES ('lower'); SELECT 'evil'::text $$;
                 DROP TABLE IF EXISTS public.sec_target;
                 CREATE TABLE public.sec_target (id int);
                 GRANT INSERT, SELECT ON public.sec_target TO app;
@@ -119,6 +121,16 @@ class StartupParameterSecurityIT {
             assertThat(query(c, "SELECT pg_catalog.count(*)::text FROM sec_target")).isNotNull();
         }
         assertThat(evilCalls()).as("calls of evil's objects by pgrelay's own queries").isZero();
+    }
+
+    @Test
+    void aFunctionTheClientsSearchPathShadowsIsTakenForTheWritingOne() throws Exception {
+        proxy.relay().proxy().catalogs().firstLoad("app").get(30, TimeUnit.SECONDS);
+        try (Connection c = connect("app", EVIL_PATH)) {
+            // The classifier does not know the session's path: an unqualified name means any function of that name.
+            assertThat(query(c, "SELECT lower('X')")).isEqualTo("evil");
+        }
+        assertThat(evilCalls()).as("the client's own call ran, on the primary").isEqualTo(1);
     }
 
     @Test
