@@ -2,13 +2,14 @@ package io.pgrelay.core.session;
 
 import io.netty.channel.Channel;
 import io.netty.handler.ssl.SslContext;
+import io.pgrelay.core.config.LimitsConfig;
 import io.pgrelay.core.config.TlsMode;
 import io.pgrelay.core.metrics.ProxyMetrics;
 import io.pgrelay.protocol.PgProtocolException;
 import io.pgrelay.protocol.SqlState;
 
-import java.util.Objects;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -64,7 +65,7 @@ public final class ClientAdmission {
     public ClientAdmission(Tls tls, int maxClients, int maxMessageBytes, CancelRegistry cancels,
                            AtomicInteger clients, ProxyMetrics metrics) {
         this(tls, maxClients, maxMessageBytes, cancels, clients, metrics,
-                io.pgrelay.core.config.LimitsConfig.unlimited().clientStartupTimeout());
+                LimitsConfig.unlimited().clientStartupTimeout());
     }
 
     /**

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandler;
 import io.pgrelay.core.auth.ClientCredentials;
 import io.pgrelay.core.auth.UserDirectory;
 import io.pgrelay.core.config.AuthMethod;
+import io.pgrelay.core.config.LimitsConfig;
 import io.pgrelay.core.config.ProxyConfig;
 import io.pgrelay.core.metrics.ProxyMetrics;
 import io.pgrelay.protocol.message.frontend.StartupMessage;
@@ -32,7 +33,7 @@ public final class ClientLogin {
     public ClientLogin(UserDirectory users, AuthMethod defaultMethod, List<String> consoleUsers,
                        ClientRegistry clients, ProxyMetrics metrics, LoggedInHandlers next) {
         this(users, defaultMethod, consoleUsers, clients, metrics, next,
-                new ConnectionLimits(io.pgrelay.core.config.LimitsConfig.unlimited()));
+                new ConnectionLimits(LimitsConfig.unlimited()));
     }
 
     public ClientLogin(UserDirectory users, AuthMethod defaultMethod, List<String> consoleUsers,
