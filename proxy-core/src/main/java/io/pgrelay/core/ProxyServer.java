@@ -48,6 +48,7 @@ import io.pgrelay.core.session.ClientLogin;
 import io.pgrelay.core.session.ClientRegistry;
 import io.pgrelay.core.session.ClientShutdown;
 import io.pgrelay.core.session.ClientStartupHandler;
+import io.pgrelay.core.session.ConnectionLimits;
 import io.pgrelay.core.session.LoggedInHandlers;
 import io.pgrelay.core.session.SessionFactory;
 import io.pgrelay.core.session.SilentServers;
@@ -57,6 +58,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -147,9 +149,10 @@ public final class ProxyServer implements AutoCloseable {
                 new CatalogSessionClassifiers(catalogs, ClassifierConfig.from(config.routing())),
                 ReplicaBalancer.of(config.routing().balance()), readPolicy, gate, metrics, cancels, cancelSender);
         ClientAdmission admission = new ClientAdmission(tls.admission(), config.maxClientConnections(),
-                config.maxMessageBytes(), cancels, clientCount, metrics);
+                config.maxMessageBytes(), cancels, clientCount, metrics, config.limits().clientStartupTimeout());
         ClientLogin login = new ClientLogin(new UserDirectory(config.auth()), config.auth().method(),
-                ClientLogin.consoleUsers(config), clientRegistry, metrics, new Served(sessions, view));
+                ClientLogin.consoleUsers(config), clientRegistry, metrics, new Served(sessions, view),
+                new ConnectionLimits(config.limits()));
         return new Front(config, readPolicy, admission, login, tls);
     }
 

@@ -28,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
@@ -36,7 +37,8 @@ import java.util.regex.Pattern;
 
 /**
  * Reads the YAML configuration: expands {@code ${VAR}} and {@code ${VAR:-default}} from the
- * environment, accepts durations ({@code 500ms}, {@code 10s}, {@code 5m}) and sizes
+ * environment, reads secrets from files ({@code password-file}, {@code backend-password-file},
+ * {@code token-file}: the file's content without its trailing newline), accepts durations ({@code 500ms}, {@code 10s}, {@code 5m}) and sizes
  * ({@code 64MB}), and rejects unknown keys with their path, so a typo never passes
  * silently.
  */
@@ -44,6 +46,9 @@ public final class ConfigLoader {
     private static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
     private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(us|ms|s|m|h|d)?");
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kKmMgG]?)(?:i?[bB])?");
+    /** Keys that hold a secret and may instead name a file holding it ({@code <key>-file}). */
+    private static final List<String> SECRET_KEYS = List.of("password", "backend-password", "token");
+    private static final String FILE_SUFFIX = "-file";
 
     private final Function<String, String> environment;
     private final ObjectMapper mapper;
@@ -84,7 +89,7 @@ public final class ConfigLoader {
             if (tree == null || !tree.isObject()) {
                 throw new ConfigException("configuration must be a YAML mapping");
             }
-            return mapper.treeToValue(expand(tree), ProxyConfig.class);
+            return mapper.treeToValue(readSecretFiles(expand(tree), ""), ProxyConfig.class);
         } catch (UnrecognizedPropertyException e) {
             throw new ConfigException("unknown configuration key '" + path(e) + "'");
         } catch (JsonMappingException e) {
@@ -133,6 +138,55 @@ public final class ConfigLoader {
             }
         }
         return node;
+    }
+
+    /**
+     * Replaces every {@code <secret>-file: PATH} by {@code <secret>: <content of PATH>}. Runs after
+     * the environment expansion (so a path may use {@code ${CREDENTIALS_DIRECTORY}}); the content
+     * itself is taken literally. Errors name the key, never the secret.
+     */
+    private static JsonNode readSecretFiles(JsonNode node, String path) {
+        if (node.isObject()) {
+            ObjectNode object = (ObjectNode) node;
+            for (String key : SECRET_KEYS) {
+                JsonNode file = object.remove(key + FILE_SUFFIX);
+                if (file == null) {
+                    continue;
+                }
+                String where = (path.isEmpty() ? "" : path + ".") + key + FILE_SUFFIX;
+                if (object.has(key)) {
+                    throw new ConfigException(where + ": give either " + key + " or " + key + FILE_SUFFIX + ", not both");
+                }
+                if (!file.isTextual() || file.asText().isBlank()) {
+                    throw new ConfigException(where + ": expected the path of a file");
+                }
+                object.put(key, readSecret(where, Path.of(file.asText())));
+            }
+            Iterator<Map.Entry<String, JsonNode>> fields = object.fields();
+            while (fields.hasNext()) {
+                Map.Entry<String, JsonNode> field = fields.next();
+                readSecretFiles(field.getValue(), (path.isEmpty() ? "" : path + ".") + field.getKey());
+            }
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                readSecretFiles(node.get(i), path + "[" + i + "]");
+            }
+        }
+        return node;
+    }
+
+    private static String readSecret(String key, Path file) {
+        String content;
+        try {
+            content = Files.readString(file);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new ConfigException(key + ": cannot read " + file + " (" + e.getClass().getSimpleName() + ")", e);
+        }
+        // As for a secret written with echo or a Kubernetes/Docker secret: one trailing newline is not part of it.
+        if (content.endsWith("\r\n")) {
+            return content.substring(0, content.length() - 2);
+        }
+        return content.endsWith("\n") ? content.substring(0, content.length() - 1) : content;
     }
 
     String expandText(String text) {

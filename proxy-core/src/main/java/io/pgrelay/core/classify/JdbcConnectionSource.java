@@ -1,6 +1,7 @@
 package io.pgrelay.core.classify;
 
 import io.pgrelay.core.config.HostPort;
+import io.pgrelay.core.net.InternalConnections;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -75,6 +76,7 @@ public final class JdbcConnectionSource implements CatalogService.ConnectionSour
         p.setProperty("socketTimeout", Integer.toString(Math.max(10, seconds * 5)));
         p.setProperty("ApplicationName", "pgrelay-catalog");
         p.setProperty("readOnly", "true");
+        p.setProperty("options", InternalConnections.OPTIONS);
         return DriverManager.getConnection("jdbc:postgresql://" + node.host() + ":" + node.port() + "/" + database, p);
     }
 }

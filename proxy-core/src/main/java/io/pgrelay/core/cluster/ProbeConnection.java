@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.pgrelay.core.config.ProxyConfig.MonitorConfig;
 import io.pgrelay.core.config.ProxyConfig.NodeConfig;
+import io.pgrelay.core.net.InternalConnections;
 
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -48,6 +49,7 @@ final class ProbeConnection implements AutoCloseable {
         hikari.addDataSourceProperty("ApplicationName", "pgrelay-monitor");
         hikari.addDataSourceProperty("tcpKeepAlive", true);
         hikari.addDataSourceProperty("preferQueryMode", "simple");
+        hikari.addDataSourceProperty("options", InternalConnections.OPTIONS);
         this.pool = new HikariDataSource(hikari);
     }
 

@@ -30,7 +30,8 @@ public record ProxyConfig(
         FailoverConfig failover,
         Duration shutdownTimeout,
         Boolean listenReusePort,
-        Map<String, String> logLevels) {
+        Map<String, String> logLevels,
+        LimitsConfig limits) {
 
     /** The logback levels {@code log-levels} may set; {@code root} names the root logger. */
     public static final List<String> LOG_LEVELS = List.of("trace", "debug", "info", "warn", "error", "off");
@@ -53,6 +54,7 @@ public record ProxyConfig(
         shutdownTimeout = orDefault(shutdownTimeout, Duration.ofSeconds(30));
         listenReusePort = orDefault(listenReusePort, Boolean.TRUE);
         logLevels = logLevels == null ? Map.of() : normalizedLevels(logLevels);
+        limits = orDefault(limits, LimitsConfig.defaults());
 
         if (nodes.isEmpty()) {
             throw new ConfigException("nodes: at least one PostgreSQL node is required");
@@ -88,6 +90,16 @@ public record ProxyConfig(
         return Collections.unmodifiableMap(sorted);
     }
 
+    /** Without {@code limits}: the defaults of {@link LimitsConfig}. */
+    public ProxyConfig(HostPort listen, PoolMode poolMode, Integer workers, Integer maxClientConnections,
+                       Long maxMessageSize, TlsConfig tls, BackendConfig backend, PoolConfig pool, AdminConfig admin,
+                       List<NodeConfig> nodes, AuthConfig auth, MonitorConfig monitor, RoutingConfig routing,
+                       FailoverConfig failover, Duration shutdownTimeout, Boolean listenReusePort,
+                       Map<String, String> logLevels) {
+        this(listen, poolMode, workers, maxClientConnections, maxMessageSize, tls, backend, pool, admin, nodes, auth,
+                monitor, routing, failover, shutdownTimeout, listenReusePort, logLevels, null);
+    }
+
     /** The maximum size of one protocol message, as an int for the codecs. */
     public int maxMessageBytes() {
         return maxMessageSize.intValue();
@@ -106,7 +118,11 @@ public record ProxyConfig(
         return value != null ? value : fallback;
     }
 
-    /** TLS toward clients. Without cert and key a self-signed certificate is generated at start. */
+    /**
+     * TLS toward clients. Without cert and key a self-signed certificate is generated at start;
+     * with them, a reload (SIGHUP, POST /api/v1/reload) reads the files again and new connections
+     * use a changed pair.
+     */
     public record TlsConfig(TlsMode mode, String cert, String key) {
         public TlsConfig {
             mode = orDefault(mode, TlsMode.PREFER);
@@ -116,7 +132,6 @@ public record ProxyConfig(
         }
     }
 
-    /** How pgrelay connects to the PostgreSQL nodes. */
     /**
      * Connections to the PostgreSQL servers. {@code queryTimeout} (0 = none): a backend that sends
      * nothing for that long while a request is outstanding is cancelled, closed and its replica

@@ -2,6 +2,7 @@ package io.pgrelay.core.ops;
 
 import io.pgrelay.core.config.ProxyConfig.MonitorConfig;
 import io.pgrelay.core.config.ProxyConfig.NodeConfig;
+import io.pgrelay.core.net.InternalConnections;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -44,6 +45,7 @@ final class NodeSql {
         props.setProperty("socketTimeout", String.valueOf(Math.max(1, socketTimeout.toSeconds())));
         props.setProperty("ApplicationName", "pgrelay-ops");
         props.setProperty("preferQueryMode", "simple");
+        props.setProperty("options", InternalConnections.OPTIONS);
         return DriverManager.getConnection("jdbc:postgresql://" + node.host() + ":" + node.port() + "/"
                 + monitor.database(), props);
     }

@@ -67,7 +67,9 @@ final class CausalTracker {
         wroteSinceIdle = false;
         state.writeCommitted();
         answer = null;
-        backend.writeInternalQuery("SELECT pg_current_wal_insert_lsn()", row -> answer = row.get(0), (b, error) -> {
+        // Schema-qualified: the session's search_path is the client's, and may list a schema before pg_catalog.
+        backend.writeInternalQuery("SELECT pg_catalog.pg_current_wal_insert_lsn()", row -> answer = row.get(0),
+                (b, error) -> {
             if (error == null && answer != null) {
                 state.wrote(Lsn.parse(answer), timeline);
             } else {
@@ -81,7 +83,8 @@ final class CausalTracker {
     /** Asks a replica how far it replayed; {@code then} learns whether that covers the session's writes. */
     void checkReplica(BackendConnection backend, NodeStatus node, Consumer<Boolean> then) {
         answer = null;
-        backend.writeInternalQuery("SELECT pg_last_wal_replay_lsn()", row -> answer = row.get(0), (b, error) -> {
+        backend.writeInternalQuery("SELECT pg_catalog.pg_last_wal_replay_lsn()", row -> answer = row.get(0),
+                (b, error) -> {
             boolean reached = false;
             if (error == null && answer != null) {
                 long replay = Lsn.parse(answer);

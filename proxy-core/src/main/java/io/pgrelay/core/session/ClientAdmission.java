@@ -2,13 +2,16 @@ package io.pgrelay.core.session;
 
 import io.netty.channel.Channel;
 import io.netty.handler.ssl.SslContext;
+import io.pgrelay.core.config.LimitsConfig;
 import io.pgrelay.core.config.TlsMode;
 import io.pgrelay.core.metrics.ProxyMetrics;
 import io.pgrelay.protocol.PgProtocolException;
 import io.pgrelay.protocol.SqlState;
 
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * What the startup step of a client connection needs ({@link ClientStartupHandler}): whether
@@ -16,16 +19,29 @@ import java.util.concurrent.atomic.AtomicInteger;
  * message a client may send, and where CancelRequests go.
  */
 public final class ClientAdmission {
-    /** TLS towards clients: the configured mode and, unless it is {@code DISABLE}, the server's context. */
-    public record Tls(TlsMode mode, SslContext context) {
+    /**
+     * TLS towards clients: the configured mode and, unless it is {@code DISABLE}, where the
+     * server's context comes from; each new connection takes the current one, so a reloaded
+     * certificate serves the next client.
+     */
+    public record Tls(TlsMode mode, Supplier<SslContext> contexts) {
         /** No TLS: SSLRequests are answered 'N'. */
-        public static final Tls OFF = new Tls(TlsMode.DISABLE, null);
+        public static final Tls OFF = new Tls(TlsMode.DISABLE, (Supplier<SslContext>) null);
 
         public Tls {
             Objects.requireNonNull(mode, "mode");
             if (mode != TlsMode.DISABLE) {
-                Objects.requireNonNull(context, "a TLS context for mode " + mode);
+                Objects.requireNonNull(contexts, "a TLS context for mode " + mode);
             }
+        }
+
+        /** A context that never changes. */
+        public Tls(TlsMode mode, SslContext context) {
+            this(mode, context == null ? null : () -> context);
+        }
+
+        SslContext context() {
+            return contexts.get();
         }
 
         boolean offered() {
@@ -43,10 +59,22 @@ public final class ClientAdmission {
     private final CancelRegistry cancels;
     private final AtomicInteger clients;
     private final ProxyMetrics metrics;
+    private final Duration startupTimeout;
 
-    /** {@code clients} counts the connections admitted and still open; the proxy exports it as a gauge. */
+    /** With the default startup timeout. */
     public ClientAdmission(Tls tls, int maxClients, int maxMessageBytes, CancelRegistry cancels,
                            AtomicInteger clients, ProxyMetrics metrics) {
+        this(tls, maxClients, maxMessageBytes, cancels, clients, metrics,
+                LimitsConfig.unlimited().clientStartupTimeout());
+    }
+
+    /**
+     * {@code clients} counts the connections admitted and still open; the proxy exports it as a
+     * gauge. {@code startupTimeout}: from accept to authenticated.
+     */
+    public ClientAdmission(Tls tls, int maxClients, int maxMessageBytes, CancelRegistry cancels,
+                           AtomicInteger clients, ProxyMetrics metrics, Duration startupTimeout) {
+        this.startupTimeout = startupTimeout;
         this.tls = tls;
         this.maxClients = maxClients;
         this.maxMessageBytes = maxMessageBytes;
@@ -57,6 +85,10 @@ public final class ClientAdmission {
 
     Tls tls() {
         return tls;
+    }
+
+    Duration startupTimeout() {
+        return startupTimeout;
     }
 
     int maxMessageBytes() {

@@ -3,7 +3,6 @@ package io.pgrelay.core.session;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.pgrelay.core.auth.ClientCredentials;
 import io.pgrelay.core.config.AuthMethod;
 import io.pgrelay.protocol.PgProtocolException;
@@ -30,7 +29,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Authenticates a client as PostgreSQL would: SCRAM-SHA-256 (the default), md5, cleartext
@@ -41,8 +39,6 @@ import java.util.concurrent.TimeUnit;
  * @see <a href="https://www.postgresql.org/docs/current/sasl-authentication.html">SASL authentication</a>
  */
 final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
-    /** As the server's authentication_timeout default. */
-    private static final long AUTH_TIMEOUT_SECONDS = 60;
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final NonceSource NONCES = NonceSource.secureRandom(RANDOM);
 
@@ -55,9 +51,11 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
     private State state;
     private ScramServerSession scram;
     private byte[] md5Salt;
-    private ScheduledFuture<?> timeout;
+    private final StartupDeadline deadline;
 
-    ClientAuthHandler(ClientLogin login, StartupMessage startup) {
+    /** {@code deadline}: started when the client connected; met when it authenticated. */
+    ClientAuthHandler(ClientLogin login, StartupMessage startup, StartupDeadline deadline) {
+        this.deadline = deadline;
         this.login = login;
         this.startup = startup;
         this.user = startup.user();
@@ -101,12 +99,6 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
                 send(ctx, AuthenticationCleartextPassword.INSTANCE);
             }
         }
-        timeout = ctx.executor().schedule(() -> {
-            if (state != State.DONE) {
-                ClientErrors.fatal(ctx.channel(), SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
-                        "authentication timed out for user \"" + user + "\"");
-            }
-        }, AUTH_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     }
 
     @Override
@@ -177,9 +169,7 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
 
     private void succeed(ChannelHandlerContext ctx) {
         state = State.DONE;
-        if (timeout != null) {
-            timeout.cancel(false);
-        }
+        deadline.met();
         boolean console = ClientLogin.wantsConsole(startup);
         if (console && !login.mayUseConsole(user)) {
             login.refused();
@@ -201,14 +191,6 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
         if (state != State.DONE) {
             ctx.read();
         }
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        if (timeout != null) {
-            timeout.cancel(false);
-        }
-        ctx.fireChannelInactive();
     }
 
     @Override

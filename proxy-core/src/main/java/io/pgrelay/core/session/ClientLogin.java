@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandler;
 import io.pgrelay.core.auth.ClientCredentials;
 import io.pgrelay.core.auth.UserDirectory;
 import io.pgrelay.core.config.AuthMethod;
+import io.pgrelay.core.config.LimitsConfig;
 import io.pgrelay.core.config.ProxyConfig;
 import io.pgrelay.core.metrics.ProxyMetrics;
 import io.pgrelay.protocol.message.frontend.StartupMessage;
@@ -26,9 +27,18 @@ public final class ClientLogin {
     private final ClientRegistry clients;
     private final ProxyMetrics metrics;
     private final LoggedInHandlers next;
+    private final ConnectionLimits limits;
 
+    /** Without per-user or per-database connection limits. */
     public ClientLogin(UserDirectory users, AuthMethod defaultMethod, List<String> consoleUsers,
                        ClientRegistry clients, ProxyMetrics metrics, LoggedInHandlers next) {
+        this(users, defaultMethod, consoleUsers, clients, metrics, next,
+                new ConnectionLimits(LimitsConfig.unlimited()));
+    }
+
+    public ClientLogin(UserDirectory users, AuthMethod defaultMethod, List<String> consoleUsers,
+                       ClientRegistry clients, ProxyMetrics metrics, LoggedInHandlers next, ConnectionLimits limits) {
+        this.limits = limits;
         this.users = users;
         this.defaultMethod = defaultMethod;
         this.consoleUsers = List.copyOf(consoleUsers);
@@ -65,8 +75,13 @@ public final class ClientLogin {
         metrics.clientRefused();
     }
 
-    /** Registers the authenticated client (for {@code SHOW CLIENTS}) and returns the handler that serves it. */
+    /**
+     * Counts the authenticated client against its user's and database's connection limits
+     * (throws 53300 past them), registers it (for {@code SHOW CLIENTS}) and returns the handler
+     * that serves it.
+     */
     ChannelHandler loggedIn(Channel channel, StartupMessage startup, ClientCredentials credentials, boolean console) {
+        limits.admit(channel, startup.user(), startup.database());
         ClientRegistry.Entry entry = clients.register(channel, startup.user(), startup.database(),
                 startup.parameters().get("application_name"), console);
         return console ? next.console(startup, entry) : next.session(startup, credentials);

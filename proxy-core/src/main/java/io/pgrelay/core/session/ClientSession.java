@@ -45,6 +45,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean backendReadPaused;
     /** The proxy is shutting down: the session ends at its next transaction boundary. */
     private boolean endAtBoundary;
+    private IdleTimeout idleTimeout;
 
     /** Fails with the server's error for startup options that are not valid (the client gets it as FATAL). */
     ClientSession(SessionFactory shared, StartupMessage startup, ClientCredentials credentials) {
@@ -96,6 +97,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         engine = new SessionEngine(this, loop, parts, backend);
         state = State.READY;
         engine.started();
+        idleTimeout = IdleTimeout.start(loop, shared.config.limits(), new IdleTimeout.Session() {
+            @Override
+            public boolean busy() {
+                return engine.waiting() || !engine.inflight.isEmpty() || !waiting.isEmpty();
+            }
+
+            @Override
+            public boolean inTransaction() {
+                return !parts.transaction().idle();
+            }
+
+            @Override
+            public void end(String sqlState, String message) {
+                fatal(sqlState, message);
+            }
+        });
         drain();
         readMore();
     }
@@ -113,6 +130,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             frame.release();
             close();
             return;
+        }
+        if (idleTimeout != null) {
+            idleTimeout.active();
         }
         waiting.addLast(frame);
         if (state == State.READY && !engine.waiting()) {
@@ -328,6 +348,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         state = State.CLOSED;
+        if (idleTimeout != null) {
+            idleTimeout.stop();
+        }
         shared.cancels.unregister(cancelKey);
         ByteBuf frame;
         while ((frame = waiting.pollFirst()) != null) {

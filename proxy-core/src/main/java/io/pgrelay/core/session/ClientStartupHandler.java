@@ -22,7 +22,8 @@ import java.util.List;
 /**
  * The first handler of every client connection: answers SSLRequest (switching to TLS) and
  * GSSENCRequest ('N'), forwards a CancelRequest, and checks the StartupMessage (protocol
- * version, user, connection limit). Then it replaces itself with the authentication step
+ * version, user, connection limit), all within the startup deadline ({@link StartupDeadline}).
+ * Then it replaces itself with the authentication step
  * and the startup-packet decoder with the regular frame decoder.
  *
  * @see <a href="https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-START-UP">Start-up</a>
@@ -33,6 +34,7 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
 
     private final ClientAdmission admission;
     private final ClientLogin login;
+    private StartupDeadline deadline;
 
     public ClientStartupHandler(ClientAdmission admission, ClientLogin login) {
         this.admission = admission;
@@ -41,6 +43,7 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        deadline = StartupDeadline.start(ctx.channel(), admission.startupTimeout());
         ctx.read();
         ctx.fireChannelActive();
     }
@@ -94,6 +97,7 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
                     "replication connections are not supported through pgrelay; connect to the primary directly");
         }
         admission.admit(ctx.channel());
+        deadline.authenticating();
 
         List<String> unsupportedOptions = new ArrayList<>();
         for (String name : startup.parameters().keySet()) {
@@ -107,7 +111,7 @@ public final class ClientStartupHandler extends ChannelInboundHandlerAdapter {
 
         // Replace this handler first: bytes the old decoder still holds flow to the new one
         // and from there to the authentication step.
-        ctx.pipeline().replace(this, "auth", new ClientAuthHandler(login, startup));
+        ctx.pipeline().replace(this, "auth", new ClientAuthHandler(login, startup, deadline));
         ctx.pipeline().replace(StartupPacketDecoder.class, "frames", new FrameDecoder(admission.maxMessageBytes()));
     }
 

@@ -36,6 +36,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.LinkedHashMap;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -98,7 +99,9 @@ class ClientAuthHandlerTest {
             protected void initChannel(Channel ch) {
                 ch.pipeline().addLast("probe", probe);
                 ch.pipeline().addLast("frames", new FrameDecoder(SessionTesting.MAX_MESSAGE_BYTES));
-                ch.pipeline().addLast("auth", new ClientAuthHandler(login, startup));
+                StartupDeadline deadline = StartupDeadline.start(ch, Duration.ofMinutes(1));
+                deadline.authenticating();
+                ch.pipeline().addLast("auth", new ClientAuthHandler(login, startup, deadline));
             }
         });
         return channel;
@@ -459,8 +462,8 @@ class ClientAuthHandlerTest {
 
         List<Frame> frames = drainFrames(channel);
         assertThat(frames).hasSize(1);
-        assertThat(assertFatal(frames.get(0), SqlState.INVALID_AUTHORIZATION_SPECIFICATION).message())
-                .isEqualTo("authentication timed out for user \"alice\"");
+        assertThat(assertFatal(frames.get(0), SqlState.QUERY_CANCELED).message())
+                .isEqualTo("canceling authentication due to timeout");
         assertEnded();
     }
 

@@ -1,5 +1,7 @@
 package io.pgrelay.core.session;
 
+import io.netty.buffer.Unpooled;
+import java.util.concurrent.TimeUnit;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
@@ -368,6 +370,55 @@ class ClientStartupHandlerTest {
         assertThat(clientCount).hasValue(3);
         assertThat(metrics.clientsRefused()).isEqualTo(1);
         assertThat(metrics.clientsAccepted()).isZero();
+    }
+
+    // ---- the startup deadline (slow-loris) ----
+
+    @Test
+    void aClientThatSendsNothingIsClosedSilentlyAtTheStartupTimeout() {
+        open();
+
+        channel.advanceTimeBy(9, TimeUnit.SECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).isTrue();
+        channel.advanceTimeBy(1, TimeUnit.SECONDS);
+        channel.runScheduledPendingTasks();
+
+        assertThat(drainFrames(channel)).isEmpty();
+        assertEnded();
+    }
+
+    @Test
+    void halfAStartupPacketIsClosedAtTheStartupTimeout() {
+        open();
+        byte[] startup = startup("user", "alice", "database", "shop");
+        channel.writeInbound(Unpooled.wrappedBuffer(startup, 0, startup.length / 2));
+
+        channel.advanceTimeBy(10, TimeUnit.SECONDS);
+        channel.runScheduledPendingTasks();
+
+        assertThat(drainFrames(channel)).isEmpty();
+        assertEnded();
+    }
+
+    @Test
+    void aClientStalledInAuthenticationGetsQueryCanceledAtTheStartupTimeout() {
+        open();
+        channel.writeInbound(Unpooled.wrappedBuffer(startup("user", "alice", "database", "shop")));
+        assertSaslRequest(drainFrames(channel).get(0));
+
+        channel.advanceTimeBy(10, TimeUnit.SECONDS);
+        channel.runScheduledPendingTasks();
+
+        List<Frame> frames = drainFrames(channel);
+        assertThat(frames).hasSize(1);
+        assertThat(frames.get(0).typeChar()).isEqualTo('E');
+        ErrorResponse error = frames.get(0).decode(ErrorResponse::decode);
+        assertThat(error.sqlState()).isEqualTo(SqlState.QUERY_CANCELED);
+        assertThat(error.message()).isEqualTo("canceling authentication due to timeout");
+        assertThat(error.isFatal()).isTrue();
+        assertEnded();
+        assertThat(clientCount).hasValue(0);
     }
 
     @Test
