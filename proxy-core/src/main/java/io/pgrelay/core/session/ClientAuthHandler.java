@@ -46,7 +46,8 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final NonceSource NONCES = NonceSource.secureRandom(RANDOM);
 
-    private enum State { SASL_INITIAL, SASL_FINAL, MD5, CLEARTEXT, DONE }
+    /** FAILED: refused and being closed; frames the client pipelined after the refused one are dropped. */
+    private enum State { SASL_INITIAL, SASL_FINAL, MD5, CLEARTEXT, DONE, FAILED }
 
     private final ClientLogin login;
     private final StartupMessage startup;
@@ -69,6 +70,7 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
         try {
             requestCredentials(ctx);
         } catch (PgProtocolException e) {
+            state = State.FAILED;
             login.refused();
             ClientErrors.handle(ctx.channel(), e);
         }
@@ -102,7 +104,7 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
             }
         }
         timeout = ctx.executor().schedule(() -> {
-            if (state != State.DONE) {
+            if (awaitingClient()) {
                 ClientErrors.fatal(ctx.channel(), SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
                         "authentication timed out for user \"" + user + "\"");
             }
@@ -113,6 +115,9 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf frame = (ByteBuf) msg;
         try {
+            if (state == State.FAILED) {
+                return; // as the server after a FATAL error: nothing more is read
+            }
             byte type = Wire.frameType(frame);
             if (type == Terminate.TYPE) {
                 ctx.close();
@@ -149,11 +154,15 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
                     }
                     succeed(ctx);
                 }
-                case DONE -> throw PgProtocolException.violation("unexpected password message");
+                case DONE, FAILED -> throw PgProtocolException.violation("unexpected password message");
             }
         } finally {
             frame.release();
         }
+    }
+
+    private boolean awaitingClient() {
+        return state != State.DONE && state != State.FAILED;
     }
 
     private boolean md5Matches(String response) {
@@ -198,7 +207,7 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (state != State.DONE) {
+        if (awaitingClient()) {
             ctx.read();
         }
     }
@@ -213,6 +222,10 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (state == State.FAILED) {
+            return; // the connection is already refused and closing
+        }
+        state = State.FAILED;
         if (cause instanceof PgProtocolException) {
             login.refused();
         }
