@@ -46,8 +46,8 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final NonceSource NONCES = NonceSource.secureRandom(RANDOM);
 
-    /** FAILED: refused and being closed; frames the client pipelined after the refused one are dropped. */
-    private enum State { SASL_INITIAL, SASL_FINAL, MD5, CLEARTEXT, DONE, FAILED }
+    /** ENDED: refused or terminated, being closed; frames the client pipelined after that are dropped. */
+    private enum State { SASL_INITIAL, SASL_FINAL, MD5, CLEARTEXT, DONE, ENDED }
 
     private final ClientLogin login;
     private final StartupMessage startup;
@@ -70,7 +70,7 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
         try {
             requestCredentials(ctx);
         } catch (PgProtocolException e) {
-            state = State.FAILED;
+            state = State.ENDED;
             login.refused();
             ClientErrors.handle(ctx.channel(), e);
         }
@@ -115,11 +115,12 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf frame = (ByteBuf) msg;
         try {
-            if (state == State.FAILED) {
+            if (state == State.ENDED) {
                 return; // as the server after a FATAL error: nothing more is read
             }
             byte type = Wire.frameType(frame);
             if (type == Terminate.TYPE) {
+                state = State.ENDED;
                 ctx.close();
                 return;
             }
@@ -154,7 +155,7 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
                     }
                     succeed(ctx);
                 }
-                case DONE, FAILED -> throw PgProtocolException.violation("unexpected password message");
+                case DONE, ENDED -> throw PgProtocolException.violation("unexpected password message");
             }
         } finally {
             frame.release();
@@ -162,7 +163,7 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
     }
 
     private boolean awaitingClient() {
-        return state != State.DONE && state != State.FAILED;
+        return state != State.DONE && state != State.ENDED;
     }
 
     private boolean md5Matches(String response) {
@@ -222,10 +223,10 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (state == State.FAILED) {
+        if (state == State.ENDED) {
             return; // the connection is already refused and closing
         }
-        state = State.FAILED;
+        state = State.ENDED;
         if (cause instanceof PgProtocolException) {
             login.refused();
         }

@@ -454,6 +454,22 @@ class ClientAuthHandlerTest {
     }
 
     @Test
+    void framesPipelinedAfterATerminateAreDropped() {
+        // Found by ClientConnectionFuzzTest (crash-572434a7...): the password after the Terminate
+        // still logged the client in, on a closed connection.
+        open("paul");
+        nextRequest();
+
+        writeWhole(channel, concat(encode(Terminate.INSTANCE), encode(new PasswordMessage("secret")),
+                encode(Terminate.INSTANCE)));
+
+        assertThat(drainFrames(channel)).isEmpty();
+        assertThat(next.handovers).as("logged in after the Terminate").isEmpty();
+        assertThat(channel.inboundMessages()).as("frames that passed every handler").isEmpty();
+        assertEnded();
+    }
+
+    @Test
     void terminateDuringAuthenticationClosesWithoutError() {
         open("paul");
         nextRequest();
