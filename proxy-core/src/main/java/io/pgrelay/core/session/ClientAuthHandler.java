@@ -42,7 +42,8 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final NonceSource NONCES = NonceSource.secureRandom(RANDOM);
 
-    private enum State { SASL_INITIAL, SASL_FINAL, MD5, CLEARTEXT, DONE }
+    /** ENDED: refused or terminated, being closed; frames the client pipelined after that are dropped. */
+    private enum State { SASL_INITIAL, SASL_FINAL, MD5, CLEARTEXT, DONE, ENDED }
 
     private final ClientLogin login;
     private final StartupMessage startup;
@@ -67,6 +68,7 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
         try {
             requestCredentials(ctx);
         } catch (PgProtocolException e) {
+            state = State.ENDED;
             login.refused();
             ClientErrors.handle(ctx.channel(), e);
         }
@@ -105,8 +107,12 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf frame = (ByteBuf) msg;
         try {
+            if (state == State.ENDED) {
+                return; // as the server after a FATAL error: nothing more is read
+            }
             byte type = Wire.frameType(frame);
             if (type == Terminate.TYPE) {
+                state = State.ENDED;
                 ctx.close();
                 return;
             }
@@ -141,11 +147,15 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
                     }
                     succeed(ctx);
                 }
-                case DONE -> throw PgProtocolException.violation("unexpected password message");
+                case DONE, ENDED -> throw PgProtocolException.violation("unexpected password message");
             }
         } finally {
             frame.release();
         }
+    }
+
+    private boolean awaitingClient() {
+        return state != State.DONE && state != State.ENDED;
     }
 
     private boolean md5Matches(String response) {
@@ -188,13 +198,17 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (state != State.DONE) {
+        if (awaitingClient()) {
             ctx.read();
         }
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (state == State.ENDED) {
+            return; // the connection is already refused and closing
+        }
+        state = State.ENDED;
         if (cause instanceof PgProtocolException) {
             login.refused();
         }

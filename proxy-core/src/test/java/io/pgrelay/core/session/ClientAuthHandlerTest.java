@@ -42,9 +42,11 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static io.pgrelay.core.testing.ChannelTesting.assertFatal;
+import static io.pgrelay.core.testing.ChannelTesting.concat;
 import static io.pgrelay.core.testing.ChannelTesting.drainFrames;
 import static io.pgrelay.core.testing.ChannelTesting.encode;
 import static io.pgrelay.core.testing.ChannelTesting.writeByteByByte;
+import static io.pgrelay.core.testing.ChannelTesting.writeWhole;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -436,6 +438,38 @@ class ClientAuthHandlerTest {
         assertThat(assertFatal(frames.get(0), SqlState.PROTOCOL_VIOLATION).message())
                 .isEqualTo("expected password response, got message type 81");
         assertRefused();
+    }
+
+    @Test
+    void framesPipelinedAfterARefusedPasswordAreDropped() {
+        // Found by ClientConnectionFuzzTest (its crash-a69c1f14... input): the Query after the wrong
+        // password drew a second error and a second refusal, and the Terminate reached the pipeline's end.
+        open("paul");
+        nextRequest();
+
+        writeWhole(channel, concat(encode(new PasswordMessage("secert")), encode(new Query("select 1")),
+                encode(Terminate.INSTANCE)));
+
+        List<Frame> frames = drainFrames(channel);
+        assertThat(frames).hasSize(1);
+        assertPasswordFailed(frames.get(0), "paul");
+        assertThat(channel.inboundMessages()).as("frames that passed every handler").isEmpty();
+    }
+
+    @Test
+    void framesPipelinedAfterATerminateAreDropped() {
+        // Found by ClientConnectionFuzzTest (crash-572434a7...): the password after the Terminate
+        // still logged the client in, on a closed connection.
+        open("paul");
+        nextRequest();
+
+        writeWhole(channel, concat(encode(Terminate.INSTANCE), encode(new PasswordMessage("secret")),
+                encode(Terminate.INSTANCE)));
+
+        assertThat(drainFrames(channel)).isEmpty();
+        assertThat(next.handovers).as("logged in after the Terminate").isEmpty();
+        assertThat(channel.inboundMessages()).as("frames that passed every handler").isEmpty();
+        assertEnded();
     }
 
     @Test
