@@ -1,5 +1,6 @@
 package io.pgrelay.core.console;
 
+import io.pgrelay.core.config.ConfigKeys;
 import io.pgrelay.core.config.HostPort;
 import io.pgrelay.core.config.ProxyConfig;
 
@@ -31,7 +32,7 @@ final class ConfigListing {
     private static void walk(String key, Object value, Map<String, String> out) {
         if (value instanceof Record record && !(value instanceof HostPort)) {
             for (RecordComponent component : record.getClass().getRecordComponents()) {
-                String childKey = (key.isEmpty() ? "" : key + ".") + kebab(component.getName());
+                String childKey = (key.isEmpty() ? "" : key + ".") + ConfigKeys.kebab(component.getName());
                 Object child = read(component, record);
                 if (isSecret(component.getName())) {
                     out.put(childKey, child == null ? null : String.valueOf(child).isEmpty() ? "" : MASK);
@@ -98,19 +99,5 @@ final class ConfigListing {
             return sb.append(']').toString();
         }
         return String.valueOf(value);
-    }
-
-    /** {@code maxSize} → {@code max-size}, as the YAML keys are spelt. */
-    static String kebab(String camel) {
-        StringBuilder sb = new StringBuilder(camel.length() + 4);
-        for (int i = 0; i < camel.length(); i++) {
-            char c = camel.charAt(i);
-            if (Character.isUpperCase(c)) {
-                sb.append('-').append(Character.toLowerCase(c));
-            } else {
-                sb.append(c);
-            }
-        }
-        return sb.toString();
     }
 }

@@ -1,6 +1,7 @@
 package io.pgrelay.core.reload;
 
 import io.pgrelay.core.config.ConfigException;
+import io.pgrelay.core.config.ConfigKeys;
 import io.pgrelay.core.config.HostPort;
 import io.pgrelay.core.config.ProxyConfig;
 
@@ -89,7 +90,7 @@ public final class ConfigChanges {
     }
 
     private static String child(String key, RecordComponent component) {
-        return (key.isEmpty() ? "" : key + ".") + kebab(component.getName());
+        return (key.isEmpty() ? "" : key + ".") + ConfigKeys.kebab(component.getName());
     }
 
     private static Object read(RecordComponent component, Object record) {
@@ -98,19 +99,5 @@ public final class ConfigChanges {
         } catch (IllegalAccessException | InvocationTargetException e) {
             throw new IllegalStateException("cannot read config key " + component.getName(), e);
         }
-    }
-
-    /** {@code maxSize} → {@code max-size}, as the YAML keys are spelt. */
-    static String kebab(String camel) {
-        StringBuilder sb = new StringBuilder(camel.length() + 4);
-        for (int i = 0; i < camel.length(); i++) {
-            char c = camel.charAt(i);
-            if (Character.isUpperCase(c)) {
-                sb.append('-').append(Character.toLowerCase(c));
-            } else {
-                sb.append(c);
-            }
-        }
-        return sb.toString();
     }
 }
