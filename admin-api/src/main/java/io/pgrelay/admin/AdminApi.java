@@ -56,7 +56,7 @@ import java.util.function.Function;
  */
 final class AdminApi implements AutoCloseable {
     static final String JSON = "application/json; charset=utf-8";
-    private static final Logger audit = LoggerFactory.getLogger("pgrelay.audit");
+    private static final Logger audit = LoggerFactory.getLogger("io.pgrelay.audit");
     private static final String API = "/api/v1";
     private static final Set<String> NODE_ACTIONS = Set.of("drain", "enable", "fence", "unfence");
 

@@ -102,7 +102,7 @@ public final class ProxyServer implements AutoCloseable {
      * built from its reloadable keys. Sessions keep the parts they started with.
      */
     private record Front(ProxyConfig config, ReadPolicy readPolicy, ClientAdmission admission, ClientLogin login,
-                         ClientTlsFiles tls) {
+                         ClientTlsFiles tls, ConnectionLimits limits) {
     }
 
     /**
@@ -138,11 +138,11 @@ public final class ProxyServer implements AutoCloseable {
         this.view = new LiveProxyView(() -> front.config(), cluster, node -> front.readPolicy().canRead(node), pools,
                 clientRegistry, metrics, operations);
         ClientTlsFiles tls = ClientTlsFiles.load(config.tls());
-        this.front = front(config, tls);
+        this.front = front(config, tls, new ConnectionLimits(config.limits()));
     }
 
     /** Builds what new connections get from {@code config}; throws ConfigException for bad users. */
-    private Front front(ProxyConfig config, ClientTlsFiles tls) {
+    private Front front(ProxyConfig config, ClientTlsFiles tls, ConnectionLimits limits) {
         ReadPolicy readPolicy = new ReadPolicy(config.routing());
         SessionFactory sessions = new SessionFactory(config, cluster, monitor, pools,
                 new CatalogSessionClassifiers(catalogs, ClassifierConfig.from(config.routing())),
@@ -150,9 +150,8 @@ public final class ProxyServer implements AutoCloseable {
         ClientAdmission admission = new ClientAdmission(tls.admission(), config.maxClientConnections(),
                 config.maxMessageBytes(), cancels, clientCount, metrics, config.limits().clientStartupTimeout());
         ClientLogin login = new ClientLogin(new UserDirectory(config.auth()), config.auth().method(),
-                ClientLogin.consoleUsers(config), clientRegistry, metrics, new Served(sessions, view),
-                new ConnectionLimits(config.limits()));
-        return new Front(config, readPolicy, admission, login, tls);
+                ClientLogin.consoleUsers(config), clientRegistry, metrics, new Served(sessions, view), limits);
+        return new Front(config, readPolicy, admission, login, tls, limits);
     }
 
     /** Authenticated clients get a session, or the console over this proxy's view. */
@@ -216,7 +215,8 @@ public final class ProxyServer implements AutoCloseable {
         ClientTlsFiles tls = running.tls().reloaded(effective.tls());
         NodeChanges nodes = NodeChanges.between(running.config().nodes(), effective.nodes());
         checkNodes(nodes);
-        Front reloaded = front(effective, tls);
+        // The connection counts carry over: a reload must not let every user open its limit again.
+        Front reloaded = front(effective, tls, running.limits().withLimits(effective.limits()));
         applyNodes(nodes, actor);
         front = reloaded;
         return ReloadReport.of(changes, nodes, tls != running.tls());

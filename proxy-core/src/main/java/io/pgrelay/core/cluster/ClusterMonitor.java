@@ -219,7 +219,7 @@ public final class ClusterMonitor implements NodeProbes, AutoCloseable {
         } catch (SQLException | RuntimeException e) {
             pool.discard();
             if (!timedOut.get()) {
-                applyFailure(index, node, e.getMessage(), null);
+                applyFailure(index, node, e.getMessage());
             }
         } finally {
             if (deadline != null) {
@@ -231,9 +231,8 @@ public final class ClusterMonitor implements NodeProbes, AutoCloseable {
     /** A probe got no answer in time: counts as a failed probe, and bans a replica at once. */
     private void applyTimeout(int index, NodeConfig node, long timeoutMillis) {
         String message = "no answer to the health probe within " + timeoutMillis + " ms";
-        long now = System.currentTimeMillis();
-        applyFailure(index, node, message, new Ban(Ban.Cause.PROBE_TIMEOUT, message, now,
-                now + config.banTime().toMillis()));
+        applyFailure(index, node, message);
+        state.ban(index, Ban.Cause.PROBE_TIMEOUT, message, config.banTime().toMillis());
     }
 
     /** Probes one node soon on the monitor's threads, e.g. when a session saw its role change. */
@@ -272,7 +271,7 @@ public final class ClusterMonitor implements NodeProbes, AutoCloseable {
         });
     }
 
-    private void applyFailure(int index, NodeConfig node, String error, Ban newBan) {
+    private void applyFailure(int index, NodeConfig node, String error) {
         state.update(topology -> {
             NodeStatus old = topology.node(index);
             int failures = old.consecutiveFailures() + 1;
@@ -283,17 +282,9 @@ public final class ClusterMonitor implements NodeProbes, AutoCloseable {
                 log.warn("node {} ({}:{}) is down after {} failed probes: {}", node.name(), node.host(), node.port(),
                         failures, error);
             }
-            Ban ban = old.ban();
-            if (newBan != null && old.role() == Role.REPLICA && !old.health().isSticky()) {
-                if (ban == null) {
-                    log.warn("replica {} ({}:{}) takes no reads for {} s: {}", node.name(), node.host(), node.port(),
-                            config.banTime().toSeconds(), error);
-                }
-                ban = ban == null ? newBan : ban.renewedBy(newBan);
-            }
             return topology.with(new NodeStatus(index, old.config(), old.role(), health, old.timeline(),
                     old.currentLsn(), old.receiveLsn(), old.replayLsn(), old.lagBytes(), old.lagMillis(), failures,
-                    old.observedAtMillis(), String.valueOf(error), ban));
+                    old.observedAtMillis(), String.valueOf(error), old.ban()));
         });
     }
 

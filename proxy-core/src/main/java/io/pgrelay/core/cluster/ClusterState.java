@@ -1,6 +1,8 @@
 package io.pgrelay.core.cluster;
 
 import io.pgrelay.core.config.ProxyConfig.NodeConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +17,8 @@ import java.util.function.UnaryOperator;
  * another. Listeners run on the writer's thread and must not block.
  */
 public final class ClusterState {
+    private static final Logger log = LoggerFactory.getLogger(ClusterState.class);
+
     private final AtomicReference<Topology> current;
     private final List<Consumer<Topology>> listeners = new CopyOnWriteArrayList<>();
 
@@ -48,12 +52,26 @@ public final class ClusterState {
     }
 
     /**
+     * Takes a replica out of the read rotation for every session for {@code banMillis} from now
+     * ({@link Ban}), or renews the ban it has; logs a new ban once, whoever found the fault (the
+     * monitor's probe, a session's connect, a reply deadline).
+     */
+    public void ban(int index, Ban.Cause cause, String detail, long banMillis) {
+        long now = System.currentTimeMillis();
+        if (ban(index, new Ban(cause, detail, now, now + banMillis))) {
+            NodeConfig node = current().node(index).config();
+            log.warn("replica {} ({}:{}) takes no reads for {} s ({}): {}", node.name(), node.host(), node.port(),
+                    banMillis / 1000, cause.label(), detail);
+        }
+    }
+
+    /**
      * Takes a replica out of the read rotation for every session ({@link Ban}); renews a ban it
      * already has. The primary is never banned: whether it is down is the monitor's judgement
      * over consecutive probes, since failover follows from it. Returns whether the node was not
      * banned before.
      */
-    public boolean ban(int index, Ban ban) {
+    boolean ban(int index, Ban ban) {
         boolean[] fresh = new boolean[1];
         update(topology -> {
             NodeStatus node = topology.node(index);

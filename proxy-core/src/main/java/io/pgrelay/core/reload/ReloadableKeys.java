@@ -13,6 +13,7 @@ public final class ReloadableKeys {
             "auth",                     // users, passwords, methods: new logins
             "routing",                  // new sessions route, classify and balance with it
             "max-client-connections",   // checked at each new connection
+            "limits",                   // new clients; the connection counts carry over
             "nodes",                    // added, removed, re-addressed, re-weighted
             "tls.cert", "tls.key",      // new TLS handshakes use the new certificate
             "log-levels");              // logback levels, at once

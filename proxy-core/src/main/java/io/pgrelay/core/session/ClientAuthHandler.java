@@ -182,6 +182,7 @@ final class ClientAuthHandler extends ChannelInboundHandlerAdapter {
         deadline.met();
         boolean console = ClientLogin.wantsConsole(startup);
         if (console && !login.mayUseConsole(user)) {
+            state = State.ENDED; // frames pipelined behind the password are dropped, not answered again
             login.refused();
             ClientErrors.fatal(ctx.channel(), SqlState.INSUFFICIENT_PRIVILEGE, "permission denied: user \"" + user
                     + "\" may not use the pgrelay admin console (database \"" + ClientLogin.CONSOLE_DATABASE

@@ -16,11 +16,27 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ConnectionLimits {
     private final LimitsConfig limits;
-    private final ConcurrentHashMap<String, AtomicInteger> perUser = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, AtomicInteger> perDatabase = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, AtomicInteger> perUser;
+    private final ConcurrentHashMap<String, AtomicInteger> perDatabase;
 
     public ConnectionLimits(LimitsConfig limits) {
+        this(limits, new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
+    }
+
+    private ConnectionLimits(LimitsConfig limits, ConcurrentHashMap<String, AtomicInteger> perUser,
+                             ConcurrentHashMap<String, AtomicInteger> perDatabase) {
         this.limits = limits;
+        this.perUser = perUser;
+        this.perDatabase = perDatabase;
+    }
+
+    /**
+     * The same counts under {@code next} (a reload): clients already in keep their place and are
+     * counted against the new limits, which, as a lowered CONNECTION LIMIT on the server, end no
+     * one and refuse new clients until the count is below the limit.
+     */
+    public ConnectionLimits withLimits(LimitsConfig next) {
+        return new ConnectionLimits(next, perUser, perDatabase);
     }
 
     /** Counts the channel against its user's and database's limits until it closes, or throws 53300. */

@@ -6,13 +6,9 @@ import io.pgrelay.core.cluster.NodeProbes;
 import io.pgrelay.core.cluster.NodeStatus;
 import io.pgrelay.core.cluster.Role;
 import io.pgrelay.core.cluster.Topology;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** The cluster as sessions see it: the current topology, and what they tell the monitor. */
 final class SessionCluster {
-    private static final Logger log = LoggerFactory.getLogger(SessionCluster.class);
-
     private final ClusterState state;
     private final NodeProbes monitor;
     private final long banMillis;
@@ -38,11 +34,7 @@ final class SessionCluster {
      * monitor looks at it now.
      */
     void ban(int index, Ban.Cause cause, String detail) {
-        long now = System.currentTimeMillis();
-        if (state.ban(index, new Ban(cause, detail, now, now + banMillis))) {
-            log.warn("replica {} takes no reads for {} s: {}", state.current().node(index).name(), banMillis / 1000,
-                    detail);
-        }
+        state.ban(index, cause, detail, banMillis);
         probeSoon(index);
     }
 

@@ -41,10 +41,7 @@ public final class SilentServers implements ReplyDeadline.Faults {
     @Override
     public void frozen(BackendConnection backend, String detail) {
         log.warn("{}: {}; closing the connection", backend, detail);
-        long now = System.currentTimeMillis();
-        if (cluster.ban(backend.nodeIndex(), new Ban(Ban.Cause.QUERY_TIMEOUT, detail, now, now + banMillis))) {
-            log.warn("replica {} takes no reads for {} s: {}", backend.nodeName(), banMillis / 1000, detail);
-        }
+        cluster.ban(backend.nodeIndex(), Ban.Cause.QUERY_TIMEOUT, detail, banMillis);
         monitor.probeSoon(backend.nodeIndex());
     }
 }

@@ -424,6 +424,23 @@ class ClientAuthHandlerTest {
         assertRefused();
     }
 
+    @Test
+    void framesPipelinedAfterARefusedConsoleLoginAreDropped() {
+        // Found by ClientConnectionFuzzTest (crash-63da2338...): after the right password of a user
+        // who may not use the console, the pipelined Query drew a second error and a second refusal.
+        open("paul", "database", ClientLogin.CONSOLE_DATABASE);
+        nextRequest();
+
+        writeWhole(channel, concat(encode(new PasswordMessage("secret")), encode(new Query("show nodes")),
+                encode(Terminate.INSTANCE)));
+
+        List<Frame> frames = drainFrames(channel);
+        assertThat(frames).hasSize(1);
+        assertFatal(frames.get(0), SqlState.INSUFFICIENT_PRIVILEGE);
+        assertRefused();
+        assertThat(channel.inboundMessages()).as("frames that passed every handler").isEmpty();
+    }
+
     // ---- anything else during authentication ----
 
     @Test

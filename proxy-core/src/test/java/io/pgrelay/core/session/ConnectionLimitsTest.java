@@ -48,4 +48,21 @@ class ConnectionLimitsTest {
                 .hasMessage("too many connections for database \"reports\"");
         assertThat(limits.connectionsOf("app")).isEqualTo(1);
     }
+
+    @Test
+    void aReloadKeepsTheCountsAndAppliesTheNewLimitsToNewClients() {
+        limits.admit(new EmbeddedChannel(), "batch", "app");
+
+        ConnectionLimits same = limits.withLimits(new LimitsConfig(3, 0, Map.of("batch", 1), Map.of(), null, null, null));
+        assertThatThrownBy(() -> same.admit(new EmbeddedChannel(), "batch", "app"))
+                .as("a reload must not hand out the user's limit again")
+                .hasMessage("too many connections for role \"batch\"");
+
+        ConnectionLimits raised = limits.withLimits(new LimitsConfig(3, 0, Map.of("batch", 2), Map.of(), null, null, null));
+        raised.admit(new EmbeddedChannel(), "batch", "app");
+        assertThat(raised.connectionsOf("batch")).isEqualTo(2);
+        assertThat(limits.connectionsOf("batch")).as("one count, whichever limits admitted the client").isEqualTo(2);
+        assertThatThrownBy(() -> raised.admit(new EmbeddedChannel(), "batch", "app"))
+                .hasMessage("too many connections for role \"batch\"");
+    }
 }

@@ -136,7 +136,7 @@ class AdminRestIT {
 
     @Test
     void mutatingCallsNeedTheBearerTokenAndAreAudited() throws Exception {
-        Logger audit = (Logger) LoggerFactory.getLogger("pgrelay.audit");
+        Logger audit = (Logger) LoggerFactory.getLogger("io.pgrelay.audit");
         ListAppender<ILoggingEvent> lines = new ListAppender<>();
         lines.start();
         audit.addAppender(lines);

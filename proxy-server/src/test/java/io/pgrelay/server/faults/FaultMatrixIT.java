@@ -7,12 +7,16 @@ import io.pgrelay.testkit.LocalNode;
 import io.pgrelay.testkit.Pgbench;
 import io.pgrelay.testkit.Processes;
 import io.pgrelay.testkit.TestCluster;
+import io.netty.util.internal.PlatformDependent;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -34,7 +38,7 @@ import static org.awaitility.Awaitility.await;
  * with synchronous replication. Every client gets a result or a clean SQLSTATE within the
  * configured timeouts, never a hang; a frozen replica is taken out by the probe timeout (and a
  * ban) within seconds; a replica fault costs no client an error; idle sessions keep working;
- * no acknowledged write is lost; the proxy's threads stay flat. Automatic failover is off: each
+ * no acknowledged write is lost; the proxy's threads and memory stay flat. Automatic failover is off: each
  * cell heals the node it broke, so the next cell starts from the same cluster. One row per
  * cell is printed (docs/faults.md holds a run's table).
  */
@@ -46,6 +50,10 @@ class FaultMatrixIT {
     private static TestProxy proxy;
     private static AdminClient admin;
     private static int proxyThreadsAtStart;
+    private static long heapAtStart;
+    private static long directAtStart;
+    /** What a cell may leave behind in the JVM the proxy shares with the test: far below one leaked pool or session buffer set per statement. */
+    private static final long MEMORY_SLACK_BYTES = 64L << 20;
 
     enum Fault { KILL_9, CLEAN_STOP, SIGSTOP }
 
@@ -67,6 +75,8 @@ class FaultMatrixIT {
         }
         cluster.waitForReplication(Duration.ofSeconds(30));
         proxyThreadsAtStart = proxyThreads();
+        heapAtStart = heapAfterGc();
+        directAtStart = nettyDirectBytes();
     }
 
     @AfterAll
@@ -179,6 +189,35 @@ class FaultMatrixIT {
         }
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(proxyThreads())
                 .as("pgrelay threads (at start %d)", proxyThreadsAtStart).isLessThanOrEqualTo(proxyThreadsAtStart + 2));
+        long heap = heapAfterGc();
+        long direct = nettyDirectBytes();
+        System.out.printf("memory after %s: heap after GC %d MB (at start %d MB), direct %d MB (at start %d MB)%n",
+                cell, heap >> 20, heapAtStart >> 20, direct >> 20, directAtStart >> 20);
+        assertThat(heap).as("live heap after the cell (at start %d MB)", heapAtStart >> 20)
+                .isLessThan(heapAtStart + MEMORY_SLACK_BYTES);
+        assertThat(direct).as("direct memory after the cell (at start %d MB)", directAtStart >> 20)
+                .isLessThan(directAtStart + MEMORY_SLACK_BYTES);
+    }
+
+    /** Live heap of this JVM (proxy and test) after a full collection. */
+    private static long heapAfterGc() {
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        long least = Long.MAX_VALUE;
+        for (int i = 0; i < 3; i++) { // the least of a few: a collection can race a finishing thread's allocations
+            System.gc();
+            least = Math.min(least, memory.getHeapMemoryUsage().getUsed());
+        }
+        return least;
+    }
+
+    /**
+     * Direct memory in use: what Netty allocated without the JDK's cleaner (it counts that itself;
+     * -1 when it does not use that path) plus the JDK's own direct buffers.
+     */
+    private static long nettyDirectBytes() {
+        long jdk = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+                .filter(pool -> pool.getName().equals("direct")).mapToLong(BufferPoolMXBean::getMemoryUsed).sum();
+        return Math.max(0, PlatformDependent.usedDirectMemory()) + jdk;
     }
 
     private static String pgbenchSummary(Processes.Result result) {

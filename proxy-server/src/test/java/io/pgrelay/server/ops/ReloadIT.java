@@ -146,6 +146,31 @@ class ReloadIT {
     }
 
     @Test
+    void connectionLimitsReloadAndKeepCountingTheClientsAlreadyIn() throws SQLException {
+        proxy = TestProxy.start("limits: { users: { app: 1 } }\n");
+        Connection first = connect("app", "app");
+        assertThatThrownBy(() -> connect("app", "app")).isInstanceOf(SQLException.class)
+                .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("53300"));
+
+        // Another limit changes: the user's count must survive the reload, else every reload
+        // would let each user open its limit once more.
+        proxy.rewriteConfig("limits: { users: { app: 1 }, max-connections-per-database: 50 }\n");
+        AdminClient.Reply reply = reload();
+        assertThat(reply.status()).as(reply.body().toString()).isEqualTo(200);
+        assertThat(appliedKeys(reply.body())).containsExactly("limits.max-connections-per-database");
+        assertThatThrownBy(() -> connect("app", "app")).as("still one connection of app")
+                .isInstanceOf(SQLException.class)
+                .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("53300"));
+
+        proxy.rewriteConfig("limits: { users: { app: 2 } }\n");
+        assertThat(reload().status()).isEqualTo(200);
+        assertThat(query(connect("app", "app"), "SELECT 1")).isEqualTo(1);
+        assertThatThrownBy(() -> connect("app", "app")).isInstanceOf(SQLException.class)
+                .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("53300"));
+        assertThat(query(first, "SELECT 1")).isEqualTo(1);
+    }
+
+    @Test
     void anInvalidFileChangesNothingAndSaysWhy() throws SQLException {
         proxy = TestProxy.start(USERS);
         proxy.rewriteConfig(USERS + ALIAS + "max-client-connections: 1\nrouting: { max-replica-lag: soon }\n");
