@@ -285,6 +285,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void classifierBoundsAreCheckedWhenTheFileIsRead() {
+        assertThatThrownBy(() -> parse(NODES + "routing: { cache-size: -1 }\n"))
+                .isInstanceOf(ConfigException.class).hasMessage("routing.cache-size must be >= 0 (0 = no cache)");
+        assertThatThrownBy(() -> parse(NODES + "routing: { max-statement-length: 0 }\n"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("routing.max-statement-length must be >= 1");
+        assertThatThrownBy(() -> parse(NODES + "routing: { max-statement-length: 1000, max-scan-length: 10 }\n"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("max-scan-length at least as large");
+    }
+
+    @Test
     void badEnumValueListsTheAllowedValues() {
         assertThatThrownBy(() -> parse(NODES + "pool-mode: sesion\n"))
                 .isInstanceOf(ConfigException.class)

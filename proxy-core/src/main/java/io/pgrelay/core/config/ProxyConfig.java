@@ -285,6 +285,13 @@ public record ProxyConfig(
             requireOneOf("routing.fallback", fallback, "primary", "error");
             requireOneOf("routing.balance", balance, "round-robin", "least-outstanding");
             requireOneOf("routing.transaction-reads", transactionReads, "primary", "first-statement");
+            if (cacheSize < 0) {
+                throw new ConfigException("routing.cache-size must be >= 0 (0 = no cache)");
+            }
+            if (maxStatementLength < 1 || maxScanLength < maxStatementLength) {
+                throw new ConfigException("routing.max-statement-length must be >= 1 and routing.max-scan-length "
+                        + "at least as large");
+            }
         }
 
         static RoutingConfig defaults() {
