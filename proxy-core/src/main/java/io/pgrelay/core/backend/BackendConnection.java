@@ -49,8 +49,6 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
     /** Owner of replies to messages pgrelay inserted; only their errors reach the client. */
     private static final Object INSERTED = new Object();
 
-    private enum Gate { OPEN, HOLDING, DISCARDING }
-
     private final Channel channel;
     private final PoolKey key;
     private final int processId;
@@ -73,14 +71,10 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
     private boolean skipAfterError;
     private boolean describeStarted;
 
-    private boolean errorInUnit;
-    private boolean lastUnitFailed;
-    /** Commands the server completed (CommandComplete, EmptyQueryResponse) for the client's current request. */
-    private int completedInUnit;
-    private int lastUnitCompleted;
-
-    private Gate gate = Gate.OPEN;
-    private List<ByteBuf> held;
+    private final UnitOutcome outcome = new UnitOutcome();
+    private final HeldReplies gate = new HeldReplies();
+    /** Where bytes for the client go: made once, so that passing a reply allocates nothing. */
+    private final Consumer<ByteBuf> toListener = this::deliver;
     /** backend.query-timeout; null when it is off. */
     private ReplyDeadline deadline;
 
@@ -153,12 +147,12 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
 
     /** Whether the client's last request answered with ReadyForQuery raised an error. */
     public boolean lastUnitFailed() {
-        return lastUnitFailed;
+        return outcome.lastFailed();
     }
 
     /** How many commands of the client's last request answered with ReadyForQuery completed. */
     public int lastUnitCompleted() {
-        return lastUnitCompleted;
+        return outcome.lastCompleted();
     }
 
     public boolean isUsable() {
@@ -275,12 +269,12 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
      * listener is told to run the same request on the primary ({@link BackendListener#onBackendRetry}).
      */
     public void holdUntilResult() {
-        gate = Gate.HOLDING;
+        gate.hold();
     }
 
     /** Nothing of the replies to the held request has reached the client yet. */
     public boolean repliesHeld() {
-        return gate == Gate.HOLDING;
+        return gate.holding();
     }
 
     /**
@@ -392,7 +386,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
     public void channelInactive(ChannelHandlerContext ctx) {
         closed = true;
         scanner.release();
-        releaseHeld();
+        gate.release();
         String reason = fatalError != null ? fatalError.message() : "server closed the connection unexpectedly";
         List<Internal> internals = new ArrayList<>();
         pending.forEachOwner(owner -> {
@@ -472,7 +466,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
             case 'C', 's', 'I':
                 openGateFor(owner);
                 if (type != 's' && owner == CLIENT) {
-                    completedInUnit++;
+                    outcome.commandCompleted();
                 }
                 return complete(kind == PendingResponses.EXECUTE, owner);
             case 'G', 'H', 'W', 'd', 'c', 'V':
@@ -503,7 +497,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
                     pending.skipToSync();
                 }
                 completesHead = true;
-                if (gate == Gate.DISCARDING || owner instanceof Internal) {
+                if (gate.discarding() || owner instanceof Internal) {
                     return FrameScanner.NOTIFY_AFTER;
                 }
                 openGateFor(owner);
@@ -529,18 +523,17 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
                     // answers (or re-runs) the outstanding work itself, so the client keeps
                     // its connection to pgrelay.
                     log.info("{} is terminating: {} ({})", this, error.message(), error.sqlState());
-                    if (gate == Gate.HOLDING) {
-                        releaseHeld();
+                    if (gate.holding()) {
+                        gate.release();
                     }
                     return 0;
                 }
-                if (gate == Gate.HOLDING && owner == CLIENT) {
+                if (gate.holding() && owner == CLIENT) {
                     if (StandbyErrors.isStandbyOnly(error)) {
-                        gate = Gate.DISCARDING;
-                        releaseHeld();
+                        gate.discard();
                         return skipAfterError ? FrameScanner.NOTIFY_AFTER : 0;
                     }
-                    openGate();
+                    gate.open(clientSink());
                 }
                 // A FATAL error while nothing is outstanding (admin shutdown, idle timeout)
                 // concerns this connection, not the client's statement: keep it from the client.
@@ -549,7 +542,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
                     return 0;
                 }
                 int forward = owner == CLIENT || owner == INSERTED ? (listener != null ? FrameScanner.FORWARD : 0) : 0;
-                errorInUnit = true;
+                outcome.error();
                 return forward | (skipAfterError ? FrameScanner.NOTIFY_AFTER : 0);
             }
             case ParameterStatus.TYPE -> {
@@ -597,18 +590,15 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
             return;
         }
         BackendListener current = listener;
-        if (gate == Gate.DISCARDING) {
-            gate = Gate.OPEN;
-            completedInUnit = 0;
+        if (gate.discarding()) {
+            gate.discarded();
+            outcome.discarded();
             if (current != null) {
                 current.onBackendRetry(this);
             }
             return;
         }
-        lastUnitFailed = errorInUnit;
-        errorInUnit = false;
-        lastUnitCompleted = completedInUnit;
-        completedInUnit = 0;
+        outcome.ended();
         if (current != null && done == CLIENT) {
             current.onBackendReady(this, transactionStatus, pending.isEmpty());
         }
@@ -616,50 +606,26 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
 
     @Override
     public void forward(ByteBuf bytes) {
-        BackendListener current = listener;
-        if (current == null || gate == Gate.DISCARDING) {
-            bytes.release();
-        } else if (gate == Gate.HOLDING) {
-            if (held == null) {
-                held = new ArrayList<>(4);
-            }
-            held.add(bytes);
-        } else {
-            current.onBackendData(this, bytes);
-        }
+        gate.pass(bytes, clientSink());
     }
 
     private void openGateFor(Object owner) {
         if (owner == CLIENT) {
-            openGate();
+            gate.open(clientSink());
         }
     }
 
-    /** A decisive reply arrived: what was held back goes to the client, in order. */
-    private void openGate() {
-        if (gate != Gate.HOLDING) {
-            return;
-        }
-        gate = Gate.OPEN;
-        if (held != null) {
-            BackendListener current = listener;
-            for (ByteBuf bytes : held) {
-                if (current != null) {
-                    current.onBackendData(this, bytes);
-                } else {
-                    bytes.release();
-                }
-            }
-            held.clear();
-        }
+    /** The attached session's sink, or null without one (bytes are then dropped). */
+    private Consumer<ByteBuf> clientSink() {
+        return listener != null ? toListener : null;
     }
 
-    private void releaseHeld() {
-        if (held != null) {
-            for (ByteBuf bytes : held) {
-                bytes.release();
-            }
-            held.clear();
+    private void deliver(ByteBuf bytes) {
+        BackendListener current = listener;
+        if (current != null) {
+            current.onBackendData(this, bytes);
+        } else {
+            bytes.release();
         }
     }
 
