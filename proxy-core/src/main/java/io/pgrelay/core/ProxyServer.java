@@ -30,7 +30,6 @@ import io.pgrelay.core.config.ProxyConfig;
 import io.pgrelay.core.config.ProxyConfig.NodeConfig;
 import io.pgrelay.core.console.ConsoleSession;
 import io.pgrelay.core.metrics.ProxyMetrics;
-import io.pgrelay.core.net.TlsContexts;
 import io.pgrelay.core.net.Transport;
 import io.pgrelay.core.ops.PgClusterOperations;
 import io.pgrelay.core.ops.ProxyView;
@@ -102,7 +101,7 @@ public final class ProxyServer implements AutoCloseable {
      * built from its reloadable keys. Sessions keep the parts they started with.
      */
     private record Front(ProxyConfig config, ReadPolicy readPolicy, ClientAdmission admission, ClientLogin login,
-                         ClientTlsFiles tls) {
+                         ClientTlsFiles tls, BackendTlsFiles backendTls) {
     }
 
     /**
@@ -125,8 +124,9 @@ public final class ProxyServer implements AutoCloseable {
                 config.monitor().user(), config.monitor().password(), config.monitor().connectTimeout()));
         this.monitor = new ClusterMonitor(cluster, config.nodes(), config.monitor());
         this.cancelSender = new CancelSender(transport);
+        BackendTlsFiles backendTls = BackendTlsFiles.load(config.backend());
         BackendConnector connector = new BackendConnector(transport, config.backend(),
-                TlsContexts.forBackends(config.backend().tls()), config.maxMessageBytes(),
+                () -> front.backendTls().tls(), config.maxMessageBytes(),
                 new SilentServers(cancelSender, cluster, monitor, config.monitor().banTime().toMillis()));
         this.operations = new PgClusterOperations(config, cluster, monitor, gate);
         this.pools = new PoolManager(config.pool(), connector, loops);
@@ -138,11 +138,11 @@ public final class ProxyServer implements AutoCloseable {
         this.view = new LiveProxyView(() -> front.config(), cluster, node -> front.readPolicy().canRead(node), pools,
                 clientRegistry, metrics, operations);
         ClientTlsFiles tls = ClientTlsFiles.load(config.tls());
-        this.front = front(config, tls);
+        this.front = front(config, tls, backendTls);
     }
 
     /** Builds what new connections get from {@code config}; throws ConfigException for bad users. */
-    private Front front(ProxyConfig config, ClientTlsFiles tls) {
+    private Front front(ProxyConfig config, ClientTlsFiles tls, BackendTlsFiles backendTls) {
         ReadPolicy readPolicy = new ReadPolicy(config.routing());
         SessionFactory sessions = new SessionFactory(config, cluster, monitor, pools,
                 new CatalogSessionClassifiers(catalogs, ClassifierConfig.from(config.routing())),
@@ -152,7 +152,7 @@ public final class ProxyServer implements AutoCloseable {
         ClientLogin login = new ClientLogin(new UserDirectory(config.auth()), config.auth().method(),
                 ClientLogin.consoleUsers(config), clientRegistry, metrics, new Served(sessions, view),
                 new ConnectionLimits(config.limits()));
-        return new Front(config, readPolicy, admission, login, tls);
+        return new Front(config, readPolicy, admission, login, tls, backendTls);
     }
 
     /** Authenticated clients get a session, or the console over this proxy's view. */
@@ -214,12 +214,13 @@ public final class ProxyServer implements AutoCloseable {
         List<ConfigChanges.Change> changes = ConfigChanges.between(running.config(), next);
         ProxyConfig effective = ConfigChanges.effective(running.config(), next);
         ClientTlsFiles tls = running.tls().reloaded(effective.tls());
+        BackendTlsFiles backendTls = running.backendTls().reloaded(effective.backend());
         NodeChanges nodes = NodeChanges.between(running.config().nodes(), effective.nodes());
         checkNodes(nodes);
-        Front reloaded = front(effective, tls);
+        Front reloaded = front(effective, tls, backendTls);
         applyNodes(nodes, actor);
         front = reloaded;
-        return ReloadReport.of(changes, nodes, tls != running.tls());
+        return ReloadReport.of(changes, nodes, tls != running.tls(), backendTls != running.backendTls());
     }
 
     private void checkNodes(NodeChanges nodes) {
