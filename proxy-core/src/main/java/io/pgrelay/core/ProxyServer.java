@@ -30,7 +30,6 @@ import io.pgrelay.core.config.ProxyConfig;
 import io.pgrelay.core.config.ProxyConfig.NodeConfig;
 import io.pgrelay.core.console.ConsoleSession;
 import io.pgrelay.core.metrics.ProxyMetrics;
-import io.pgrelay.core.net.TlsContexts;
 import io.pgrelay.core.net.Transport;
 import io.pgrelay.core.ops.PgClusterOperations;
 import io.pgrelay.core.ops.ProxyView;
@@ -102,7 +101,7 @@ public final class ProxyServer implements AutoCloseable {
      * built from its reloadable keys. Sessions keep the parts they started with.
      */
     private record Front(ProxyConfig config, ReadPolicy readPolicy, ClientAdmission admission, ClientLogin login,
-                         ClientTlsFiles tls, ConnectionLimits limits) {
+                         ClientTlsFiles tls, BackendTlsFiles backendTls, ConnectionLimits limits) {
     }
 
     /**
@@ -125,8 +124,9 @@ public final class ProxyServer implements AutoCloseable {
                 config.monitor().user(), config.monitor().password(), config.monitor().connectTimeout()));
         this.monitor = new ClusterMonitor(cluster, config.nodes(), config.monitor());
         this.cancelSender = new CancelSender(transport);
+        BackendTlsFiles backendTls = BackendTlsFiles.load(config.backend());
         BackendConnector connector = new BackendConnector(transport, config.backend(),
-                TlsContexts.forBackends(config.backend().tls()), config.maxMessageBytes(),
+                () -> front.backendTls().tls(), config.maxMessageBytes(),
                 new SilentServers(cancelSender, cluster, monitor, config.monitor().banTime().toMillis()));
         this.operations = new PgClusterOperations(config, cluster, monitor, gate);
         this.pools = new PoolManager(config.pool(), connector, loops);
@@ -138,11 +138,11 @@ public final class ProxyServer implements AutoCloseable {
         this.view = new LiveProxyView(() -> front.config(), cluster, node -> front.readPolicy().canRead(node), pools,
                 clientRegistry, metrics, operations);
         ClientTlsFiles tls = ClientTlsFiles.load(config.tls());
-        this.front = front(config, tls, new ConnectionLimits(config.limits()));
+        this.front = front(config, tls, backendTls, new ConnectionLimits(config.limits()));
     }
 
     /** Builds what new connections get from {@code config}; throws ConfigException for bad users. */
-    private Front front(ProxyConfig config, ClientTlsFiles tls, ConnectionLimits limits) {
+    private Front front(ProxyConfig config, ClientTlsFiles tls, BackendTlsFiles backendTls, ConnectionLimits limits) {
         ReadPolicy readPolicy = new ReadPolicy(config.routing());
         SessionFactory sessions = new SessionFactory(config, cluster, monitor, pools,
                 new CatalogSessionClassifiers(catalogs, ClassifierConfig.from(config.routing())),
@@ -151,7 +151,7 @@ public final class ProxyServer implements AutoCloseable {
                 config.maxMessageBytes(), cancels, clientCount, metrics, config.limits().clientStartupTimeout());
         ClientLogin login = new ClientLogin(new UserDirectory(config.auth()), config.auth().method(),
                 ClientLogin.consoleUsers(config), clientRegistry, metrics, new Served(sessions, view), limits);
-        return new Front(config, readPolicy, admission, login, tls, limits);
+        return new Front(config, readPolicy, admission, login, tls, backendTls, limits);
     }
 
     /** Authenticated clients get a session, or the console over this proxy's view. */
@@ -213,13 +213,14 @@ public final class ProxyServer implements AutoCloseable {
         List<ConfigChanges.Change> changes = ConfigChanges.between(running.config(), next);
         ProxyConfig effective = ConfigChanges.effective(running.config(), next);
         ClientTlsFiles tls = running.tls().reloaded(effective.tls());
+        BackendTlsFiles backendTls = running.backendTls().reloaded(effective.backend());
         NodeChanges nodes = NodeChanges.between(running.config().nodes(), effective.nodes());
         checkNodes(nodes);
         // The connection counts carry over: a reload must not let every user open its limit again.
-        Front reloaded = front(effective, tls, running.limits().withLimits(effective.limits()));
+        Front reloaded = front(effective, tls, backendTls, running.limits().withLimits(effective.limits()));
         applyNodes(nodes, actor);
         front = reloaded;
-        return ReloadReport.of(changes, nodes, tls != running.tls());
+        return ReloadReport.of(changes, nodes, tls != running.tls(), backendTls != running.backendTls());
     }
 
     private void checkNodes(NodeChanges nodes) {

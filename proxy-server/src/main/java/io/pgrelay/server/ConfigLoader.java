@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.pgrelay.core.config.AuthMethod;
+import io.pgrelay.core.config.BackendTlsMode;
 import io.pgrelay.core.config.ConfigException;
 import io.pgrelay.core.config.HostPort;
 import io.pgrelay.core.config.PoolMode;
@@ -63,7 +64,8 @@ public final class ConfigLoader {
         module.addDeserializer(Duration.class, from(ConfigLoader::parseDuration));
         module.addDeserializer(HostPort.class, from(HostPort::parse));
         module.addDeserializer(PoolMode.class, from(text -> enumValue(PoolMode.class, text)));
-        module.addDeserializer(TlsMode.class, from(text -> enumValue(TlsMode.class, text)));
+        module.addDeserializer(TlsMode.class, from(ConfigLoader::clientTlsMode));
+        module.addDeserializer(BackendTlsMode.class, from(text -> enumValue(BackendTlsMode.class, text)));
         module.addDeserializer(AuthMethod.class, from(text -> enumValue(AuthMethod.class, text)));
         module.addDeserializer(Long.class, from(ConfigLoader::parseSize));
         this.mapper = JsonMapper.builder()
@@ -251,6 +253,25 @@ public final class ConfigLoader {
                     .append(constant.name().toLowerCase(Locale.ROOT).replace('_', '-'));
         }
         throw new ConfigException("'" + text + "' is not one of " + allowed);
+    }
+
+    /**
+     * {@code tls.mode}: libpq's verify-ca and verify-full are checks a client makes of a server,
+     * so they exist for {@code backend.tls} only; said plainly rather than as an unknown value.
+     */
+    static TlsMode clientTlsMode(String text) {
+        BackendTlsMode backendMode;
+        try {
+            backendMode = enumValue(BackendTlsMode.class, text);
+        } catch (ConfigException notAnSslMode) {
+            return enumValue(TlsMode.class, text);
+        }
+        if (backendMode.verifiesCertificate()) {
+            throw new ConfigException("'" + text + "' verifies a server's certificate and is a backend.tls mode; "
+                    + "toward clients tls.mode is disable | prefer | require, and clients verify pgrelay's certificate "
+                    + "with their own sslmode");
+        }
+        return enumValue(TlsMode.class, text);
     }
 
     private static <T> JsonDeserializer<T> from(Function<String, T> parser) {

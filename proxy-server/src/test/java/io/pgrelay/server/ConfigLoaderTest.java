@@ -1,10 +1,10 @@
 package io.pgrelay.server;
 
 import io.pgrelay.core.config.AuthMethod;
+import io.pgrelay.core.config.BackendTlsMode;
 import io.pgrelay.core.config.ConfigException;
 import io.pgrelay.core.config.HostPort;
 import io.pgrelay.core.config.PoolMode;
-import io.pgrelay.core.config.ProxyConfig;
 import io.pgrelay.core.config.ProxyConfig.BackendConfig;
 import io.pgrelay.core.config.ProxyConfig.FailoverConfig;
 import io.pgrelay.core.config.ProxyConfig.MonitorConfig;
@@ -13,6 +13,7 @@ import io.pgrelay.core.config.ProxyConfig.PoolConfig;
 import io.pgrelay.core.config.ProxyConfig.RoutingConfig;
 import io.pgrelay.core.config.ProxyConfig.TlsConfig;
 import io.pgrelay.core.config.ProxyConfig.UserConfig;
+import io.pgrelay.core.config.ProxyConfig;
 import io.pgrelay.core.config.TlsMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -57,7 +58,7 @@ class ConfigLoaderTest {
         assertThat(config.maxClientConnections()).isEqualTo(1000);
         assertThat(config.maxMessageSize()).isEqualTo(64L * 1024 * 1024);
         assertThat(config.tls().mode()).isEqualTo(TlsMode.PREFER);
-        assertThat(config.backend().tls()).isEqualTo(TlsMode.DISABLE);
+        assertThat(config.backend().tls()).isEqualTo(BackendTlsMode.DISABLE);
         assertThat(config.backend().connectTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(config.pool().maxSize()).isEqualTo(50);
         assertThat(config.pool().idleTimeout()).isEqualTo(Duration.ofMinutes(5));
@@ -305,6 +306,61 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> parse(NODES + "auth: { method: ldap }\n"))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("'ldap' is not one of scram-sha-256 | md5 | password | trust");
+    }
+
+    @Test
+    void backendTlsTakesLibpqSslModesWithTheirFiles() {
+        assertThat(parse(NODES + "backend: { tls: verify-full, tls-ca: /etc/ca.pem, tls-cert: /etc/c.crt,"
+                + " tls-key: /etc/c.key }\n").backend()).satisfies(backend -> {
+                    assertThat(backend.tls()).isEqualTo(BackendTlsMode.VERIFY_FULL);
+                    assertThat(backend.tlsCa()).isEqualTo("/etc/ca.pem");
+                    assertThat(backend.tlsCert()).isEqualTo("/etc/c.crt");
+                    assertThat(backend.tlsKey()).isEqualTo("/etc/c.key");
+                });
+        assertThat(parse(NODES + "backend: { tls: verify-ca, tls-ca: /etc/ca.pem }\n").backend().tls())
+                .isEqualTo(BackendTlsMode.VERIFY_CA);
+        assertThat(parse(NODES + "backend: { tls: require, tls-cert: /etc/c.crt, tls-key: /etc/c.key }\n")
+                .backend().tlsCert()).isEqualTo("/etc/c.crt");
+        assertThatThrownBy(() -> parse(NODES + "backend: { tls: verify }\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("backend.tls")
+                .hasMessageContaining("'verify' is not one of disable | prefer | require | verify-ca | verify-full");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"verify-ca", "verify-full"})
+    void verifyingModesNeedACaFileAsLibpqDoes(String mode) {
+        assertThatThrownBy(() -> parse(NODES + "backend: { tls: " + mode + " }\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("backend.tls-ca is required with backend.tls " + mode)
+                .hasMessageContaining("there is no default trust store");
+    }
+
+    @Test
+    void aCaFileWithAModeThatDoesNotVerifyIsRefusedRatherThanIgnored() {
+        assertThatThrownBy(() -> parse(NODES + "backend: { tls: require, tls-ca: /etc/ca.pem }\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("backend.tls-ca is only used by backend.tls verify-ca or verify-full; with require the "
+                        + "server certificate is not checked");
+    }
+
+    @Test
+    void backendClientCertificateAndKeyComeTogetherAndNeedTls() {
+        assertThatThrownBy(() -> parse(NODES + "backend: { tls: require, tls-cert: /etc/c.crt }\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("backend.tls-cert and backend.tls-key must be given together");
+        assertThatThrownBy(() -> parse(NODES + "backend: { tls-cert: /etc/c.crt, tls-key: /etc/c.key }\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("backend.tls-cert and backend.tls-key need TLS: backend.tls is disable");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"verify-ca", "verify-full", "VERIFY_FULL"})
+    void clientSideTlsModeRefusesTheVerifyingModes(String mode) {
+        assertThatThrownBy(() -> parse(NODES + "tls: { mode: " + mode + " }\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("tls.mode: '" + mode + "' verifies a server's certificate and is a backend.tls"
+                        + " mode; toward clients tls.mode is disable | prefer | require");
     }
 
     @Test

@@ -65,6 +65,7 @@ public final class LocalCluster implements AutoCloseable {
     private final List<ClusterUser> users;
     private final Map<String, String> databases;
     private final Map<String, String> settings;
+    private final ServerTls serverTls;
     private final List<LocalNode> nodes = new ArrayList<>();
     private final List<Path> extraDirs = new ArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -81,6 +82,7 @@ public final class LocalCluster implements AutoCloseable {
         this.users = List.copyOf(b.users.values());
         this.databases = Collections.unmodifiableMap(new LinkedHashMap<>(b.databases));
         this.settings = Collections.unmodifiableMap(new LinkedHashMap<>(b.settings));
+        this.serverTls = b.serverTls;
         this.serverVersion = serverVersion;
         this.serverVersionNum = parseVersionNum(serverVersion);
         if (b.closeOnJvmExit) {
@@ -169,6 +171,11 @@ public final class LocalCluster implements AutoCloseable {
 
     OsSupport os() {
         return os;
+    }
+
+    /** TLS on the nodes, or null when they run without ({@link Builder#serverTls}). */
+    ServerTls serverTls() {
+        return serverTls;
     }
 
     Set<Integer> portsInUse() {
@@ -458,6 +465,12 @@ public final class LocalCluster implements AutoCloseable {
         conf.put("log_min_messages", "warning");
         conf.put("huge_pages", "off");
         conf.put("jit", "off");
+        if (serverTls != null) {
+            conf.put("ssl", "on");
+            conf.put("ssl_cert_file", LocalNode.confQuote(ServerTls.CERT_FILE));
+            conf.put("ssl_key_file", LocalNode.confQuote(ServerTls.KEY_FILE));
+            conf.put("ssl_ca_file", LocalNode.confQuote(ServerTls.CA_FILE));
+        }
         for (Map.Entry<String, String> e : settings.entrySet()) {
             conf.put(e.getKey(), LocalNode.confQuote(e.getValue()));
         }
@@ -474,6 +487,11 @@ public final class LocalCluster implements AutoCloseable {
                 .append("local   replication  all                              trust\n")
                 .append(String.format("host    replication  %-15s %-16s %s%n", su.name(), HOST + "/32",
                         su.method().pgName()));
+        if (serverTls != null) {
+            for (String user : serverTls.certificateUsers()) {
+                sb.append(String.format("hostssl all          %-15s %-16s cert%n", user, HOST + "/32"));
+            }
+        }
         for (ClusterUser u : users) {
             if (u.method() == ClusterUser.AuthMethod.MD5) {
                 sb.append(String.format("host    all          %-15s %-16s md5%n", u.name(), HOST + "/32"));
@@ -706,6 +724,7 @@ public final class LocalCluster implements AutoCloseable {
         private final Map<String, ClusterUser> users = new LinkedHashMap<>();
         private final Map<String, String> databases = new LinkedHashMap<>();
         private final Map<String, String> settings = new LinkedHashMap<>();
+        private ServerTls serverTls;
 
         private Builder() {
             user(new ClusterUser(SUPERUSER, "postgres", ClusterUser.AuthMethod.SCRAM, true));
@@ -820,6 +839,12 @@ public final class LocalCluster implements AutoCloseable {
             return this;
         }
 
+        /** TLS on every node, optionally with roles that log in with a client certificate (default: none). */
+        public Builder serverTls(ServerTls serverTls) {
+            this.serverTls = serverTls;
+            return this;
+        }
+
         /** Starts the cluster; on failure everything started so far is stopped and deleted. */
         public LocalCluster start() {
             int count = replicas + 1;
@@ -829,6 +854,13 @@ public final class LocalCluster implements AutoCloseable {
             ClusterUser su = users.get(SUPERUSER);
             if (su == null || !su.superuser()) {
                 throw new IllegalArgumentException("user " + SUPERUSER + " must be a superuser");
+            }
+            if (serverTls != null) {
+                for (String user : serverTls.certificateUsers()) {
+                    if (!users.containsKey(user)) {
+                        throw new IllegalArgumentException("certificate user " + user + " is not a configured user");
+                    }
+                }
             }
             for (Map.Entry<String, String> db : databases.entrySet()) {
                 if (!users.containsKey(db.getValue())) {

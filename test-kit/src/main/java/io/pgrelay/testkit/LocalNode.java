@@ -55,6 +55,11 @@ public final class LocalNode {
     private volatile int port;
     private volatile boolean suspended;
     private final Set<String> confOverrides = ConcurrentHashMap.newKeySet();
+    /** The certificate and key this node serves; null without {@link ServerTls}. */
+    private volatile ServedCertificate servedCertificate;
+
+    private record ServedCertificate(String certificatePem, String keyPem) {
+    }
 
     LocalNode(LocalCluster cluster, String name, Path nodeDir, Path socketDir, int port, boolean fixedPort) {
         this.cluster = cluster;
@@ -65,6 +70,8 @@ public final class LocalNode {
         this.socketDir = socketDir;
         this.port = port;
         this.fixedPort = fixedPort;
+        ServerTls tls = cluster.serverTls();
+        this.servedCertificate = tls == null ? null : new ServedCertificate(tls.certificatePem(), tls.keyPem());
     }
 
     // ------------------------------------------------------------------ identity
@@ -320,6 +327,34 @@ public final class LocalNode {
                 + "port = " + port + "\n"
                 + "unix_socket_directories = " + confQuote(socketDir.toString()) + "\n"
                 + "cluster_name = " + confQuote(name) + "\n");
+        writeTlsFiles();
+    }
+
+    /** The TLS files named in the common configuration, owned by the server user (the key mode 0600). */
+    private void writeTlsFiles() {
+        ServerTls tls = cluster.serverTls();
+        ServedCertificate served = servedCertificate;
+        if (tls == null || served == null) {
+            return;
+        }
+        os().writeServerFile(dataDir.resolve(ServerTls.CERT_FILE), served.certificatePem());
+        os().writeServerFile(dataDir.resolve(ServerTls.KEY_FILE), served.keyPem());
+        os().writeServerFile(dataDir.resolve(ServerTls.CA_FILE), tls.clientCaPem());
+    }
+
+    /**
+     * Serves another certificate and key (PEM) from the next connection on: rewrites the files and
+     * reloads, as an operator renewing a certificate would. Only on a cluster built with
+     * {@link LocalCluster.Builder#serverTls}.
+     */
+    public void serveCertificate(String certificatePem, String keyPem) {
+        if (cluster.serverTls() == null) {
+            throw new IllegalStateException(name + ": the cluster runs without TLS (LocalCluster.Builder.serverTls)");
+        }
+        servedCertificate = new ServedCertificate(certificatePem, keyPem);
+        writeTlsFiles();
+        reloadAndWait();
+        log.info("{}: serving a new TLS certificate", name);
     }
 
     /** pg_basebackup from {@code primary} into an empty data dir, configured as a streaming standby. */

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.UnaryOperator;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,8 +65,16 @@ public final class TestCluster {
      * the topology for good (switchover, failover); the caller closes it in {@code @AfterAll}.
      */
     public static LocalCluster startDedicated() {
-        LocalCluster dedicated = LocalCluster.builder().replicas(2).baseDir(baseDir())
-                .keepData(Boolean.getBoolean("pgrelay.test.keepCluster")).start();
+        return startDedicated(builder -> builder);
+    }
+
+    /**
+     * A cluster of its own built as {@code customize} says (fewer replicas, TLS, extra roles) on
+     * top of the defaults of {@link #startDedicated()}; the caller closes it in {@code @AfterAll}.
+     */
+    public static LocalCluster startDedicated(UnaryOperator<LocalCluster.Builder> customize) {
+        LocalCluster dedicated = customize.apply(LocalCluster.builder().replicas(2).baseDir(baseDir())
+                .keepData(Boolean.getBoolean("pgrelay.test.keepCluster"))).start();
         log.info("dedicated test cluster up in {} ms", dedicated.startupTime().toMillis());
         return dedicated;
     }

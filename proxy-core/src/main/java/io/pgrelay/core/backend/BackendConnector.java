@@ -10,13 +10,11 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.channel.epoll.EpollChannelOption;
-import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.pgrelay.core.config.ProxyConfig.BackendConfig;
-import io.pgrelay.core.config.TlsMode;
 import io.pgrelay.core.net.Transport;
 import io.pgrelay.protocol.PgProtocolException;
 import io.pgrelay.protocol.SqlState;
@@ -45,26 +43,32 @@ import io.pgrelay.protocol.message.frontend.SaslInitialResponse;
 import io.pgrelay.protocol.message.frontend.SaslResponse;
 import io.pgrelay.protocol.message.frontend.SslRequest;
 import io.pgrelay.protocol.message.frontend.StartupMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
+import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Opens and authenticates backend connections as a PostgreSQL client (SSL negotiation,
- * cleartext / md5 / SCRAM-SHA-256), on the event loop of the client that needs them.
+ * cleartext / md5 / SCRAM-SHA-256), on the event loop of the client that needs them. Each
+ * connection takes the {@link BackendTls} in force when it starts, so a reload of the TLS files
+ * reaches new connections and leaves open ones alone.
  *
  * @see <a href="https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-START-UP">Start-up</a>
  */
 public final class BackendConnector {
+    private static final Logger log = LoggerFactory.getLogger(BackendConnector.class);
     private static final NonceSource NONCES = NonceSource.secureRandom(new SecureRandom());
 
     private final Transport transport;
-    private final TlsMode tlsMode;
-    private final SslContext sslContext;
+    private final Supplier<BackendTls> tls;
     private final Duration connectTimeout;
     private final String applicationName;
     private final int maxMessageSize;
@@ -72,13 +76,12 @@ public final class BackendConnector {
     private final ReplyDeadline.Faults silentServers;
 
     /** {@code silentServers}: told about servers that stop answering, when backend.query-timeout is on. */
-    public BackendConnector(Transport transport, BackendConfig config, SslContext sslContext, int maxMessageSize,
+    public BackendConnector(Transport transport, BackendConfig config, Supplier<BackendTls> tls, int maxMessageSize,
                             ReplyDeadline.Faults silentServers) {
         this.transport = transport;
         this.config = config;
         this.silentServers = silentServers;
-        this.tlsMode = config.tls();
-        this.sslContext = sslContext;
+        this.tls = tls;
         this.connectTimeout = config.connectTimeout();
         this.applicationName = config.applicationName();
         this.maxMessageSize = maxMessageSize;
@@ -94,7 +97,7 @@ public final class BackendConnector {
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
-                .handler(new StartupHandler(key, password, promise));
+                .handler(new StartupHandler(key, host, port, tls.get(), password, promise));
         if (transport == Transport.EPOLL) {
             // The kernel's defaults notice a vanished server after more than two hours.
             bootstrap.option(EpollChannelOption.TCP_KEEPIDLE, (int) config.keepaliveIdle().toSeconds())
@@ -121,6 +124,9 @@ public final class BackendConnector {
     /** Drives one connection from TCP connect to the first ReadyForQuery, then steps aside. */
     private final class StartupHandler extends ChannelInboundHandlerAdapter {
         private final PoolKey key;
+        private final String host;
+        private final int port;
+        private final BackendTls tls;
         private final String password;
         private final Promise<BackendConnection> promise;
         private final Map<String, String> parameters = new LinkedHashMap<>();
@@ -129,15 +135,19 @@ public final class BackendConnector {
         private int processId;
         private int secretKey;
 
-        StartupHandler(PoolKey key, String password, Promise<BackendConnection> promise) {
+        StartupHandler(PoolKey key, String host, int port, BackendTls tls, String password,
+                       Promise<BackendConnection> promise) {
             this.key = key;
+            this.host = host;
+            this.port = port;
+            this.tls = tls;
             this.password = password;
             this.promise = promise;
         }
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            if (tlsMode != TlsMode.DISABLE && sslContext != null) {
+            if (tls.mode().requested()) {
                 awaitingSslReply = true;
                 ctx.writeAndFlush(Messages.encode(ctx.alloc(), SslRequest.INSTANCE));
             } else {
@@ -178,25 +188,52 @@ public final class BackendConnector {
                 throw PgProtocolException.violation("unexpected data after the SSL response");
             }
             if (reply == 'S') {
-                SslHandler ssl = sslContext.newHandler(ctx.alloc(), key.nodeName(), 0);
+                // The node's configured host is the name verify-full checks (an IP address: an IP SAN).
+                SslHandler ssl = tls.context().newHandler(ctx.alloc(), host, port);
                 ctx.pipeline().addFirst("tls", ssl);
                 ssl.handshakeFuture().addListener(done -> {
                     if (done.isSuccess()) {
                         sendStartup(ctx);
                         ctx.read();
                     } else {
-                        fail(ctx, BackendStartupException.connectionFailure("TLS handshake with " + key.nodeName()
-                                + " failed: " + done.cause().getMessage()));
+                        handshakeFailed(ctx, done.cause());
                     }
                 });
-            } else if (reply == 'N' && tlsMode != TlsMode.REQUIRE) {
+            } else if (reply == 'N' && !tls.mode().required()) {
                 sendStartup(ctx);
             } else if (reply == 'N') {
-                fail(ctx, BackendStartupException.connectionFailure("backend " + key.nodeName()
-                        + " does not accept TLS, and backend.tls is require"));
+                fail(ctx, new BackendTlsRefusedException("backend " + key.nodeName()
+                        + " does not accept TLS, and backend.tls is " + tls.mode().configName()));
             } else {
                 throw PgProtocolException.violation("invalid response to SSL negotiation: " + (char) reply);
             }
+        }
+
+        /** A certificate that fails verification stays wrong; anything else (a dropped connection) may pass. */
+        private void handshakeFailed(ChannelHandlerContext ctx, Throwable cause) {
+            String message = "TLS handshake with " + key.nodeName() + " (" + host + ":" + port
+                    + ") failed under backend.tls " + tls.mode().configName() + ": " + rootMessage(cause);
+            log.warn("{}", message);
+            fail(ctx, causedBy(cause, CertificateException.class)
+                    ? new BackendTlsRefusedException(message) : BackendStartupException.connectionFailure(message));
+        }
+
+        private static boolean causedBy(Throwable cause, Class<? extends Throwable> type) {
+            for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+                if (type.isInstance(t)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** The certificate check's own words ("No subject alternative names matching ..."), not its wrappers'. */
+        private static String rootMessage(Throwable cause) {
+            Throwable root = cause;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            return root.getMessage() != null ? root.getMessage() : root.toString();
         }
 
         private void handleFrame(ChannelHandlerContext ctx, ByteBuf frame) {
@@ -296,7 +333,7 @@ public final class BackendConnector {
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             fail(ctx, cause instanceof PgProtocolException p
                     ? BackendStartupException.of(p.sqlState(), "backend " + key.nodeName() + ": " + p.getMessage())
-                    : BackendStartupException.connectionFailure("backend " + key.nodeName() + ": " + cause.getMessage()));
+                    : BackendStartupException.connectionFailure("backend " + key.nodeName() + ": " + rootMessage(cause)));
         }
 
         private void fail(ChannelHandlerContext ctx, BackendStartupException error) {

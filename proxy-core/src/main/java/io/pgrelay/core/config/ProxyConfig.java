@@ -43,7 +43,7 @@ public record ProxyConfig(
         maxClientConnections = orDefault(maxClientConnections, 1000);
         maxMessageSize = orDefault(maxMessageSize, 64L * 1024 * 1024);
         tls = orDefault(tls, new TlsConfig(null, null, null));
-        backend = orDefault(backend, new BackendConfig(null, null, null, null, null, null, null));
+        backend = orDefault(backend, new BackendConfig(null, null, null, null, null, null, null, null, null, null));
         pool = orDefault(pool, new PoolConfig(null, null, null, null));
         admin = orDefault(admin, new AdminConfig(null, null, null));
         nodes = nodes == null ? List.of() : List.copyOf(nodes);
@@ -137,11 +137,17 @@ public record ProxyConfig(
      * nothing for that long while a request is outstanding is cancelled, closed and its replica
      * banned, so a frozen server cannot hold a client forever; the keepalive settings make the
      * kernel notice a peer that vanished from the network.
+     *
+     * <p>TLS, as libpq's {@code sslmode}, {@code sslrootcert}, {@code sslcert} and {@code sslkey}:
+     * {@code tlsCa} (a PEM bundle) is what {@code verify-ca} and {@code verify-full} trust, and as
+     * libpq has no default for it neither has pgrelay; {@code tlsCert} and {@code tlsKey} (PEM) are
+     * the client certificate shown to servers that ask for one. A reload re-reads the three files.
      */
-    public record BackendConfig(TlsMode tls, Duration connectTimeout, String applicationName, Duration queryTimeout,
-                                Duration keepaliveIdle, Duration keepaliveInterval, Integer keepaliveCount) {
+    public record BackendConfig(BackendTlsMode tls, Duration connectTimeout, String applicationName,
+                                Duration queryTimeout, Duration keepaliveIdle, Duration keepaliveInterval,
+                                Integer keepaliveCount, String tlsCa, String tlsCert, String tlsKey) {
         public BackendConfig {
-            tls = orDefault(tls, TlsMode.DISABLE);
+            tls = orDefault(tls, BackendTlsMode.DISABLE);
             connectTimeout = orDefault(connectTimeout, Duration.ofSeconds(5));
             applicationName = orDefault(applicationName, "pgrelay");
             queryTimeout = orDefault(queryTimeout, Duration.ZERO);
@@ -154,6 +160,34 @@ public record ProxyConfig(
             if (keepaliveIdle.toSeconds() < 1 || keepaliveInterval.toSeconds() < 1 || keepaliveCount < 1) {
                 throw new ConfigException("backend.keepalive-idle and keepalive-interval must be at least 1s, "
                         + "keepalive-count at least 1");
+            }
+            checkTls(tls, tlsCa, tlsCert, tlsKey);
+        }
+
+        /** Without TLS files: no CA, no client certificate. */
+        public BackendConfig(BackendTlsMode tls, Duration connectTimeout, String applicationName,
+                             Duration queryTimeout, Duration keepaliveIdle, Duration keepaliveInterval,
+                             Integer keepaliveCount) {
+            this(tls, connectTimeout, applicationName, queryTimeout, keepaliveIdle, keepaliveInterval, keepaliveCount,
+                    null, null, null);
+        }
+
+        private static void checkTls(BackendTlsMode tls, String ca, String cert, String key) {
+            if ((cert == null) != (key == null)) {
+                throw new ConfigException("backend.tls-cert and backend.tls-key must be given together");
+            }
+            if (tls.verifiesCertificate() && ca == null) {
+                throw new ConfigException("backend.tls-ca is required with backend.tls " + tls.configName()
+                        + ": the PEM file of the CA certificate(s) that signed the servers' certificates "
+                        + "(as libpq's sslrootcert; there is no default trust store)");
+            }
+            if (ca != null && !tls.verifiesCertificate()) {
+                // libpq silently verifies under require when a root certificate exists; say it instead.
+                throw new ConfigException("backend.tls-ca is only used by backend.tls verify-ca or verify-full; with "
+                        + tls.configName() + " the server certificate is not checked");
+            }
+            if (cert != null && !tls.requested()) {
+                throw new ConfigException("backend.tls-cert and backend.tls-key need TLS: backend.tls is disable");
             }
         }
     }

@@ -18,6 +18,11 @@ import java.util.Objects;
  * @param restartRequired changed keys that keep their running value until a restart
  */
 public record ReloadReport(List<Applied> applied, List<String> restartRequired) {
+    private static final Applied CLIENT_TLS =
+            new Applied("tls", "certificate and key re-read; new TLS handshakes use them");
+    private static final Applied BACKEND_TLS = new Applied("backend.tls",
+            "mode, CA, certificate and key re-read; new backend connections use them, open ones are kept");
+
     /** One key that took its new value; {@code change} says how, without secrets. */
     public record Applied(String key, String change) {
     }
@@ -29,31 +34,44 @@ public record ReloadReport(List<Applied> applied, List<String> restartRequired) 
 
     /**
      * The report of a reload: {@code changes} between the running and the new file,
-     * {@code nodes} as they were applied, {@code tlsFilesChanged} when the certificate or key
-     * file content changed (their paths may be the same).
+     * {@code nodes} as they were applied, {@code tlsFilesChanged} / {@code backendTlsFilesChanged}
+     * when the content of the client-side certificate and key / the backend CA, certificate and
+     * key changed (their paths may be the same).
      */
-    public static ReloadReport of(List<ConfigChanges.Change> changes, NodeChanges nodes, boolean tlsFilesChanged) {
+    public static ReloadReport of(List<ConfigChanges.Change> changes, NodeChanges nodes, boolean tlsFilesChanged,
+                                  boolean backendTlsFilesChanged) {
         List<Applied> applied = new ArrayList<>();
         List<String> restart = new ArrayList<>();
-        boolean tlsReported = false;
         for (ConfigChanges.Change change : changes) {
             if (!change.reloadable()) {
                 restart.add(change.key());
-                continue;
+            } else if (change.key().startsWith("tls.")) {
+                addOnce(applied, CLIENT_TLS);
+            } else if (change.key().startsWith("backend.tls")) {
+                addOnce(applied, BACKEND_TLS);
+            } else {
+                applied.add(new Applied(change.key(), describe(change, nodes)));
             }
-            if (change.key().startsWith("tls.")) {
-                if (!tlsReported) {
-                    applied.add(new Applied("tls", "certificate and key re-read; new TLS handshakes use them"));
-                    tlsReported = true;
-                }
-                continue;
-            }
-            applied.add(new Applied(change.key(), describe(change, nodes)));
         }
-        if (tlsFilesChanged && !tlsReported) {
-            applied.add(new Applied("tls", "certificate and key re-read; new TLS handshakes use them"));
+        if (tlsFilesChanged) {
+            addOnce(applied, CLIENT_TLS);
+        }
+        if (backendTlsFilesChanged) {
+            addOnce(applied, BACKEND_TLS);
         }
         return new ReloadReport(applied, restart);
+    }
+
+    /** The TLS keys are reported as one entry each side: the files are re-read together. */
+    private static void addOnce(List<Applied> applied, Applied entry) {
+        if (!applied.contains(entry)) {
+            applied.add(entry);
+        }
+    }
+
+    /** Without backend TLS files. */
+    public static ReloadReport of(List<ConfigChanges.Change> changes, NodeChanges nodes, boolean tlsFilesChanged) {
+        return of(changes, nodes, tlsFilesChanged, false);
     }
 
     private static String describe(ConfigChanges.Change change, NodeChanges nodes) {

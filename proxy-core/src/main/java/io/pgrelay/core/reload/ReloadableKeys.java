@@ -16,6 +16,7 @@ public final class ReloadableKeys {
             "limits",                   // new clients; the connection counts carry over
             "nodes",                    // added, removed, re-addressed, re-weighted
             "tls.cert", "tls.key",      // new TLS handshakes use the new certificate
+            "backend.tls", "backend.tls-ca", "backend.tls-cert", "backend.tls-key", // new backend connections
             "log-levels");              // logback levels, at once
 
     private ReloadableKeys() {

@@ -81,7 +81,7 @@ final class BackendEvents implements BackendListener {
             engine.metrics.replicaFailure();
             engine.retryOnPrimary = true;
             engine.redecide();
-        } else if (primary && SessionLogin.unreachable(cause)) {
+        } else if (primary && SessionLogin.worthWaitingFor(cause)) {
             // The primary is unreachable: wait (bounded) for it to come back or for a new one.
             engine.clearWait();
             engine.park(Decision.WaitCause.NO_PRIMARY);

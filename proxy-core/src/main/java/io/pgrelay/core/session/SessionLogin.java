@@ -6,6 +6,7 @@ import io.netty.util.concurrent.Future;
 import io.pgrelay.core.backend.BackendConnection;
 import io.pgrelay.core.backend.BackendListener;
 import io.pgrelay.core.backend.BackendStartupException;
+import io.pgrelay.core.backend.BackendTlsRefusedException;
 import io.pgrelay.core.cluster.NodeStatus;
 import io.pgrelay.protocol.SqlState;
 import io.pgrelay.protocol.message.Messages;
@@ -57,6 +58,14 @@ final class SessionLogin implements BackendListener {
         return !(cause instanceof BackendStartupException startup) || startup.error().sqlState().startsWith("08");
     }
 
+    /**
+     * An unreachable primary may come back or be replaced within the client wait; one whose
+     * certificate fails backend.tls verification stays wrong, so the client hears it at once.
+     */
+    static boolean worthWaitingFor(Throwable cause) {
+        return unreachable(cause) && !(cause instanceof BackendTlsRefusedException);
+    }
+
     void start() {
         connectPrimary();
     }
@@ -102,7 +111,7 @@ final class SessionLogin implements BackendListener {
             if (done) {
                 return;
             }
-            if (unreachable(future.cause()) && !waitedTooLong()) {
+            if (worthWaitingFor(future.cause()) && !waitedTooLong()) {
                 // The primary is unreachable: during a failover another one appears soon.
                 parts.cluster().probeSoon(node.index());
                 retryIn(POLL_MILLIS * 4);

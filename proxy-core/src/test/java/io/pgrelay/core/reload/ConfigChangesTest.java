@@ -1,9 +1,11 @@
 package io.pgrelay.core.reload;
 
+import io.pgrelay.core.config.BackendTlsMode;
 import io.pgrelay.core.config.ConfigException;
 import io.pgrelay.core.config.HostPort;
 import io.pgrelay.core.config.ProxyConfig;
 import io.pgrelay.core.config.ProxyConfig.AuthConfig;
+import io.pgrelay.core.config.ProxyConfig.BackendConfig;
 import io.pgrelay.core.config.ProxyConfig.NodeConfig;
 import io.pgrelay.core.config.ProxyConfig.RoutingConfig;
 import io.pgrelay.core.config.ProxyConfig.TlsConfig;
@@ -77,6 +79,32 @@ class ConfigChangesTest {
                 true);
         assertEquals(List.of("tls.mode"), report.restartRequired());
         assertEquals(List.of("tls"), report.applied().stream().map(ReloadReport.Applied::key).toList());
+    }
+
+    @Test
+    void backendTlsKeysReloadAsOneEntryOtherBackendKeysNeedARestart() {
+        ProxyConfig running = base();
+        BackendConfig verifying = new BackendConfig(BackendTlsMode.VERIFY_FULL, Duration.ofSeconds(1), null, null,
+                null, null, null, "/etc/ca.pem", "/etc/c.crt", "/etc/c.key");
+        ProxyConfig next = new ProxyConfig(null, null, null, null, null, null, verifying, null, null, NODES, null,
+                null, null, null, null, null, null);
+        ProxyConfig effective = ConfigChanges.effective(running, next);
+        assertEquals(BackendTlsMode.VERIFY_FULL, effective.backend().tls());
+        assertEquals("/etc/ca.pem", effective.backend().tlsCa());
+        assertEquals("/etc/c.key", effective.backend().tlsKey());
+        assertEquals(Duration.ofSeconds(5), effective.backend().connectTimeout(), "connect-timeout needs a restart");
+
+        ReloadReport report = ReloadReport.of(ConfigChanges.between(running, next), NodeChanges.between(NODES, NODES),
+                false, true);
+        assertEquals(List.of("backend.connect-timeout"), report.restartRequired());
+        assertEquals(List.of("backend.tls"), report.applied().stream().map(ReloadReport.Applied::key).toList());
+    }
+
+    @Test
+    void backendTlsFilesRenewedInPlaceAreReported() {
+        ReloadReport report = ReloadReport.of(List.of(), NodeChanges.between(NODES, NODES), false, true);
+        assertEquals(List.of("backend.tls"), report.applied().stream().map(ReloadReport.Applied::key).toList());
+        assertTrue(report.restartRequired().isEmpty());
     }
 
     @Test

@@ -12,14 +12,16 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.pgrelay.core.auth.UserDirectory;
 import io.pgrelay.core.config.AuthMethod;
+import io.pgrelay.core.config.BackendTlsMode;
 import io.pgrelay.core.config.ProxyConfig.AuthConfig;
 import io.pgrelay.core.config.ProxyConfig.TlsConfig;
 import io.pgrelay.core.config.ProxyConfig.UserConfig;
+import io.pgrelay.core.config.ProxyConfig;
 import io.pgrelay.core.config.TlsMode;
 import io.pgrelay.core.metrics.ProxyMetrics;
 import io.pgrelay.core.net.TlsContexts;
-import io.pgrelay.core.testing.ChannelTesting;
 import io.pgrelay.core.testing.ChannelTesting.Frame;
+import io.pgrelay.core.testing.ChannelTesting;
 import io.pgrelay.protocol.SqlState;
 import io.pgrelay.protocol.auth.ScramSha256;
 import io.pgrelay.protocol.codec.FrameDecoder;
@@ -167,7 +169,8 @@ class ClientStartupHandlerTest {
         assertThat(channel.pipeline().names().get(0)).isEqualTo("tls");
 
         // A real TLS client completes the handshake; the StartupMessage then travels encrypted.
-        SslContext clientSsl = TlsContexts.forBackends(TlsMode.REQUIRE);
+        SslContext clientSsl = TlsContexts.forBackends(new ProxyConfig.BackendConfig(BackendTlsMode.REQUIRE,
+                null, null, null, null, null, null));
         tlsClient = new EmbeddedChannel(clientSsl.newHandler(ByteBufAllocator.DEFAULT));
         shuttle(tlsClient, channel);
         assertThat(tlsClient.pipeline().get(SslHandler.class).handshakeFuture().isSuccess()).isTrue();
