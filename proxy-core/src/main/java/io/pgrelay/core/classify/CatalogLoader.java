@@ -11,12 +11,57 @@ import java.util.List;
  * Reads the catalog facts of the connected database (on the primary) into a {@link CatalogSnapshot}:
  * {@code pg_proc} (volatility, kind, language, body), {@code pg_class} (persistence of tables,
  * views, materialized views, partitioned and foreign tables, sequences), {@code pg_inherits},
- * view definitions ({@code pg_get_viewdef}), row-level security policies and user-defined
- * operators. Blocking JDBC: never call it on an event loop. The connection is used, not closed.
+ * what each view calls and reads (from its stored rule, see {@link #VIEWS}), row-level security
+ * policies and user-defined operators. Blocking JDBC: never call it on an event loop. The
+ * connection is used, not closed.
  */
 public final class CatalogLoader {
     private static final String USER_SCHEMAS = "n.nspname NOT IN ('pg_catalog', 'information_schema') "
             + "AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'";
+
+    /**
+     * Each user view with the functions its query calls (directly, through operators, aggregates
+     * and window functions), the relations it reads, and whether it locks rows, read from the
+     * stored tree of its {@code _RETURN} rule ({@code pg_rewrite.ev_action}) as plain catalog data.
+     * Not decompiled with {@code pg_get_viewdef()}: that locks every relation the view reads until
+     * the statement ends, so a reload right after a client's DDL made that client's
+     * {@code LOCK ... NOWAIT} fail, or deadlocked with its {@code DROP ... CASCADE}. The tree also
+     * names system functions by oid where the text would need resolving.
+     */
+    static final String VIEWS = "SELECT n.nspname, c.relname,"
+            + " ARRAY(SELECT DISTINCT quote_ident(fn.nspname) || '.' || quote_ident(f.proname)"
+            + "   FROM regexp_matches(r.ev_action::text, ':(?:funcid|opfuncid|aggfnoid|winfnoid|hashfuncid) (\\d+)', 'g') m"
+            + "   JOIN pg_proc f ON f.oid = m[1]::oid JOIN pg_namespace fn ON fn.oid = f.pronamespace ORDER BY 1),"
+            + " ARRAY(SELECT DISTINCT quote_ident(rn.nspname) || '.' || quote_ident(rc.relname)"
+            + "   FROM regexp_matches(r.ev_action::text, ':relid (\\d+)', 'g') m"
+            + "   JOIN pg_class rc ON rc.oid = m[1]::oid JOIN pg_namespace rn ON rn.oid = rc.relnamespace"
+            + "   WHERE rc.oid <> c.oid ORDER BY 1),"
+            + " r.ev_action::text LIKE '%{ROWMARKCLAUSE %'"
+            + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            + " JOIN pg_rewrite r ON r.ev_class = c.oid AND r.rulename = '_RETURN'"
+            + " WHERE c.relkind = 'v' AND " + USER_SCHEMAS + " ORDER BY 1, 2";
+
+    /**
+     * A query with the hazards of a view: a call of each function (arguments do not matter, the
+     * classifier judges a function by its name), each relation read, and FOR UPDATE when the view
+     * locks rows; the classifier judges it as it would judge the view's own query.
+     */
+    static String hazardQuery(String[] functions, String[] relations, boolean locksRows) {
+        StringBuilder sql = new StringBuilder("SELECT ");
+        if (functions.length == 0) {
+            sql.append('1');
+        }
+        for (int i = 0; i < functions.length; i++) {
+            sql.append(i == 0 ? "" : ", ").append(functions[i]).append("()");
+        }
+        for (int i = 0; i < relations.length; i++) {
+            sql.append(i == 0 ? " FROM " : ", ").append(relations[i]);
+        }
+        if (locksRows) {
+            sql.append(" FOR UPDATE");
+        }
+        return sql.toString();
+    }
 
     /** Shorter than the server's deadlock_timeout (1 s by default). */
     static final int LOCK_TIMEOUT_MILLIS = 200;
@@ -73,11 +118,11 @@ public final class CatalogLoader {
                 }
             }
             List<CatalogSnapshot.RawView> views = new ArrayList<>();
-            try (ResultSet rs = st.executeQuery("SELECT n.nspname, c.relname, pg_get_viewdef(c.oid)"
-                    + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'v' AND "
-                    + USER_SCHEMAS)) {
+            try (ResultSet rs = st.executeQuery(VIEWS)) {
                 while (rs.next()) {
-                    views.add(new CatalogSnapshot.RawView(rs.getString(1), rs.getString(2), rs.getString(3)));
+                    views.add(new CatalogSnapshot.RawView(rs.getString(1), rs.getString(2),
+                            hazardQuery((String[]) rs.getArray(3).getArray(), (String[]) rs.getArray(4).getArray(),
+                                    rs.getBoolean(5))));
                 }
             }
             List<CatalogSnapshot.RawPolicy> policies = new ArrayList<>();
