@@ -1,6 +1,8 @@
 package io.pgrelay.server.coordination;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
 import io.pgrelay.server.testing.AdminClient;
 import io.pgrelay.server.testing.TestProxy;
 import io.pgrelay.testkit.LocalEtcd;
@@ -13,6 +15,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -24,6 +27,7 @@ import java.util.List;
 import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -31,8 +35,9 @@ import static org.awaitility.Awaitility.await;
 /**
  * Three pgrelay instances in front of the shared PostgreSQL cluster register in a real three-member
  * etcd cluster: each lists all of them in {@code GET /api/v1/cluster} and {@code SHOW PROXIES}, an
- * instance that closes disappears at once (its lease is revoked, not left to expire), and the
- * membership goes on when one etcd member is killed.
+ * instance that closes disappears at once (its lease is revoked, not left to expire), the
+ * membership goes on when one etcd member is killed, a deleted registration is put back, and an
+ * instance started while etcd has no quorum serves anyway and joins when the quorum returns.
  */
 class MembershipIT {
     /** Long enough that "gone within a second" can only be the revoked lease, not an expired one. */
@@ -40,6 +45,7 @@ class MembershipIT {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private static LocalEtcd etcd;
+    private static String prefix;
     private static String coordination;
     private static final List<TestProxy> proxies = new ArrayList<>();
 
@@ -47,13 +53,14 @@ class MembershipIT {
     static void start() {
         etcd = LocalEtcd.start(3);
         // A prefix per run: nothing a previous run left in etcd (there is none: fresh data dirs) could count.
+        prefix = "/pgrelay/membership-it-" + UUID.randomUUID().toString().substring(0, 8);
         coordination = """
                 coordination:
                   etcd:
                     endpoints: %s
-                    prefix: /pgrelay/membership-it-%s
+                    prefix: %s
                     ttl: %ds
-                """.formatted(etcd.endpointsYaml(), UUID.randomUUID().toString().substring(0, 8), TTL.toSeconds());
+                """.formatted(etcd.endpointsYaml(), prefix, TTL.toSeconds());
         for (int i = 0; i < 3; i++) {
             proxies.add(TestProxy.start(coordination));
         }
@@ -186,6 +193,47 @@ class MembershipIT {
             etcd.member(0).start();
             etcd.awaitHealthy(Duration.ofSeconds(20));
         }
+    }
+
+    @Test
+    void anInstanceWhoseKeyIsDeletedPutsItBack() throws Exception {
+        awaitEveryoneLists(proxies, Duration.ofSeconds(10));
+        String id = listed(proxies.get(2)).stream().filter(member -> member.get("self").asBoolean())
+                .findFirst().orElseThrow().get("id").asText();
+        try (Client client = Client.builder().endpoints(etcd.endpoints().toArray(String[]::new)).build()) {
+            long deleted = client.getKVClient().delete(ByteSequence.from(prefix + "/members/" + id,
+                    StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS).getDeleted();
+            assertThat(deleted).as("the key of %s", id).isEqualTo(1);
+        }
+        awaitEveryoneLists(proxies, Duration.ofSeconds(5));
+    }
+
+    @Test
+    void anInstanceStartedWithoutAnEtcdQuorumJoinsWhenItReturns() throws Exception {
+        awaitEveryoneLists(proxies, Duration.ofSeconds(10));
+        etcd.member(1).stop();
+        etcd.member(2).stop();
+        TestProxy late = null;
+        try {
+            // pgrelay does not need etcd to serve: it starts, serves, and keeps trying to register.
+            late = TestProxy.start(coordination);
+            try (Connection c = late.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+                    "SELECT 1")) {
+                assertThat(rs.next()).isTrue();
+            }
+            assertThat(addresses(late)).as("not registered without a quorum").doesNotContain(address(late));
+        } finally {
+            etcd.member(1).start();
+            etcd.member(2).start();
+        }
+        try {
+            List<TestProxy> four = new ArrayList<>(proxies);
+            four.add(late);
+            awaitEveryoneLists(four, Duration.ofSeconds(20));
+        } finally {
+            late.close();
+        }
+        awaitEveryoneLists(proxies, Duration.ofSeconds(5));
     }
 
     private static double metric(TestProxy proxy, String name) throws IOException, InterruptedException {
