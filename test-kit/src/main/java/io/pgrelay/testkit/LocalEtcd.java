@@ -96,6 +96,13 @@ public final class LocalEtcd implements AutoCloseable {
             long t0 = System.nanoTime();
             members.forEach(LocalEtcdMember::start);
             etcd.awaitHealthy(START_TIMEOUT);
+            for (LocalEtcdMember member : members) {
+                if (!member.isRunning()) {
+                    // e.g. its port was taken between the pick and the bind: the others alone look healthy
+                    throw new LocalClusterException(member.name() + " exited while the cluster started"
+                            + member.logTail());
+                }
+            }
             log.info("etcd cluster of {} up in {} ms: {}", size, (System.nanoTime() - t0) / 1_000_000,
                     etcd.endpoints());
             return etcd;

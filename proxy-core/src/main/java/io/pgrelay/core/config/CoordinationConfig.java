@@ -5,7 +5,7 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * How several pgrelay instances of one cluster find each other (docs: README "Several instances").
+ * How several pgrelay instances of one cluster find each other (README "Configuration reference").
  * Without {@code etcd} the instance runs alone, exactly as before coordination existed. A
  * restart-only key: a reload reports a change of it as needing a restart.
  *

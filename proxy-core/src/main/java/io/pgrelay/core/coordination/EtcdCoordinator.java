@@ -13,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -66,7 +67,13 @@ final class EtcdCoordinator implements Coordinator {
         }
         this.self = self;
         thread.execute(() -> {
-            client = client(config);
+            try {
+                client = client(config);
+            } catch (RuntimeException e) {
+                log.error("coordination: cannot create the etcd client for {}; this instance stays unregistered",
+                        config.endpoints(), e);
+                return;
+            }
             watch = new MemberWatch(client, config.membersPrefix(), key(), thread, callTimeout, this::selfDeleted);
             register();
             watch.start();
@@ -93,7 +100,7 @@ final class EtcdCoordinator implements Coordinator {
         ProxyMember member = self;
         MemberWatch members = watch;
         return new Membership(Membership.Mode.ETCD, member == null ? null : member.id(),
-                members == null ? java.util.List.of() : members.members());
+                members == null ? List.of() : members.members());
     }
 
     /** The first registration; later ones replace a lease, see {@link #reRegister}. */
