@@ -17,6 +17,7 @@ import io.pgrelay.core.cluster.Role;
 import io.pgrelay.core.cluster.Topology;
 import io.pgrelay.core.config.ConfigException;
 import io.pgrelay.core.config.ProxyConfig.NodeConfig;
+import io.pgrelay.core.coordination.Membership;
 import io.pgrelay.core.ops.ClusterOperations;
 import io.pgrelay.core.ops.OperationException;
 import io.pgrelay.core.ops.OperationResult;
@@ -445,6 +446,10 @@ final class AdminApi implements AutoCloseable {
                     + "; fence all but one (POST /api/v1/nodes/{name}/fence)");
         } else {
             root.put("writes", primary != null ? "accepted" : "refused: no primary");
+        }
+        Membership membership = proxy.membership();
+        if (membership.coordinated()) {
+            root.set("proxies", ProxiesJson.of(membership, mapper));
         }
         Map<Integer, Integer> connections = new HashMap<>();
         for (ProxyView.PoolStats pool : proxy.pools()) {

@@ -7,6 +7,8 @@ import io.pgrelay.core.cluster.ClusterState;
 import io.pgrelay.core.cluster.NodeStatus;
 import io.pgrelay.core.cluster.Topology;
 import io.pgrelay.core.config.ProxyConfig;
+import io.pgrelay.core.coordination.Coordinator;
+import io.pgrelay.core.coordination.Membership;
 import io.pgrelay.core.metrics.ProxyMetrics;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.pgrelay.core.ops.ClusterOperations;
@@ -28,9 +30,11 @@ final class LiveProxyView implements ProxyView {
     private final ClientRegistry clients;
     private final ProxyMetrics metrics;
     private final ClusterOperations operations;
+    private final Coordinator coordinator;
 
     LiveProxyView(Supplier<ProxyConfig> config, ClusterState cluster, ReplicaBalancer.ReadEligibility readEligibility,
-                  PoolManager pools, ClientRegistry clients, ProxyMetrics metrics, ClusterOperations operations) {
+                  PoolManager pools, ClientRegistry clients, ProxyMetrics metrics, ClusterOperations operations,
+                  Coordinator coordinator) {
         this.config = config;
         this.cluster = cluster;
         this.readEligibility = readEligibility;
@@ -38,6 +42,7 @@ final class LiveProxyView implements ProxyView {
         this.clients = clients;
         this.metrics = metrics;
         this.operations = operations;
+        this.coordinator = coordinator;
     }
 
     @Override
@@ -89,6 +94,11 @@ final class LiveProxyView implements ProxyView {
     @Override
     public MultiCollector prometheusMetrics() {
         return metrics.prometheus();
+    }
+
+    @Override
+    public Membership membership() {
+        return coordinator.membership();
     }
 
     @Override

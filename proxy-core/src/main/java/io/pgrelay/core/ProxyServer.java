@@ -27,8 +27,11 @@ import io.pgrelay.core.cluster.Topology;
 import io.pgrelay.core.config.ConfigException;
 import io.pgrelay.core.config.HostPort;
 import io.pgrelay.core.config.ProxyConfig;
+import io.pgrelay.core.config.Version;
 import io.pgrelay.core.config.ProxyConfig.NodeConfig;
 import io.pgrelay.core.console.ConsoleSession;
+import io.pgrelay.core.coordination.Coordinator;
+import io.pgrelay.core.coordination.ProxyMember;
 import io.pgrelay.core.metrics.ProxyMetrics;
 import io.pgrelay.core.net.Transport;
 import io.pgrelay.core.ops.PgClusterOperations;
@@ -57,6 +60,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -92,6 +96,8 @@ public final class ProxyServer implements AutoCloseable {
     private final AtomicInteger clientCount = new AtomicInteger();
     private final ClientRegistry clientRegistry = new ClientRegistry();
     private final ProxyView view;
+    /** Restart-only: {@code coordination} is read once, here. */
+    private final Coordinator coordinator;
     /** What new connections are served with; a reload swaps it whole, connections read it once. */
     private volatile Front front;
     private Channel serverChannel;
@@ -135,8 +141,10 @@ public final class ProxyServer implements AutoCloseable {
         metrics.watchPools(pools::pools);
         metrics.watchClassifiers(catalogs::classifiers);
         operations.countEvents(metrics::failover, metrics::switchover);
+        this.coordinator = Coordinator.of(config.coordination());
+        metrics.watchCoordination(() -> coordinator.membership().members().size());
         this.view = new LiveProxyView(() -> front.config(), cluster, node -> front.readPolicy().canRead(node), pools,
-                clientRegistry, metrics, operations);
+                clientRegistry, metrics, operations, coordinator);
         ClientTlsFiles tls = ClientTlsFiles.load(config.tls());
         this.front = front(config, tls, backendTls, new ConnectionLimits(config.limits()));
     }
@@ -197,6 +205,17 @@ public final class ProxyServer implements AutoCloseable {
                 transport.name().toLowerCase(Locale.ROOT), loops.size(), config.poolMode().name().toLowerCase(Locale.ROOT),
                 config.listenReusePort() ? ", port shared with SO_REUSEPORT" : "");
         return this;
+    }
+
+    /**
+     * Joins the other pgrelay instances (with {@code coordination}; alone, it only records this instance)
+     * once both listeners are bound, so the member record carries the ports really in use. Returns at
+     * once: registration in etcd goes on, and is retried, in the background.
+     */
+    public void join(HostPort admin) {
+        HostPort address = new HostPort(front.config().listen().host(), address().getPort());
+        coordinator.start(new ProxyMember(ProxyMember.newId(), address.toString(), admin.toString(), Version.CURRENT,
+                Instant.now()));
     }
 
     /**
@@ -304,6 +323,8 @@ public final class ProxyServer implements AutoCloseable {
     @Override
     public void close() {
         stopAccepting();
+        // Leave the other instances at once: a draining instance no longer counts as a live member.
+        coordinator.close();
         new ClientShutdown(clients).run(front.config().shutdownTimeout());
         operations.close();
         pools.close();

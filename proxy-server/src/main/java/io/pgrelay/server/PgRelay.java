@@ -3,6 +3,7 @@ package io.pgrelay.server;
 import com.codahale.metrics.MetricRegistry;
 import io.pgrelay.admin.AdminServer;
 import io.pgrelay.core.ProxyServer;
+import io.pgrelay.core.config.HostPort;
 import io.pgrelay.core.config.ProxyConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +43,7 @@ public final class PgRelay implements AutoCloseable {
             proxy.start();
             ConfigReloader reloader = new ConfigReloader(file, proxy, logLevels);
             AdminServer admin = new AdminServer(proxy.view(), reloader).start();
+            proxy.join(new HostPort(config.admin().listen().host(), admin.address().getPort()));
             ExecutorService reloads = Executors.newSingleThreadExecutor(r -> {
                 Thread thread = new Thread(r, "pgrelay-reload");
                 thread.setDaemon(true);
@@ -49,7 +51,7 @@ public final class PgRelay implements AutoCloseable {
             });
             return new PgRelay(proxy, admin, reloader, reloads);
         } catch (InterruptedException | RuntimeException e) {
-            proxy.close();
+            proxy.close(); // leaves the other instances too, if it joined them
             throw e;
         }
     }

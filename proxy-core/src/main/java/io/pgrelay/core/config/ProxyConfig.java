@@ -31,7 +31,8 @@ public record ProxyConfig(
         Duration shutdownTimeout,
         Boolean listenReusePort,
         Map<String, String> logLevels,
-        LimitsConfig limits) {
+        LimitsConfig limits,
+        CoordinationConfig coordination) {
 
     /** The logback levels {@code log-levels} may set; {@code root} names the root logger. */
     public static final List<String> LOG_LEVELS = List.of("trace", "debug", "info", "warn", "error", "off");
@@ -55,6 +56,7 @@ public record ProxyConfig(
         listenReusePort = orDefault(listenReusePort, Boolean.TRUE);
         logLevels = logLevels == null ? Map.of() : normalizedLevels(logLevels);
         limits = orDefault(limits, LimitsConfig.defaults());
+        coordination = orDefault(coordination, CoordinationConfig.STANDALONE);
 
         if (nodes.isEmpty()) {
             throw new ConfigException("nodes: at least one PostgreSQL node is required");
@@ -97,7 +99,7 @@ public record ProxyConfig(
                        FailoverConfig failover, Duration shutdownTimeout, Boolean listenReusePort,
                        Map<String, String> logLevels) {
         this(listen, poolMode, workers, maxClientConnections, maxMessageSize, tls, backend, pool, admin, nodes, auth,
-                monitor, routing, failover, shutdownTimeout, listenReusePort, logLevels, null);
+                monitor, routing, failover, shutdownTimeout, listenReusePort, logLevels, null, null);
     }
 
     /** The maximum size of one protocol message, as an int for the codecs. */

@@ -19,6 +19,7 @@ record ConsoleCommand(Verb verb, String name, String host, Integer port, Integer
         SHOW_POOLS("SHOW POOLS", "backend pools per node, user and database: active, idle, waiting, max"),
         SHOW_CLIENTS("SHOW CLIENTS", "connected clients: address, user, database, state, node, since"),
         SHOW_STATS("SHOW STATS", "per node: statements, bytes sent and received, connections opened and closed"),
+        SHOW_PROXIES("SHOW PROXIES", "the pgrelay instances of this cluster (coordination), self = this one"),
         SHOW_CONFIG("SHOW CONFIG", "the effective configuration, secrets masked"),
         SHOW_VERSION("SHOW VERSION", "the pgrelay version"),
         SHOW_HELP("SHOW HELP", "this list"),
@@ -64,7 +65,7 @@ record ConsoleCommand(Verb verb, String name, String host, Integer port, Integer
         }
     }
 
-    static final String HINT = "console commands: SHOW NODES | POOLS | CLIENTS | STATS | CONFIG | VERSION | HELP; "
+    static final String HINT = "console commands: SHOW NODES | POOLS | CLIENTS | STATS | PROXIES | CONFIG | VERSION | HELP; "
             + "SWITCHOVER [TO node]; FAILOVER [TO node]; DRAIN | ENABLE | FENCE | UNFENCE node; REMOVE NODE node; "
             + "ADD NODE name host port [weight]; SET REPLICATION MODE async | semi-sync [n] | sync";
 
@@ -93,6 +94,7 @@ record ConsoleCommand(Verb verb, String name, String host, Integer port, Integer
                     case "POOLS" -> of(Verb.SHOW_POOLS);
                     case "CLIENTS" -> of(Verb.SHOW_CLIENTS);
                     case "STATS" -> of(Verb.SHOW_STATS);
+                    case "PROXIES" -> of(Verb.SHOW_PROXIES);
                     case "CONFIG" -> of(Verb.SHOW_CONFIG);
                     case "VERSION" -> of(Verb.SHOW_VERSION);
                     case "HELP" -> of(Verb.SHOW_HELP);

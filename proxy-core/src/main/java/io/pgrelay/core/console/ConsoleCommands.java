@@ -1,11 +1,14 @@
 package io.pgrelay.core.console;
 
+import io.pgrelay.core.config.Version;
 import io.pgrelay.core.cluster.Health;
 import io.pgrelay.core.cluster.Lsn;
 import io.pgrelay.core.cluster.NodeStatus;
 import io.pgrelay.core.cluster.Topology;
 import io.pgrelay.core.config.ConfigException;
 import io.pgrelay.core.config.ProxyConfig.NodeConfig;
+import io.pgrelay.core.coordination.Membership;
+import io.pgrelay.core.coordination.ProxyMember;
 import io.pgrelay.core.metrics.ProxyMetrics;
 import io.pgrelay.core.ops.ClusterOperations;
 import io.pgrelay.core.ops.OperationException;
@@ -15,8 +18,6 @@ import io.pgrelay.core.ops.ProxyView.ClientInfo;
 import io.pgrelay.core.ops.ProxyView.PoolStats;
 import io.pgrelay.protocol.SqlState;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Instant;
@@ -26,7 +27,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.StringJoiner;
 
 /**
@@ -35,7 +35,7 @@ import java.util.StringJoiner;
  * which blocks, so {@link #mutate} must run on a thread of its own.
  */
 final class ConsoleCommands {
-    static final String VERSION = loadVersion();
+    static final String VERSION = Version.CURRENT;
     private static final DateTimeFormatter TIMESTAMP =
             DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ssx").withZone(ZoneOffset.UTC);
 
@@ -51,6 +51,7 @@ final class ConsoleCommands {
             case SHOW_POOLS -> pools();
             case SHOW_CLIENTS -> clients();
             case SHOW_STATS -> stats();
+            case SHOW_PROXIES -> proxies();
             case SHOW_CONFIG -> config();
             case SHOW_VERSION -> new ConsoleResult("SHOW").text("version").row("pgrelay " + VERSION);
             case SHOW_HELP -> help();
@@ -135,6 +136,17 @@ final class ConsoleCommands {
         return result;
     }
 
+    /** Without coordination, this instance alone. */
+    private ConsoleResult proxies() {
+        Membership membership = proxy.membership();
+        ConsoleResult result = new ConsoleResult("SHOW").text("id", "address", "admin", "version", "started_at", "self");
+        for (ProxyMember member : membership.members()) {
+            result.row(member.id(), member.address(), member.admin(), member.version(),
+                    TIMESTAMP.format(member.startedAt()), membership.isSelf(member) ? "t" : "f");
+        }
+        return result;
+    }
+
     private ConsoleResult config() {
         ConsoleResult result = new ConsoleResult("SHOW").text("key", "value");
         for (Map.Entry<String, String> entry : ConfigListing.of(proxy.config()).entrySet()) {
@@ -208,21 +220,5 @@ final class ConsoleCommands {
             case NOT_FOUND -> SqlState.UNDEFINED_OBJECT;
             case CONFLICT, UNAVAILABLE -> SqlState.OBJECT_NOT_IN_PREREQUISITE_STATE;
         };
-    }
-
-    private static String loadVersion() {
-        try (InputStream in = ConsoleCommands.class.getResourceAsStream("/io/pgrelay/core/version.properties")) {
-            if (in != null) {
-                Properties properties = new Properties();
-                properties.load(in);
-                String version = properties.getProperty("version");
-                if (version != null && !version.startsWith("$")) {
-                    return version;
-                }
-            }
-        } catch (IOException e) {
-            // fall through: an unknown version is not worth failing the console for
-        }
-        return "(unknown version)";
     }
 }

@@ -59,6 +59,10 @@ final class PrometheusExport implements MultiCollector {
                 metrics.failovers()));
         out.metricSnapshot(counter("pgrelay_switchovers", "Planned switchovers completed.",
                 metrics.switchovers()));
+        out.metricSnapshot(gauge("pgrelay_coordination_members",
+                "Live pgrelay instances registered in etcd as this one sees them, itself included; 1 without "
+                        + "coordination.",
+                metrics.coordinationMembers()));
         return out.build();
     }
 

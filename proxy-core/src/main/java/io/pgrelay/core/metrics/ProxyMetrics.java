@@ -65,6 +65,7 @@ public final class ProxyMetrics {
     private volatile Supplier<Collection<BackendPool>> pools = List::of;
     private volatile Supplier<Collection<Classifier>> classifiers = List::of;
     private volatile IntSupplier clients = () -> 0;
+    private volatile IntSupplier coordinationMembers = () -> 1;
     private final Counter accepted;
     private final Counter refused;
     private final Counter failovers;
@@ -287,6 +288,11 @@ public final class ProxyMetrics {
         replace(CLIENTS_CURRENT, (Gauge<Integer>) current::getAsInt);
     }
 
+    /** The live pgrelay instances this one knows of (itself alone without coordination). */
+    public void watchCoordination(IntSupplier members) {
+        this.coordinationMembers = Objects.requireNonNull(members, "members");
+    }
+
     /** The pool figures and the connection counts of {@code SHOW STATS} read these pools. */
     public void watchPools(Supplier<Collection<BackendPool>> pools) {
         this.pools = Objects.requireNonNull(pools, "pools");
@@ -428,6 +434,10 @@ public final class ProxyMetrics {
 
     Collection<Classifier> classifiers() {
         return classifiers.get();
+    }
+
+    int coordinationMembers() {
+        return coordinationMembers.getAsInt();
     }
 
     int clientsConnected() {

@@ -4,6 +4,7 @@ import com.codahale.metrics.MetricRegistry;
 import io.pgrelay.core.cluster.NodeStatus;
 import io.pgrelay.core.cluster.Topology;
 import io.pgrelay.core.config.ProxyConfig;
+import io.pgrelay.core.coordination.Membership;
 import io.pgrelay.core.metrics.ProxyMetrics;
 import io.prometheus.metrics.model.registry.MultiCollector;
 
@@ -41,6 +42,12 @@ public interface ProxyView {
 
     /** Every metric as labelled Prometheus families, as {@code /metrics} exports them (docs/metrics.md). */
     MultiCollector prometheusMetrics();
+
+    /**
+     * The live pgrelay instances: with {@code coordination}, every instance registered in etcd; without,
+     * this one alone (empty before it started).
+     */
+    Membership membership();
 
     /** The cluster operations; empty for a proxy that runs without them. */
     Optional<ClusterOperations> operations();

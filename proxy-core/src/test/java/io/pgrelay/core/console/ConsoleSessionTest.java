@@ -11,6 +11,8 @@ import io.pgrelay.core.config.ProxyConfig.AuthConfig;
 import io.pgrelay.core.config.ProxyConfig.MonitorConfig;
 import io.pgrelay.core.config.ProxyConfig.NodeConfig;
 import io.pgrelay.core.config.ProxyConfig.UserConfig;
+import io.pgrelay.core.coordination.Membership;
+import io.pgrelay.core.coordination.ProxyMember;
 import io.pgrelay.core.metrics.ProxyMetrics;
 import io.pgrelay.core.ops.ClusterOperations;
 import io.pgrelay.core.ops.OperationException;
@@ -39,6 +41,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetSocketAddress;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -65,6 +68,9 @@ class ConsoleSessionTest {
             List.of(new NodeConfig("pg1", "127.0.0.1", 5432, null), new NodeConfig("pg2", "127.0.0.1", 5433, 2)),
             new AuthConfig(null, List.of(new UserConfig("admin", "hunter2", null, null, null))),
             new MonitorConfig("postgres", "monitor-pass", null, null, null, null, null, null), null, null, null, null, null);
+
+    private static final ProxyMember SELF = new ProxyMember("host-0000cafe", "127.0.0.1:6432", "127.0.0.1:6480",
+            "0.1.0-TEST", Instant.parse("2026-01-02T03:04:05Z"));
 
     private final ClusterState cluster = new ClusterState(CONFIG.nodes());
     private final List<PoolStats> pools = new ArrayList<>();
@@ -111,6 +117,11 @@ class ConsoleSessionTest {
         @Override
         public io.prometheus.metrics.model.registry.MultiCollector prometheusMetrics() {
             return metrics.prometheus();
+        }
+
+        @Override
+        public Membership membership() {
+            return new Membership(Membership.Mode.STANDALONE, SELF.id(), List.of(SELF));
         }
     }
 
@@ -183,6 +194,18 @@ class ConsoleSessionTest {
         // The connections column sums each node's pools.
         assertThat(nodes.get(1).decode(DataRow::decode).textValues().get(11)).isEqualTo("2");
         assertThat(nodes.get(2).decode(DataRow::decode).textValues().get(11)).isEqualTo("3");
+    }
+
+    @Test
+    void showProxiesListsTheInstancesAndMarksThisOne() {
+        open();
+        writeByteByByte(channel, encode(new Query("SHOW PROXIES")));
+        List<Frame> frames = drainFrames(channel);
+        assertThat(frames).extracting(Frame::typeChar).containsExactly('T', 'D', 'C', 'Z');
+        assertThat(frames.get(0).decode(RowDescription::decode).fields()).extracting(RowDescription.Field::name)
+                .containsExactly("id", "address", "admin", "version", "started_at", "self");
+        assertThat(frames.get(1).decode(DataRow::decode).textValues()).containsExactly("host-0000cafe",
+                "127.0.0.1:6432", "127.0.0.1:6480", "0.1.0-TEST", "2026-01-02 03:04:05+00", "t");
     }
 
     @Test

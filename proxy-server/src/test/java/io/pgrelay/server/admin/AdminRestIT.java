@@ -112,6 +112,7 @@ class AdminRestIT {
         assertThat(body.get("replicationMode").get("mode").asText()).isIn("async", "semi-sync", "sync");
         assertThat(body.get("splitBrain").asBoolean()).isFalse();
         assertThat(body.get("nodes")).hasSizeGreaterThanOrEqualTo(3);
+        assertThat(body.has("proxies")).as("without coordination there is no list of instances").isFalse();
         for (JsonNode node : body.get("nodes")) {
             assertThat(node.get("state").asText()).isIn("up", "down", "lagging", "fenced", "drained");
             assertThat(node.has("lagBytes") && node.has("lagMillis") && node.has("replayLsn")

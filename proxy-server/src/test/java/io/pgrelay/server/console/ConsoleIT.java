@@ -237,10 +237,23 @@ class ConsoleIT {
             assertThat(rows(c, "SHOW VERSION;")).singleElement()
                     .satisfies(row -> assertThat(row.get("version")).isEqualTo("pgrelay 0.1.0-SNAPSHOT"));
             assertThat(rows(c, "SHOW HELP")).extracting(row -> row.get("command"))
-                    .contains("SHOW NODES", "SHOW POOLS", "SHOW CLIENTS", "SHOW STATS", "SHOW CONFIG",
+                    .contains("SHOW NODES", "SHOW POOLS", "SHOW CLIENTS", "SHOW STATS", "SHOW PROXIES", "SHOW CONFIG",
                             "SWITCHOVER [TO node]", "FAILOVER [TO node]", "DRAIN node", "ENABLE node", "FENCE node",
                             "UNFENCE node", "REMOVE NODE node", "ADD NODE name host port [weight]",
                             "SET REPLICATION MODE async | semi-sync [n] | sync");
+        }
+    }
+
+    @Test
+    void jdbcShowProxiesWithoutCoordinationListsThisInstance() throws SQLException {
+        try (Connection c = console()) {
+            assertThat(rows(c, "SHOW PROXIES")).singleElement().satisfies(row -> {
+                assertThat(row.keySet()).containsExactly("id", "address", "admin", "version", "started_at", "self");
+                assertThat(row.get("address")).isEqualTo("127.0.0.1:" + proxy.port());
+                assertThat(row.get("admin")).isEqualTo("127.0.0.1:" + proxy.relay().adminAddress().getPort());
+                assertThat(row.get("version")).isEqualTo("0.1.0-SNAPSHOT");
+                assertThat(row.get("self")).isEqualTo("t");
+            });
         }
     }
 

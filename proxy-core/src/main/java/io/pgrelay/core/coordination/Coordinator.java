@@ -1,0 +1,29 @@
+package io.pgrelay.core.coordination;
+
+import io.pgrelay.core.config.CoordinationConfig;
+
+/**
+ * How this pgrelay instance takes part in a cluster of instances. The core and the operator tools
+ * see coordination only through this interface; without the {@code coordination} key it is
+ * {@link StandaloneCoordinator}, which changes nothing in how pgrelay behaves.
+ *
+ * <p>Every call returns at once and never blocks a caller's thread on etcd: the etcd implementation
+ * talks to etcd on a thread of its own, and {@link #membership()} reads what it last saw.
+ */
+public interface Coordinator extends AutoCloseable {
+
+    /** The implementation {@code config} asks for; nothing is contacted before {@link #start}. */
+    static Coordinator of(CoordinationConfig config) {
+        return config.enabled() ? new EtcdCoordinator(config.etcd()) : new StandaloneCoordinator();
+    }
+
+    /** Joins as {@code self} (registration goes on in the background and is retried until it succeeds). */
+    void start(ProxyMember self);
+
+    /** The live instances as last seen; cheap, safe on an event loop. */
+    Membership membership();
+
+    /** Leaves: the instance's registration disappears at once (not only when its lease expires). */
+    @Override
+    void close();
+}

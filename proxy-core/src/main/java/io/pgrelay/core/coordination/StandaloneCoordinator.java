@@ -1,0 +1,25 @@
+package io.pgrelay.core.coordination;
+
+import java.util.List;
+
+/** No coordination: the cluster of instances is this one alone. */
+final class StandaloneCoordinator implements Coordinator {
+    private volatile ProxyMember self;
+
+    @Override
+    public void start(ProxyMember self) {
+        this.self = self;
+    }
+
+    @Override
+    public Membership membership() {
+        ProxyMember member = self;
+        return new Membership(Membership.Mode.STANDALONE, member == null ? null : member.id(),
+                member == null ? List.of() : List.of(member));
+    }
+
+    @Override
+    public void close() {
+        // nothing registered anywhere
+    }
+}
