@@ -58,8 +58,9 @@ final class ConfigKeyTree {
             if (record != null && component.getType() == List.class) {
                 walk(record, defaults(record), path + "[].", reload, out);
             } else if (record != null) {
-                // A section's keys are compared one by one; inside a list they count with it.
-                walk(record, new Defaults(value, Set.of()), path + ".", reloadKey, out);
+                // A section's keys are compared one by one; inside a list they count with it. An
+                // optional section (absent by default, as coordination) has the defaults it takes when given.
+                walk(record, value != null ? new Defaults(value, Set.of()) : defaults(record), path + ".", reloadKey, out);
             } else if (component.getType() == Map.class) {
                 out.add(new ConfigKey(path + "." + MAP_ENTRY, reload, NONE));
             } else {
@@ -99,7 +100,8 @@ final class ConfigKeyTree {
     /**
      * Builds {@code type} with every component absent, as from an empty YAML mapping; a list of
      * records gets one default element (ProxyConfig needs a node). Where the constructor refuses
-     * the absence, the String components are given one by one, in order, and count as required.
+     * the absence, the String and string-list components are given a {@link #sample} one by one,
+     * in order, and count as required.
      */
     private static Defaults defaults(Class<?> type) {
         RecordComponent[] components = type.getRecordComponents();
@@ -121,19 +123,34 @@ final class ConfigKeyTree {
                 if (!(e.getCause() instanceof ConfigException)) {
                     throw new IllegalStateException("cannot build " + type.getSimpleName(), e.getCause());
                 }
-                while (next < components.length && (types[next] != String.class || args[next] != null)) {
+                while (next < components.length && (sample(components[next]) == null || args[next] != null)) {
                     next++;
                 }
                 if (next == components.length) {
                     throw new IllegalStateException("cannot build " + type.getSimpleName() + " from defaults",
                             e.getCause());
                 }
-                args[next] = "x";
+                args[next] = sample(components[next]);
                 required.add(components[next].getName());
             } catch (ReflectiveOperationException e) {
                 throw new IllegalStateException("cannot build " + type.getSimpleName(), e);
             }
         }
+    }
+
+    /**
+     * A value for a component that has to be given, one that passes the records' checks: a name
+     * or absolute key path for a String, one URL for a list of strings; null for other types.
+     */
+    private static Object sample(RecordComponent component) {
+        if (component.getType() == String.class) {
+            return "/x";
+        }
+        if (component.getType() == List.class && component.getGenericType() instanceof ParameterizedType list
+                && list.getActualTypeArguments()[0] == String.class) {
+            return List.of("http://127.0.0.1:2379");
+        }
+        return null;
     }
 
     /** A default written as the YAML file would write it. */
