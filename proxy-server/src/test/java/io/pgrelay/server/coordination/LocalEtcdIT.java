@@ -63,9 +63,22 @@ class LocalEtcdIT {
         }
     }
 
+    /**
+     * A linearizable read, retried for a while: the client may still be talking to a member that
+     * is frozen or just lost its leader, and a read there waits until its own timeout.
+     */
     private static String get(String key) throws Exception {
-        var kvs = client.getKVClient().get(bytes(key)).get(10, TimeUnit.SECONDS).getKvs();
-        return kvs.isEmpty() ? null : kvs.get(0).getValue().toString(StandardCharsets.UTF_8);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (true) {
+            try {
+                var kvs = client.getKVClient().get(bytes(key)).get(3, TimeUnit.SECONDS).getKvs();
+                return kvs.isEmpty() ? null : kvs.get(0).getValue().toString(StandardCharsets.UTF_8);
+            } catch (ExecutionException | TimeoutException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+            }
+        }
     }
 
     private static ByteSequence bytes(String text) {
