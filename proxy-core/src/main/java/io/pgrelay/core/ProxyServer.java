@@ -33,6 +33,7 @@ import io.pgrelay.core.console.ConsoleSession;
 import io.pgrelay.core.coordination.Coordinator;
 import io.pgrelay.core.coordination.ProxyMember;
 import io.pgrelay.core.metrics.ProxyMetrics;
+import io.pgrelay.core.net.RelayBuffers;
 import io.pgrelay.core.net.Transport;
 import io.pgrelay.core.ops.PgClusterOperations;
 import io.pgrelay.core.ops.ProxyView;
@@ -186,6 +187,7 @@ public final class ProxyServer implements AutoCloseable {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.ALLOCATOR, RelayBuffers.ALLOCATOR)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override

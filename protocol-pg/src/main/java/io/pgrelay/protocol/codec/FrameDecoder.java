@@ -11,7 +11,8 @@ import java.util.List;
 
 /**
  * Splits a stream of typed messages ({@code type:1 length:4 body}) into whole frames,
- * each passed on as a retained slice of the input (header included, no copy). The length
+ * each passed on as a retained slice of the input (header included, no copy), or as the input
+ * itself when a read is exactly one frame. The length
  * is checked against the maximum before anything is buffered, so an oversize or
  * negative length fails fast with 08P01 instead of growing memory. After such a failure
  * the rest of the input is discarded: the stream cannot be re-synchronized, and the
@@ -22,12 +23,46 @@ import java.util.List;
 public final class FrameDecoder extends ByteToMessageDecoder {
     private final int maxMessageSize;
     private boolean failed;
+    /** Inside the decoder's own channelRead: a re-entrant read must queue behind it, not overtake. */
+    private boolean decoding;
 
     public FrameDecoder(int maxMessageSize) {
         if (maxMessageSize < Wire.HEADER_LENGTH) {
             throw new IllegalArgumentException("maxMessageSize too small: " + maxMessageSize);
         }
         this.maxMessageSize = maxMessageSize;
+    }
+
+    /**
+     * A read that is exactly one whole frame with nothing buffered before it (the usual case for a
+     * client's simple Query) goes on as the read buffer itself: no slice object per frame.
+     * Everything else is cumulated and split.
+     */
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (!decoding && msg instanceof ByteBuf in && !failed && !internalBuffer().isReadable() && isOneFrame(in)) {
+            ctx.fireChannelRead(in);
+            return;
+        }
+        boolean outer = !decoding;
+        decoding = true;
+        try {
+            super.channelRead(ctx, msg);
+        } finally {
+            if (outer) {
+                decoding = false;
+            }
+        }
+    }
+
+    /** Whether {@code in} holds one frame, whole and of a valid length, and nothing else. */
+    private boolean isOneFrame(ByteBuf in) {
+        int readable = in.readableBytes();
+        if (readable < Wire.HEADER_LENGTH) {
+            return false;
+        }
+        int length = in.getInt(in.readerIndex() + 1);
+        return length >= 4 && length <= maxMessageSize - 1 && readable == length + 1;
     }
 
     @Override

@@ -126,7 +126,7 @@ public final class FrameScanner {
             int action = handler.onFrameStart(frameType, frameLength);
             if ((action & INSPECT) != 0) {
                 if (in.readableBytes() >= frameLength) {
-                    action = handler.onFrame(frameType, in.slice(index, frameLength));
+                    action = inspect(in, frameType, index, frameLength);
                     if ((action & FORWARD) != 0) {
                         if (runStart < 0) {
                             runStart = index;
@@ -219,6 +219,22 @@ public final class FrameScanner {
         if (remaining == 0 && notifyAfter) {
             notifyAfter = false;
             handler.afterFrame(frameType);
+        }
+    }
+
+    /**
+     * Shows the whole frame at {@code index} to the handler as {@code in} itself, bounded to the
+     * frame for the call (a slice would be an object per inspected frame: a ReadyForQuery in
+     * every transaction).
+     */
+    private int inspect(ByteBuf in, byte frameType, int index, int frameLength) {
+        int limit = in.writerIndex();
+        in.writerIndex(index + frameLength);
+        try {
+            return handler.onFrame(frameType, in);
+        } finally {
+            in.writerIndex(limit);
+            in.readerIndex(index);
         }
     }
 

@@ -491,7 +491,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
         Object owner = owner();
         switch (type) {
             case ReadyForQuery.TYPE -> {
-                transactionStatus = ReadyForQuery.decode(Wire.frameBody(frame)).status();
+                transactionStatus = ReadyForQuery.statusOf(frame);
                 if (!PendingResponses.endsAtReady(pending.headKind())) {
                     log.warn("{} sent ReadyForQuery while expecting reply kind {}", this, pending.headKind());
                     pending.skipToSync();

@@ -52,7 +52,8 @@ final class HeldReplies {
         }
         gate = Gate.OPEN;
         if (held != null) {
-            for (ByteBuf bytes : held) {
+            for (int i = 0; i < held.size(); i++) { // indexed: no iterator per held request
+                ByteBuf bytes = held.get(i);
                 if (client != null) {
                     client.accept(bytes);
                 } else {
@@ -77,8 +78,8 @@ final class HeldReplies {
     /** Drops what is held (the connection is going away). */
     void release() {
         if (held != null) {
-            for (ByteBuf bytes : held) {
-                bytes.release();
+            for (int i = 0; i < held.size(); i++) {
+                held.get(i).release();
             }
             held.clear();
         }

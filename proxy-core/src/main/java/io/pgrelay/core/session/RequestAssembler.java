@@ -6,6 +6,7 @@ import io.pgrelay.core.classify.Classification;
 import io.pgrelay.core.classify.StatementFacts;
 import io.pgrelay.protocol.PgProtocolException;
 import io.pgrelay.protocol.Wire;
+import io.pgrelay.protocol.message.frontend.FrameNames;
 import io.pgrelay.protocol.message.frontend.FramePeek;
 import io.pgrelay.protocol.message.frontend.Parse;
 
@@ -30,7 +31,11 @@ final class RequestAssembler {
     /** Its Parse, while no Bind in the request used it: then it is kept for later requests. */
     private ByteBuf unnamedParse;
     /** Portals bound in the extended batch being assembled, with the statements they run. */
+    /** Named portals; the unnamed one, bound in every extended-protocol request, has a field (no map entry each time). */
     private final Map<String, List<StatementFacts>> portals = new HashMap<>();
+    private List<StatementFacts> unnamedPortal;
+    /** Statement names the client binds again and again, read once. */
+    private final FrameNames names = new FrameNames();
 
     /** The settings key a statement is parsed under (names in it resolve by search_path and the like). */
     @FunctionalInterface
@@ -71,7 +76,11 @@ final class RequestAssembler {
                     request.terminator = type;
                     keepUnnamedStatement();
                     if (type == 'S') {
-                        portals.clear(); // outside a transaction, portals end at Sync; inside, a Bind names them again
+                        // outside a transaction, portals end at Sync; inside, a Bind names them again
+                        if (!portals.isEmpty()) {
+                            portals.clear();
+                        }
+                        unnamedPortal = null;
                     }
                     return true;
                 }
@@ -141,7 +150,7 @@ final class RequestAssembler {
     }
 
     private void bind(Request request, ByteBuf frame) {
-        String name = FramePeek.bindStatement(frame);
+        String name = FramePeek.bindStatement(frame, names);
         request.add(frame, name);
         Classification bound;
         if (name.isEmpty() && unnamedHere != null) {
@@ -151,7 +160,13 @@ final class RequestAssembler {
             SessionObjects.PreparedStatement statement = use(request, name);
             bound = statement != null ? statement.classification() : null;
         }
-        portals.put(FramePeek.bindPortal(frame), bound != null ? bound.statements() : List.of());
+        String portal = FramePeek.bindPortal(frame);
+        List<StatementFacts> statements = bound != null ? bound.statements() : List.of();
+        if (portal.isEmpty()) {
+            unnamedPortal = statements;
+        } else {
+            portals.put(portal, statements);
+        }
     }
 
     private void describe(Request request, ByteBuf frame) {
@@ -168,7 +183,8 @@ final class RequestAssembler {
 
     private void execute(Request request, ByteBuf frame) {
         request.add(frame, null);
-        List<StatementFacts> statements = portals.get(FramePeek.executePortal(frame));
+        String portal = FramePeek.executePortal(frame);
+        List<StatementFacts> statements = portal.isEmpty() ? unnamedPortal : portals.get(portal);
         if (statements != null) {
             addAll(request.executed, statements);
         }

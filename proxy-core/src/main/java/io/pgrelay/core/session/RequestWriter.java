@@ -2,6 +2,7 @@ package io.pgrelay.core.session;
 
 import io.netty.buffer.ByteBuf;
 import io.pgrelay.core.backend.BackendConnection;
+import io.pgrelay.core.backend.InternalQueryCallback;
 import io.pgrelay.core.classify.Route;
 import io.pgrelay.core.classify.SessionEffect;
 import io.pgrelay.core.classify.StatementFacts;
@@ -20,9 +21,12 @@ import java.util.List;
  */
 final class RequestWriter {
     private final SessionEngine engine;
+    /** Made once: a method reference per request would be an allocation per request. */
+    private final InternalQueryCallback onReplayed;
 
     RequestWriter(SessionEngine engine) {
         this.engine = engine;
+        this.onReplayed = engine.events::onReplayed;
     }
 
     void write(BackendConnection backend) {
@@ -35,10 +39,10 @@ final class RequestWriter {
         if (engine.transaction.deferredBegin != null) {
             String begin = engine.transaction.deferredBegin.beginSql();
             engine.transaction.deferredBegin = null;
-            engine.replay.settings(backend, engine.events::onReplayed);
-            backend.writeInternalQuery(begin, engine.events::onReplayed);
+            engine.replay.settings(backend, onReplayed);
+            backend.writeInternalQuery(begin, onReplayed);
         } else {
-            engine.replay.settings(backend, engine.events::onReplayed);
+            engine.replay.settings(backend, onReplayed);
         }
         engine.replay.sqlStatements(backend, engine.request);
         if (retryable) {

@@ -142,7 +142,8 @@ final class Router {
     }
 
     private static String primaryReason(java.util.List<Classification> classifications, SessionView session) {
-        for (Classification text : classifications) {
+        for (int i = 0; i < classifications.size(); i++) { // indexed: no iterator per request
+            Classification text = classifications.get(i);
             if (text.route() != Route.PRIMARY) {
                 continue;
             }
@@ -159,7 +160,9 @@ final class Router {
 
     /** A string naming session objects: the route of each statement, EXECUTE resolved by what the session prepared. */
     private static String sessionObjectReason(Classification text, SessionView session) {
-        for (StatementFacts statement : text.statements()) {
+        java.util.List<StatementFacts> statements = text.statements();
+        for (int i = 0; i < statements.size(); i++) {
+            StatementFacts statement = statements.get(i);
             if (statement.route() == Route.PRIMARY) {
                 return statement.reason();
             }

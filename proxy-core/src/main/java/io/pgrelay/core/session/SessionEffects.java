@@ -30,8 +30,11 @@ final class SessionEffects {
     }
 
     void sent(List<StatementFacts> executed) {
-        for (StatementFacts statement : executed) {
-            for (SessionEffect effect : statement.effects()) {
+        // Indexed loops: this runs for every request, and iterators are allocations.
+        for (int s = 0; s < executed.size(); s++) {
+            List<SessionEffect> effects = executed.get(s).effects();
+            for (int e = 0; e < effects.size(); e++) {
+                SessionEffect effect = effects.get(e);
                 if (effect instanceof SessionEffect.CreateTemporaryObject) {
                     objects.pin(SessionObjects.Pin.TEMPORARY_OBJECTS);
                 } else if (effect instanceof SessionEffect.Listen listen) {
@@ -62,8 +65,8 @@ final class SessionEffects {
         for (int i = 0; i < done; i++) {
             List<SessionEffect> effects = executed.get(i).effects();
             settings.statementCompleted(effects);
-            for (SessionEffect effect : effects) {
-                if (objectEffect(effect, backend)) {
+            for (int e = 0; e < effects.size(); e++) {
+                if (objectEffect(effects.get(e), backend)) {
                     outcome = Outcome.DISCARDED_ALL;
                 }
             }

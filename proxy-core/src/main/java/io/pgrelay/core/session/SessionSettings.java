@@ -8,6 +8,7 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -42,6 +43,12 @@ final class SessionSettings {
     private final Map<String, String> startup;
     /** Setting name (lower case) to the statement that gives it its current value, in order of change. */
     private Map<String, String> current = new LinkedHashMap<>();
+    /**
+     * {@code current} is also a level's snapshot: copied before it changes. Most transactions
+     * change no setting, and a copy per transaction (or per autocommit statement) would be an
+     * allocation each time.
+     */
+    private boolean currentShared;
     /** Setting name (lower case) to the value the server last reported for this session. */
     private final Map<String, String> reported = new HashMap<>();
     private final Deque<Level> levels = new ArrayDeque<>(1);
@@ -76,12 +83,12 @@ final class SessionSettings {
     }
 
     /** A statement completed: applies its effects on settings and transaction blocks, in order. */
-    void statementCompleted(Iterable<SessionEffect> effects) {
+    void statementCompleted(List<SessionEffect> effects) {
         if (block == Block.NONE) {
             startBlock(Block.IMPLICIT);
         }
-        for (SessionEffect effect : effects) {
-            apply(effect);
+        for (int i = 0; i < effects.size(); i++) { // indexed: no iterator per statement
+            apply(effects.get(i));
         }
     }
 
@@ -118,15 +125,15 @@ final class SessionSettings {
     private void apply(SessionEffect effect) {
         if (effect instanceof SessionEffect.SetSetting set && set.scope() == SessionEffect.Scope.SESSION) {
             String name = changing(set.name());
-            current.put(name, set.replaySql());
+            writableCurrent().put(name, set.replaySql());
         } else if (effect instanceof SessionEffect.ResetSetting reset && reset.scope() == SessionEffect.Scope.SESSION) {
             changing(reset.name());
         } else if (effect instanceof SessionEffect.ResetAll) {
             // RESET ALL leaves the role and the session authorization alone
-            current.keySet().removeIf(name -> !name.equals(ROLE) && !name.equals(AUTHORIZATION));
+            writableCurrent().keySet().removeIf(name -> !name.equals(ROLE) && !name.equals(AUTHORIZATION));
             changed();
         } else if (effect instanceof SessionEffect.Discard discard && discard.scope() == SessionEffect.DiscardScope.ALL) {
-            current.clear();
+            writableCurrent().clear();
             changed();
         } else if (effect instanceof SessionEffect.Begin) {
             if (block == Block.IMPLICIT) {
@@ -136,7 +143,7 @@ final class SessionSettings {
             }
         } else if (effect instanceof SessionEffect.Savepoint savepoint) {
             if (inTransactionBlock()) {
-                levels.push(new Level(savepoint.name(), new LinkedHashMap<>(current)));
+                levels.push(new Level(savepoint.name(), snapshot()));
             }
         } else if (effect instanceof SessionEffect.ReleaseSavepoint release) {
             Level level = find(release.name());
@@ -171,9 +178,9 @@ final class SessionSettings {
     private String changing(String setting) {
         String name = setting.toLowerCase(Locale.ROOT);
         if (name.equals(AUTHORIZATION)) {
-            current.remove(ROLE);
+            writableCurrent().remove(ROLE);
         }
-        current.remove(name);
+        writableCurrent().remove(name);
         changed();
         return name;
     }
@@ -189,7 +196,7 @@ final class SessionSettings {
 
     private void startBlock(Block kind) {
         levels.clear();
-        levels.push(new Level(null, new LinkedHashMap<>(current)));
+        levels.push(new Level(null, snapshot()));
         block = kind;
     }
 
@@ -209,9 +216,24 @@ final class SessionSettings {
 
     private void restore(Map<String, String> settings) {
         if (!settings.equals(current)) {
-            current = new LinkedHashMap<>(settings);
+            current = settings; // the level's map: shared until the next change
+            currentShared = true;
             changed();
         }
+    }
+
+    /** The settings as they are now, for a level to return to (shared with {@code current}). */
+    private Map<String, String> snapshot() {
+        currentShared = true;
+        return current;
+    }
+
+    private Map<String, String> writableCurrent() {
+        if (currentShared) {
+            current = new LinkedHashMap<>(current);
+            currentShared = false;
+        }
+        return current;
     }
 
     private void changed() {

@@ -1,6 +1,7 @@
 package io.pgrelay.protocol.message.backend;
 
 import io.netty.buffer.ByteBuf;
+import io.pgrelay.protocol.PgProtocolException;
 import io.pgrelay.protocol.Wire;
 import io.pgrelay.protocol.message.BackendMessage;
 
@@ -54,6 +55,14 @@ public final class ReadyForQuery implements BackendMessage {
             case FAILED -> FAILED;
             case UNKNOWN -> new ReadyForQuery(TransactionStatus.UNKNOWN);
         };
+    }
+
+    /** The status of a whole ReadyForQuery frame (header included), read in place. */
+    public static TransactionStatus statusOf(ByteBuf frame) {
+        if (frame.readableBytes() != Wire.HEADER_LENGTH + 1 || frame.getInt(frame.readerIndex() + 1) != 5) {
+            throw PgProtocolException.violation("invalid ReadyForQuery message of " + frame.readableBytes() + " bytes");
+        }
+        return TransactionStatus.of(frame.getByte(frame.readerIndex() + Wire.HEADER_LENGTH));
     }
 
     public static ReadyForQuery decode(ByteBuf body) {

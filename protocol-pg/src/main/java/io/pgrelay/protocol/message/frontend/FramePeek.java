@@ -73,6 +73,13 @@ public final class FramePeek {
         return text(frame, start, nul(frame, start, "Bind"));
     }
 
+    /** As {@link #bindStatement(ByteBuf)}, the same String as before for a name {@code names} has seen. */
+    public static String bindStatement(ByteBuf frame, FrameNames names) {
+        int portalEnd = nul(frame, body(frame), "Bind");
+        int start = portalEnd + 1;
+        return names.text(frame, start, nul(frame, start, "Bind"));
+    }
+
     /** 'S' when a Describe or Close names a statement, 'P' for a portal. */
     public static byte target(ByteBuf frame) {
         if (frame.readableBytes() < Wire.HEADER_LENGTH + 2) {
