@@ -48,6 +48,20 @@ class CoordinationConfigTest {
     }
 
     @Test
+    void httpsEndpointsWithTheirFiles(@TempDir Path dir) throws IOException {
+        Path ca = Files.writeString(dir.resolve("ca.crt"), "pem");
+        EtcdConfig etcd = parse("""
+                coordination:
+                  etcd: { endpoints: [https://10.0.0.1:2379, https://10.0.0.2:2379], prefix: /p, tls-ca: %s }
+                """.formatted(ca)).coordination().etcd();
+        assertThat(etcd.tls()).isTrue();
+        assertThat(etcd.tlsCa()).isEqualTo(ca.toString());
+        assertThat(etcd.tlsCert()).isNull();
+        assertThat(parse("coordination: { etcd: { endpoints: [http://127.0.0.1:2379], prefix: /p } }")
+                .coordination().etcd().tls()).isFalse();
+    }
+
+    @Test
     void credentialsMayComeFromAFile(@TempDir Path dir) throws IOException {
         Path secret = dir.resolve("etcd-password");
         Files.writeString(secret, "s3cret\n");
@@ -68,8 +82,14 @@ class CoordinationConfigTest {
                 "at least one etcd endpoint");
         assertRefused("coordination: { etcd: { endpoints: [127.0.0.1:2379], prefix: /p } }",
                 "coordination.etcd.endpoints", "not an etcd client URL");
-        assertRefused("coordination: { etcd: { endpoints: [https://127.0.0.1:2379], prefix: /p } }",
-                "coordination.etcd.endpoints", "TLS toward etcd is not supported yet");
+        assertRefused("coordination: { etcd: { endpoints: [https://127.0.0.1:2379, http://127.0.0.1:2380], prefix: /p } }",
+                "coordination.etcd.endpoints", "all https:// or all http://");
+        assertRefused("coordination: { etcd: { endpoints: [http://127.0.0.1:2379], prefix: /p, tls-ca: /etc/hostname } }",
+                "coordination.etcd", "need https:// endpoints");
+        assertRefused("coordination: { etcd: { endpoints: [https://127.0.0.1:2379], prefix: /p, tls-cert: /etc/hostname } }",
+                "coordination.etcd", "must be given together");
+        assertRefused("coordination: { etcd: { endpoints: [https://127.0.0.1:2379], prefix: /p, tls-ca: /nonexistent/ca.crt } }",
+                "coordination.etcd", "cannot read TLS file /nonexistent/ca.crt");
         assertRefused("coordination: { etcd: { endpoints: [http://127.0.0.1:2379] } }", "coordination.etcd.prefix",
                 "required");
         assertRefused("coordination: { etcd: { endpoints: [http://127.0.0.1:2379], prefix: pgrelay/main } }",

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * try (LocalEtcd etcd = LocalEtcd.start(3)) {
- *     etcd.endpoints();          // [http://127.0.0.1:41234, ...]
+ *     etcd.endpoints();          // [http://127.0.0.1:41234, ...] (https:// with ClientTls)
  *     etcd.member(0).kill9();    // the two others keep the quorum
  * }
  * }</pre>
@@ -48,8 +48,21 @@ public final class LocalEtcd implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
+    /**
+     * TLS on the client URLs ({@code https://}): each member serves {@code certificate} with
+     * {@code key} (PEM files; the certificate must name 127.0.0.1). With {@code clientCa}, a client
+     * must present a certificate that CA signed ({@code --client-cert-auth}). Peers talk plain text.
+     */
+    public record ClientTls(Path certificate, Path key, Path clientCa) {
+    }
+
     /** Starts {@code size} members and waits until every one is healthy (a leader is elected). */
     public static LocalEtcd start(int size) {
+        return start(size, null);
+    }
+
+    /** As {@link #start(int)}, with TLS toward clients when {@code tls} is not null. */
+    public static LocalEtcd start(int size, ClientTls tls) {
         if (size < 1) {
             throw new IllegalArgumentException("an etcd cluster needs at least one member");
         }
@@ -63,7 +76,9 @@ public final class LocalEtcd implements AutoCloseable {
             taken.add(client);
             int peer = OsSupport.pickFreePort(taken);
             taken.add(peer);
-            ports.add(new int[] {client, peer});
+            int health = OsSupport.pickFreePort(taken);
+            taken.add(health);
+            ports.add(new int[] {client, peer, health});
             initialCluster.append(i == 1 ? "" : ",").append("e").append(i).append("=http://")
                     .append(OsSupport.LOOPBACK).append(':').append(peer);
         }
@@ -78,18 +93,29 @@ public final class LocalEtcd implements AutoCloseable {
             } catch (IOException e) {
                 throw new LocalClusterException("cannot create " + dir, e);
             }
-            String client = "http://" + OsSupport.LOOPBACK + ":" + ports.get(i - 1)[0];
+            String scheme = tls == null ? "http" : "https";
+            String client = scheme + "://" + OsSupport.LOOPBACK + ":" + ports.get(i - 1)[0];
             String peer = "http://" + OsSupport.LOOPBACK + ":" + ports.get(i - 1)[1];
-            List<String> command = List.of(binary,
+            // /health on a plain-text port of its own, whatever the client URLs speak.
+            String health = "http://" + OsSupport.LOOPBACK + ":" + ports.get(i - 1)[2];
+            List<String> command = new ArrayList<>(List.of(binary,
                     "--name", name,
                     "--data-dir", dir.resolve("data").toString(),
                     "--listen-client-urls", client, "--advertise-client-urls", client,
+                    "--listen-metrics-urls", health,
                     "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
                     "--initial-cluster", initialCluster.toString(),
                     "--initial-cluster-state", "new", "--initial-cluster-token", token,
                     "--heartbeat-interval", "50", "--election-timeout", "500",
-                    "--logger", "zap", "--log-outputs", "stderr");
-            members.add(new LocalEtcdMember(name, ports.get(i - 1)[0], ports.get(i - 1)[1], dir, command));
+                    "--logger", "zap", "--log-outputs", "stderr"));
+            if (tls != null) {
+                command.addAll(List.of("--cert-file", tls.certificate().toString(), "--key-file", tls.key().toString()));
+                if (tls.clientCa() != null) {
+                    command.addAll(List.of("--client-cert-auth", "--trusted-ca-file", tls.clientCa().toString()));
+                }
+            }
+            members.add(new LocalEtcdMember(name, client, ports.get(i - 1)[0], ports.get(i - 1)[1], health, dir,
+                    command));
         }
         LocalEtcd etcd = new LocalEtcd(baseDir, members);
         try {

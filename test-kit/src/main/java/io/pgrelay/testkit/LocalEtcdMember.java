@@ -24,6 +24,8 @@ public final class LocalEtcdMember {
     private static final int LOG_TAIL_LINES = 30;
 
     private final String name;
+    private final String clientUrl;
+    private final String healthUrl;
     private final int clientPort;
     private final int peerPort;
     private final Path dataDir;
@@ -33,8 +35,11 @@ public final class LocalEtcdMember {
     private Process process;
     private boolean suspended;
 
-    LocalEtcdMember(String name, int clientPort, int peerPort, Path dir, List<String> command) {
+    LocalEtcdMember(String name, String clientUrl, int clientPort, int peerPort, String healthUrl, Path dir,
+                    List<String> command) {
         this.name = name;
+        this.clientUrl = clientUrl;
+        this.healthUrl = healthUrl;
         this.clientPort = clientPort;
         this.peerPort = peerPort;
         this.dataDir = dir.resolve("data");
@@ -46,9 +51,9 @@ public final class LocalEtcdMember {
         return name;
     }
 
-    /** {@code http://127.0.0.1:<client port>}, as jetcd and etcdctl take it. */
+    /** {@code http://127.0.0.1:<client port>} ({@code https://} with TLS), as jetcd and etcdctl take it. */
     public String clientUrl() {
-        return "http://" + OsSupport.LOOPBACK + ":" + clientPort;
+        return clientUrl;
     }
 
     public String peerUrl() {
@@ -95,7 +100,7 @@ public final class LocalEtcdMember {
 
     /** Whether the member answers {@code /health} with a leader, as {@code etcdctl endpoint health} asks. */
     public boolean healthy() {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(clientUrl() + "/health"))
+        HttpRequest request = HttpRequest.newBuilder(URI.create(healthUrl + "/health"))
                 .timeout(Duration.ofMillis(1000)).GET().build();
         try {
             HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());

@@ -1,6 +1,8 @@
 package io.pgrelay.core.config;
 
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -27,8 +29,13 @@ public record CoordinationConfig(EtcdConfig etcd) {
      *                  pgrelay clusters sharing an etcd never share their keys by accident
      * @param ttl       lease of an instance's registration: it disappears this long after it stopped renewing
      * @param user      etcd user (RBAC); with {@code password} (or {@code password-file})
+     * @param tlsCa     PEM CA bundle that signed the etcd members' certificates ({@code https://} endpoints);
+     *                  null = the JVM's default trust store
+     * @param tlsCert   client certificate (PEM) for an etcd that checks its clients, with {@code tlsKey}
+     * @param tlsKey    its private key (PEM, PKCS#8)
      */
-    public record EtcdConfig(List<String> endpoints, String prefix, Duration ttl, String user, String password) {
+    public record EtcdConfig(List<String> endpoints, String prefix, Duration ttl, String user, String password,
+                             String tlsCa, String tlsCert, String tlsKey) {
         /** etcd grants leases in whole seconds and rejects a TTL shorter than about 1.5 election timeouts. */
         public static final Duration MIN_TTL = Duration.ofSeconds(2);
 
@@ -41,6 +48,7 @@ public record CoordinationConfig(EtcdConfig etcd) {
             for (String endpoint : endpoints) {
                 checkEndpoint(endpoint);
             }
+            checkTls(endpoints, tlsCa, tlsCert, tlsKey);
             if (prefix == null || !prefix.startsWith("/") || prefix.isBlank() || prefix.equals("/")) {
                 throw new ConfigException("coordination.etcd.prefix: required, an absolute key path such as "
                         + "/pgrelay/<cluster-name> (got " + (prefix == null ? "none" : "'" + prefix + "'") + ")");
@@ -57,6 +65,35 @@ public record CoordinationConfig(EtcdConfig etcd) {
             }
         }
 
+        /** Without TLS: the five keys every plain-text setup names. */
+        public EtcdConfig(List<String> endpoints, String prefix, Duration ttl, String user, String password) {
+            this(endpoints, prefix, ttl, user, password, null, null, null);
+        }
+
+        /** Whether the endpoints are {@code https://}: all of them are, or none (checked). */
+        public boolean tls() {
+            return endpoints.get(0).strip().startsWith("https:");
+        }
+
+        private static void checkTls(List<String> endpoints, String ca, String cert, String key) {
+            long secure = endpoints.stream().filter(e -> e.strip().startsWith("https:")).count();
+            if (secure != 0 && secure != endpoints.size()) {
+                throw new ConfigException("coordination.etcd.endpoints: all https:// or all http://, not both "
+                        + "(one etcd cluster serves its clients one way)");
+            }
+            if ((cert == null) != (key == null)) {
+                throw new ConfigException("coordination.etcd.tls-cert and coordination.etcd.tls-key must be given together");
+            }
+            if (secure == 0 && (ca != null || cert != null)) {
+                throw new ConfigException("coordination.etcd.tls-ca, tls-cert and tls-key need https:// endpoints");
+            }
+            for (String file : new String[] {ca, cert, key}) {
+                if (file != null && !Files.isReadable(Path.of(file))) {
+                    throw new ConfigException("coordination.etcd: cannot read TLS file " + file);
+                }
+            }
+        }
+
         private static void checkEndpoint(String endpoint) {
             URI uri;
             try {
@@ -64,13 +101,10 @@ public record CoordinationConfig(EtcdConfig etcd) {
             } catch (IllegalArgumentException e) {
                 uri = null;
             }
-            if (uri != null && "https".equals(uri.getScheme())) {
+            if (uri == null || uri.getHost() == null || uri.getPort() < 0
+                    || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))) {
                 throw new ConfigException("coordination.etcd.endpoints: '" + endpoint
-                        + "': TLS toward etcd is not supported yet; use http:// endpoints");
-            }
-            if (uri == null || uri.getHost() == null || uri.getPort() < 0 || !"http".equals(uri.getScheme())) {
-                throw new ConfigException("coordination.etcd.endpoints: '" + endpoint
-                        + "' is not an etcd client URL such as http://127.0.0.1:2379");
+                        + "' is not an etcd client URL such as http://127.0.0.1:2379 or https://10.0.0.1:2379");
             }
         }
 

@@ -8,6 +8,7 @@ import io.etcd.jetcd.options.LeaseOption;
 import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.support.CloseableClient;
 import io.grpc.stub.StreamObserver;
+import io.netty.handler.ssl.SslContext;
 import io.pgrelay.core.config.CoordinationConfig.EtcdConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +39,7 @@ final class EtcdCoordinator implements Coordinator {
 
     private final EtcdConfig config;
     private final Duration callTimeout;
+    private final SslContext tls;
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "pgrelay-coordination");
         t.setDaemon(true);
@@ -58,6 +60,8 @@ final class EtcdCoordinator implements Coordinator {
         this.config = config;
         // An etcd call that takes longer than the lease would outlive what it is for.
         this.callTimeout = config.ttl();
+        // Read at start, so a bad certificate file stops pgrelay with its name, not later in a log.
+        this.tls = config.tls() ? EtcdTls.context(config) : null;
     }
 
     @Override
@@ -68,7 +72,7 @@ final class EtcdCoordinator implements Coordinator {
         this.self = self;
         thread.execute(() -> {
             try {
-                client = client(config);
+                client = client(config, tls);
             } catch (RuntimeException e) {
                 log.error("coordination: cannot create the etcd client for {}; this instance stays unregistered",
                         config.endpoints(), e);
@@ -80,13 +84,16 @@ final class EtcdCoordinator implements Coordinator {
         });
     }
 
-    private static Client client(EtcdConfig config) {
+    private static Client client(EtcdConfig config, SslContext tls) {
         ClientBuilder builder = Client.builder().endpoints(config.endpoints().toArray(String[]::new))
                 .connectTimeout(Duration.ofSeconds(2))
                 .keepaliveTime(Duration.ofSeconds(10))
                 .keepaliveTimeout(Duration.ofSeconds(3));
         if (config.user() != null) {
             builder.user(MemberWatch.bytes(config.user())).password(MemberWatch.bytes(config.password()));
+        }
+        if (tls != null) {
+            builder.sslContext(tls);
         }
         return builder.build();
     }
