@@ -1,5 +1,6 @@
 package io.pgrelay.testkit;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -129,7 +130,7 @@ public final class NetworkLink implements AutoCloseable {
         thread.start();
     }
 
-    private static void closeQuietly(Socket socket) {
+    private static void closeQuietly(Closeable socket) {
         try {
             socket.close();
         } catch (IOException ignored) {
@@ -143,14 +144,6 @@ public final class NetworkLink implements AutoCloseable {
         closeQuietly(listener);
         sockets.forEach(NetworkLink::closeQuietly);
         sockets.clear();
-    }
-
-    private static void closeQuietly(ServerSocket socket) {
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // already gone
-        }
     }
 
     @Override

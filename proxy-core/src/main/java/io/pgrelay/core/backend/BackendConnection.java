@@ -11,17 +11,13 @@ import io.pgrelay.protocol.Wire;
 import io.pgrelay.protocol.codec.FrameScanner;
 import io.pgrelay.protocol.message.FrontendMessage;
 import io.pgrelay.protocol.message.Messages;
-import io.pgrelay.protocol.message.backend.DataRow;
 import io.pgrelay.protocol.message.backend.ErrorResponse;
-import io.pgrelay.protocol.message.backend.ParameterStatus;
-import io.pgrelay.protocol.message.backend.ReadyForQuery;
 import io.pgrelay.protocol.message.backend.ReadyForQuery.TransactionStatus;
 import io.pgrelay.protocol.message.frontend.Query;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -30,31 +26,22 @@ import java.util.function.Consumer;
 /**
  * One authenticated connection to a PostgreSQL server, relaying its byte stream to the
  * attached client session without re-framing (see {@link FrameScanner}) while keeping
- * track of what the proxy must know: which message each reply answers, the transaction
- * status, server parameters and errors.
- *
- * <p>Every message sent that gets a reply is recorded in {@link PendingResponses} with the
- * owner of its replies: the client (forwarded), pgrelay itself (an internal query, whose
- * results are swallowed), or a message pgrelay inserted into the client's stream (a Parse
- * re-preparing a statement on this server, whose reply is dropped). This lets pgrelay
- * pipeline its own messages in front of a client's without a round trip.
+ * track of what the proxy must know: the transaction status, server parameters and errors.
+ * Which message each reply answers, and whether it goes to the client, is the job of its
+ * {@link ReplyTracker}; this lets pgrelay pipeline its own messages in front of a client's
+ * without a round trip.
  *
  * <p>Confined to its channel's event loop.
  */
-public final class BackendConnection extends ChannelInboundHandlerAdapter implements FrameScanner.Handler {
+public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(BackendConnection.class);
-
-    /** Owner of replies that go to the client. */
-    private static final Object CLIENT = new Object();
-    /** Owner of replies to messages pgrelay inserted; only their errors reach the client. */
-    private static final Object INSERTED = new Object();
 
     private final Channel channel;
     private final PoolKey key;
     private final int processId;
     private final int secretKey;
     private final Map<String, String> parameters = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-    private final PendingResponses pending = new PendingResponses();
+    private final ReplyTracker replies = new ReplyTracker(this);
     private final FrameScanner scanner;
     private final ServerSessionState sessionState = new ServerSessionState();
 
@@ -65,31 +52,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
     private boolean readRequested;
     private ErrorResponse fatalError;
     private long idleSinceNanos = System.nanoTime();
-
-    /** Set while a frame that completes the head entry is being passed on. */
-    private boolean completesHead;
-    private boolean skipAfterError;
-    private boolean describeStarted;
-
-    private final UnitOutcome outcome = new UnitOutcome();
-    private final HeldReplies gate = new HeldReplies();
-    /** Where bytes for the client go: made once, so that passing a reply allocates nothing. */
-    private final Consumer<ByteBuf> toListener = this::deliver;
     /** backend.query-timeout; null when it is off. */
     private ReplyDeadline deadline;
-
-
-    /** A query of pgrelay's own, in flight. */
-    private static final class Internal {
-        final InternalQueryCallback callback;
-        final Consumer<List<String>> rows;
-        ErrorResponse error;
-
-        Internal(InternalQueryCallback callback, Consumer<List<String>> rows) {
-            this.callback = callback;
-            this.rows = rows;
-        }
-    }
 
     BackendConnection(Channel channel, PoolKey key, int processId, int secretKey, Map<String, String> parameters,
                       TransactionStatus status, int maxMessageSize) {
@@ -99,7 +63,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
         this.secretKey = secretKey;
         this.parameters.putAll(parameters);
         this.transactionStatus = status;
-        this.scanner = new FrameScanner(this, channel.alloc(), maxMessageSize);
+        this.scanner = new FrameScanner(replies, channel.alloc(), maxMessageSize);
     }
 
     public Channel channel() {
@@ -142,17 +106,17 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
 
     /** No reply outstanding and not in the middle of a frame. */
     public boolean isIdle() {
-        return pending.isEmpty() && !scanner.inFrame();
+        return replies.nothingPending() && !scanner.inFrame();
     }
 
     /** Whether the client's last request answered with ReadyForQuery raised an error. */
     public boolean lastUnitFailed() {
-        return outcome.lastFailed();
+        return replies.outcome().lastFailed();
     }
 
     /** How many commands of the client's last request answered with ReadyForQuery completed. */
     public int lastUnitCompleted() {
-        return outcome.lastCompleted();
+        return replies.outcome().lastCompleted();
     }
 
     public boolean isUsable() {
@@ -169,12 +133,27 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
 
     /** Whether the server owes a reply to something sent. */
     boolean owesReply() {
-        return !pending.isEmpty();
+        return !replies.nothingPending();
     }
 
     void watchReplies(long timeoutNanos, ReplyDeadline.Faults faults) {
         deadline = new ReplyDeadline(this, timeoutNanos, faults);
         deadline.start();
+    }
+
+    // ---- what the replies tell (from ReplyTracker) ----
+
+    void transactionStatus(TransactionStatus status) {
+        this.transactionStatus = status;
+    }
+
+    /** The server sent a FATAL error: it is going away. */
+    void fatal(ErrorResponse error) {
+        this.fatalError = error;
+    }
+
+    void parameterReported(String name, String value) {
+        parameters.put(name, value);
     }
 
     /** The server stopped answering: close as if it had failed, with why. */
@@ -223,9 +202,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
             sessionState.unnamedReplaced();
         }
         byte kind = PendingResponses.kindOf(type, type == 'D' ? frame.getByte(frame.readerIndex() + 5) : 0);
-        if (kind != 0) {
-            pending.add(kind, CLIENT);
-        }
+        replies.sentForClient(kind);
         if (deadline != null) {
             deadline.heard(); // COPY data streaming in counts: the server answers only at its end
         }
@@ -239,9 +216,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
      */
     public void writeInsertedMessage(FrontendMessage message, byte type) {
         byte kind = PendingResponses.kindOf(type, (byte) 'S');
-        if (kind != 0) {
-            pending.add(kind, INSERTED);
-        }
+        replies.sentInserted(kind);
         if (deadline != null) {
             deadline.heard();
         }
@@ -256,10 +231,10 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
     /** Like {@link #writeInternalQuery(String, InternalQueryCallback)}, passing each row's text values to {@code rows}. */
     public void writeInternalQuery(String sql, Consumer<List<String>> rows, InternalQueryCallback callback) {
         sessionState.unnamedReplaced();
-        if (deadline != null && pending.isEmpty()) {
+        if (deadline != null && replies.nothingPending()) {
             deadline.heard();
         }
-        pending.add(PendingResponses.QUERY, new Internal(callback, rows));
+        replies.sentInternal(callback, rows);
         channel.write(Messages.encode(channel.alloc(), new Query(sql)), channel.voidPromise());
     }
 
@@ -269,12 +244,12 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
      * listener is told to run the same request on the primary ({@link BackendListener#onBackendRetry}).
      */
     public void holdUntilResult() {
-        gate.hold();
+        replies.held().hold();
     }
 
     /** Nothing of the replies to the held request has reached the client yet. */
     public boolean repliesHeld() {
-        return gate.holding();
+        return replies.held().holding();
     }
 
     /**
@@ -386,19 +361,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
     public void channelInactive(ChannelHandlerContext ctx) {
         closed = true;
         scanner.release();
-        gate.release();
         String reason = fatalError != null ? fatalError.message() : "server closed the connection unexpectedly";
-        List<Internal> internals = new ArrayList<>();
-        pending.forEachOwner(owner -> {
-            if (owner instanceof Internal internal) {
-                internals.add(internal);
-            }
-        });
-        pending.clear();
-        for (Internal internal : internals) {
-            internal.callback.onComplete(this, internal.error != null ? internal.error
-                    : ErrorResponse.error("08006", reason));
-        }
+        replies.serverGone(ErrorResponse.error("08006", reason));
         BackendListener current = listener;
         listener = null;
         if (pool != null) {
@@ -417,216 +381,6 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
             log.debug("{}: {}", this, cause.toString());
         }
         close();
-    }
-
-    // ---- FrameScanner.Handler ----
-
-    private Object owner() {
-        Object head = pending.headOwner();
-        if (head != null) {
-            return head;
-        }
-        return listener != null ? CLIENT : null;
-    }
-
-    private int toClient(Object owner) {
-        return owner == CLIENT && listener != null ? FrameScanner.FORWARD : 0;
-    }
-
-    @Override
-    public int onFrameStart(byte type, int frameLength) {
-        Object owner = owner();
-        byte kind = pending.headKind();
-        switch (type) {
-            case ReadyForQuery.TYPE, ErrorResponse.TYPE, ParameterStatus.TYPE:
-                return FrameScanner.INSPECT;
-            case DataRow.TYPE:
-                if (owner instanceof Internal internal && internal.rows != null) {
-                    return FrameScanner.INSPECT;
-                }
-                openGateFor(owner);
-                return toClient(owner);
-            case 'A':
-                // Notifications belong to the client whatever is in flight.
-                return listener != null ? FrameScanner.FORWARD : 0;
-            case 'N':
-                return toClient(owner);
-            case '1':
-                return complete(kind == PendingResponses.PARSE, owner);
-            case '2':
-                return complete(kind == PendingResponses.BIND, owner);
-            case '3':
-                return complete(kind == PendingResponses.CLOSE, owner);
-            case 't':
-                describeStarted = kind == PendingResponses.DESCRIBE_STATEMENT;
-                return toClient(owner);
-            case 'T', 'n':
-                return complete(kind == PendingResponses.DESCRIBE_PORTAL
-                        || (kind == PendingResponses.DESCRIBE_STATEMENT && describeStarted), owner);
-            case 'C', 's', 'I':
-                openGateFor(owner);
-                if (type != 's' && owner == CLIENT) {
-                    outcome.commandCompleted();
-                }
-                return complete(kind == PendingResponses.EXECUTE, owner);
-            case 'G', 'H', 'W', 'd', 'c', 'V':
-                openGateFor(owner);
-                return toClient(owner);
-            default:
-                return toClient(owner);
-        }
-    }
-
-    private int complete(boolean completesHeadEntry, Object owner) {
-        int action = toClient(owner);
-        if (completesHeadEntry) {
-            completesHead = true;
-            action |= FrameScanner.NOTIFY_AFTER;
-        }
-        return action;
-    }
-
-    @Override
-    public int onFrame(byte type, ByteBuf frame) {
-        Object owner = owner();
-        switch (type) {
-            case ReadyForQuery.TYPE -> {
-                transactionStatus = ReadyForQuery.statusOf(frame);
-                if (!PendingResponses.endsAtReady(pending.headKind())) {
-                    log.warn("{} sent ReadyForQuery while expecting reply kind {}", this, pending.headKind());
-                    pending.skipToSync();
-                }
-                completesHead = true;
-                if (gate.discarding() || owner instanceof Internal) {
-                    return FrameScanner.NOTIFY_AFTER;
-                }
-                openGateFor(owner);
-                return toClient(owner) | FrameScanner.NOTIFY_AFTER;
-            }
-            case ErrorResponse.TYPE -> {
-                ErrorResponse error = ErrorResponse.decode(Wire.frameBody(frame));
-                if (error.isFatal()) {
-                    fatalError = error;
-                }
-                byte kind = pending.headKind();
-                if (PendingResponses.isExtended(kind)) {
-                    skipAfterError = true;
-                }
-                if (owner instanceof Internal internal) {
-                    if (internal.error == null) {
-                        internal.error = error;
-                    }
-                    return skipAfterError ? FrameScanner.NOTIFY_AFTER : 0;
-                }
-                if (error.isFatal() && (owner == CLIENT || owner == INSERTED)) {
-                    // The server is going away: the session learns it from the close and
-                    // answers (or re-runs) the outstanding work itself, so the client keeps
-                    // its connection to pgrelay.
-                    log.info("{} is terminating: {} ({})", this, error.message(), error.sqlState());
-                    if (gate.holding()) {
-                        gate.release();
-                    }
-                    return 0;
-                }
-                if (gate.holding() && owner == CLIENT) {
-                    if (StandbyErrors.isStandbyOnly(error)) {
-                        gate.discard();
-                        return skipAfterError ? FrameScanner.NOTIFY_AFTER : 0;
-                    }
-                    gate.open(clientSink());
-                }
-                // A FATAL error while nothing is outstanding (admin shutdown, idle timeout)
-                // concerns this connection, not the client's statement: keep it from the client.
-                if (error.isFatal() && pending.isEmpty()) {
-                    log.info("{} is terminating: {} ({})", this, error.message(), error.sqlState());
-                    return 0;
-                }
-                int forward = owner == CLIENT || owner == INSERTED ? (listener != null ? FrameScanner.FORWARD : 0) : 0;
-                outcome.error();
-                return forward | (skipAfterError ? FrameScanner.NOTIFY_AFTER : 0);
-            }
-            case ParameterStatus.TYPE -> {
-                ParameterStatus status = ParameterStatus.decode(Wire.frameBody(frame));
-                parameters.put(status.name(), status.value());
-                int action = toClient(owner);
-                if (action != 0) {
-                    listener.onBackendParameter(this, status.name(), status.value());
-                }
-                return action;
-            }
-            case DataRow.TYPE -> {
-                if (owner instanceof Internal internal && internal.rows != null) {
-                    internal.rows.accept(DataRow.decode(Wire.frameBody(frame)).textValues());
-                }
-                return 0;
-            }
-            default -> {
-                return toClient(owner);
-            }
-        }
-    }
-
-    @Override
-    public void afterFrame(byte type) {
-        if (skipAfterError) {
-            skipAfterError = false;
-            completesHead = false;
-            describeStarted = false;
-            pending.poll();
-            pending.skipToSync();
-            return;
-        }
-        if (!completesHead) {
-            return;
-        }
-        completesHead = false;
-        describeStarted = false;
-        Object done = pending.poll();
-        if (type != ReadyForQuery.TYPE) {
-            return;
-        }
-        if (done instanceof Internal internal) {
-            internal.callback.onComplete(this, internal.error);
-            return;
-        }
-        BackendListener current = listener;
-        if (gate.discarding()) {
-            gate.discarded();
-            outcome.discarded();
-            if (current != null) {
-                current.onBackendRetry(this);
-            }
-            return;
-        }
-        outcome.ended();
-        if (current != null && done == CLIENT) {
-            current.onBackendReady(this, transactionStatus, pending.isEmpty());
-        }
-    }
-
-    @Override
-    public void forward(ByteBuf bytes) {
-        gate.pass(bytes, clientSink());
-    }
-
-    private void openGateFor(Object owner) {
-        if (owner == CLIENT) {
-            gate.open(clientSink());
-        }
-    }
-
-    /** The attached session's sink, or null without one (bytes are then dropped). */
-    private Consumer<ByteBuf> clientSink() {
-        return listener != null ? toListener : null;
-    }
-
-    private void deliver(ByteBuf bytes) {
-        BackendListener current = listener;
-        if (current != null) {
-            current.onBackendData(this, bytes);
-        } else {
-            bytes.release();
-        }
     }
 
     @Override
