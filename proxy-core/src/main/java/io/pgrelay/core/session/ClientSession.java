@@ -17,7 +17,6 @@ import io.pgrelay.protocol.message.backend.ReadyForQuery.TransactionStatus;
 import io.pgrelay.protocol.message.frontend.StartupMessage;
 
 import java.util.ArrayDeque;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -31,7 +30,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private enum State { CONNECTING, READY, CLOSED }
 
     private final SessionFactory shared;
-    private final StartupMessage startup;
+    /** The client's user name; the startup packet itself is not kept (an idle client holds less). */
+    private final String user;
     private final ArrayDeque<ByteBuf> waiting = new ArrayDeque<>(2);
     private ChannelHandlerContext ctx;
     private Channel client;
@@ -50,13 +50,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** Fails with the server's error for startup options that are not valid (the client gets it as FATAL). */
     ClientSession(SessionFactory shared, StartupMessage startup, ClientCredentials credentials) {
         this.shared = shared;
-        this.startup = startup;
+        this.user = startup.user();
         String backendUser = credentials != null ? credentials.backendUser() : startup.user();
         String backendPassword = credentials != null ? credentials.backendPassword() : null;
         StartupOptions options = StartupOptions.parse(startup.parameters());
         this.cancelKey = shared.cancels.register(this);
         this.parts = new SessionParts(shared, backendUser, startup.database(), backendPassword,
-                startupSettings(options), cancelKey.processId(), this::signal);
+                StartupSettings.of(options.settings()), cancelKey.processId(), this::signal);
         for (Map.Entry<String, String> setting : options.proxySettings().entrySet()) {
             ErrorResponse error = parts.proxySettings().set(setting.getKey(), setting.getValue());
             if (error != null) {
@@ -74,19 +74,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         parts.registration(ClientRegistry.of(client));
         login = new SessionLogin(this, loop, parts, cancelKey, this::loggedIn);
         login.start();
-    }
-
-    /**
-     * The settings the client asked for at startup, as the session replays them on every
-     * backend. A client that sends no application_name sees the server's default (empty), not
-     * the name pgrelay's own connections carry.
-     */
-    private static Map<String, String> startupSettings(StartupOptions options) {
-        Map<String, String> settings = new LinkedHashMap<>(options.settings());
-        if (settings.keySet().stream().noneMatch("application_name"::equalsIgnoreCase)) {
-            settings.put("application_name", "");
-        }
-        return settings;
     }
 
     private void loggedIn(BackendConnection backend) {
@@ -263,7 +250,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public String user() {
-        return startup.user();
+        return user;
     }
 
     @Override

@@ -10,7 +10,7 @@ import io.pgrelay.protocol.message.frontend.FrameNames;
 import io.pgrelay.protocol.message.frontend.FramePeek;
 import io.pgrelay.protocol.message.frontend.Parse;
 
-import java.util.HashMap;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -32,7 +32,7 @@ final class RequestAssembler {
     private ByteBuf unnamedParse;
     /** Portals bound in the extended batch being assembled, with the statements they run. */
     /** Named portals; the unnamed one, bound in every extended-protocol request, has a field (no map entry each time). */
-    private final Map<String, List<StatementFacts>> portals = new HashMap<>();
+    private Map<String, List<StatementFacts>> portals = Collections.emptyMap(); // see LazyCollections
     private List<StatementFacts> unnamedPortal;
     /** Statement names the client binds again and again, read once. */
     private final FrameNames names = new FrameNames();
@@ -165,6 +165,7 @@ final class RequestAssembler {
         if (portal.isEmpty()) {
             unnamedPortal = statements;
         } else {
+            portals = LazyCollections.writable(portals);
             portals.put(portal, statements);
         }
     }

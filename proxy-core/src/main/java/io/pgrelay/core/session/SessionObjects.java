@@ -5,9 +5,8 @@ import io.pgrelay.core.classify.Classification;
 import io.pgrelay.core.classify.Route;
 
 import java.util.Collection;
+import java.util.Collections;
 import java.util.EnumSet;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -30,11 +29,12 @@ final class SessionObjects {
     record SqlPrepared(String name, String prepareSql, Route route) {
     }
 
-    private final Map<String, PreparedStatement> statements = new HashMap<>();
+    // Empty and shared until first used: see LazyCollections.
+    private Map<String, PreparedStatement> statements = Collections.emptyMap();
     private PreparedStatement unnamed;
-    private final Map<String, SqlPrepared> sqlPrepared = new HashMap<>();
-    private final Set<String> holdCursors = new HashSet<>();
-    private final Set<String> channels = new HashSet<>();
+    private Map<String, SqlPrepared> sqlPrepared = Collections.emptyMap();
+    private Set<String> holdCursors = Collections.emptySet();
+    private Set<String> channels = Collections.emptySet();
     private final EnumSet<Pin> pins = EnumSet.noneOf(Pin.class);
 
     // ---- protocol-level statements; "" is the unnamed statement
@@ -47,6 +47,7 @@ final class SessionObjects {
         if (name.isEmpty()) {
             unnamed = statement;
         } else {
+            statements = LazyCollections.writable(statements);
             statements.put(name, statement);
         }
     }
@@ -75,6 +76,7 @@ final class SessionObjects {
     }
 
     void putSqlPrepared(SqlPrepared prepared) {
+        sqlPrepared = LazyCollections.writable(sqlPrepared);
         sqlPrepared.put(prepared.name().toLowerCase(Locale.ROOT), prepared);
     }
 
@@ -110,6 +112,7 @@ final class SessionObjects {
     }
 
     void listen(String channel) {
+        channels = LazyCollections.writable(channels);
         channels.add(channel);
         pin(Pin.LISTEN);
     }
@@ -127,6 +130,7 @@ final class SessionObjects {
     }
 
     void declareHoldCursor(String name) {
+        holdCursors = LazyCollections.writable(holdCursors);
         holdCursors.add(name.toLowerCase(Locale.ROOT));
         pin(Pin.HOLD_CURSORS);
     }

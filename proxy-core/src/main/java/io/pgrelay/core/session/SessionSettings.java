@@ -4,11 +4,11 @@ import io.pgrelay.core.classify.SessionEffect;
 import io.pgrelay.protocol.SqlLiterals;
 
 import java.util.ArrayDeque;
+import java.util.Collections;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -42,23 +42,24 @@ final class SessionSettings {
 
     private final Map<String, String> startup;
     /** Setting name (lower case) to the statement that gives it its current value, in order of change. */
-    private Map<String, String> current = new LinkedHashMap<>();
+    private Map<String, String> current = Map.of();
     /**
      * {@code current} is also a level's snapshot: copied before it changes. Most transactions
      * change no setting, and a copy per transaction (or per autocommit statement) would be an
      * allocation each time.
      */
-    private boolean currentShared;
+    private boolean currentShared = true; // the empty start: nothing of its own until a first SET
     /** Setting name (lower case) to the value the server last reported for this session. */
-    private final Map<String, String> reported = new HashMap<>();
+    private Map<String, String> reported = Collections.emptyMap(); // see LazyCollections
     private final Deque<Level> levels = new ArrayDeque<>(1);
     private Block block = Block.NONE;
     private long version;
     private String stateKey;
     private long stateKeyVersion = -1;
 
+    /** {@code startup}: read-only, in the order the client sent it (see {@link StartupSettings}); not copied. */
     SessionSettings(Map<String, String> startup) {
-        this.startup = new LinkedHashMap<>(startup);
+        this.startup = startup;
     }
 
     long version() {
@@ -74,6 +75,7 @@ final class SessionSettings {
      */
     boolean parameterReported(String setting, String value) {
         String name = setting.toLowerCase(Locale.ROOT);
+        reported = LazyCollections.writable(reported);
         String before = reported.put(name, value);
         if (!value.equals(before) && current.containsKey(name) && !name.equals(AUTHORIZATION)) {
             changed();
