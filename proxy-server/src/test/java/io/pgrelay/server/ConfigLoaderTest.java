@@ -116,7 +116,7 @@ class ConfigLoaderTest {
         assertThat(shipped.auth().method()).isEqualTo(defaults.auth().method());
         assertThat(shipped.monitor()).isEqualTo(new MonitorConfig(null, null, null, null, null, null, null, null));
         assertThat(shipped.routing()).isEqualTo(
-                new RoutingConfig(null, null, null, null, null, null, null, null, null, null, null, null));
+                new RoutingConfig(null, null, null, null, null, null, null, null, null, null, null, null, null));
         assertThat(shipped.failover()).isEqualTo(new FailoverConfig(null, null, null, null, null, null));
         assertThat(shipped.shutdownTimeout()).isEqualTo(defaults.shutdownTimeout());
         assertThat(shipped.listenReusePort()).isEqualTo(defaults.listenReusePort());

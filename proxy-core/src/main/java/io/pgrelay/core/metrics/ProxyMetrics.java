@@ -48,6 +48,7 @@ public final class ProxyMetrics {
     public static final String FALLBACKS = "pgrelay.routing.fallbacks_to_primary";
     public static final String CAUSAL_CHECKS = "pgrelay.routing.causal_checks";
     public static final String CAUSAL_PRIMARY_READS = "pgrelay.routing.causal_primary_reads";
+    public static final String GLOBAL_PRIMARY_READS = "pgrelay.routing.global_primary_reads";
     public static final String REPLICA_FAILURES = "pgrelay.routing.replica_failures";
     public static final String PRIMARY_WAITS = "pgrelay.routing.primary_waits";
     public static final String STATEMENT_LATENCY = "pgrelay.statement.latency";
@@ -74,6 +75,7 @@ public final class ProxyMetrics {
     private final Counter fallbacks;
     private final Counter causalChecks;
     private final Counter causalPrimaryReads;
+    private final Counter globalPrimaryReads;
     private final Counter replicaFailures;
     private final Counter primaryWaits;
     private final Counter[] local = new Counter[KINDS.length];
@@ -156,6 +158,7 @@ public final class ProxyMetrics {
         fallbacks = r.counter(FALLBACKS);
         causalChecks = r.counter(CAUSAL_CHECKS);
         causalPrimaryReads = r.counter(CAUSAL_PRIMARY_READS);
+        globalPrimaryReads = r.counter(GLOBAL_PRIMARY_READS);
         replicaFailures = r.counter(REPLICA_FAILURES);
         primaryWaits = r.counter(PRIMARY_WAITS);
         for (StatementKind kind : KINDS) {
@@ -255,6 +258,11 @@ public final class ProxyMetrics {
     /** A causal read went to the primary: no replica had the session's writes yet. */
     public void causalPrimaryRead() {
         causalPrimaryReads.inc();
+    }
+
+    /** A global read went to the primary: no replica replayed its position within the wait, or it was unknown. */
+    public void globalPrimaryRead() {
+        globalPrimaryReads.inc();
     }
 
     /** A replica could not be reached or died before answering a read; the primary ran it. */
@@ -470,6 +478,10 @@ public final class ProxyMetrics {
 
     long causalPrimaryReads() {
         return causalPrimaryReads.getCount();
+    }
+
+    long globalPrimaryReads() {
+        return globalPrimaryReads.getCount();
     }
 
     long replicaFailures() {

@@ -203,6 +203,15 @@ final class Router {
     }
 
     private Decision replica(Topology topology, SessionView session, NodeStatus primary) {
+        GlobalRead.Stage global = session.globalRead();
+        if (global == GlobalRead.Stage.NEEDS_POSITION || global == GlobalRead.Stage.POSITION_PENDING) {
+            if (anyReadable(topology)) {
+                return Decision.Cache.waitFor(Decision.WaitCause.GLOBAL_POSITION);
+            }
+            // No replica could serve it anyway: no position to learn, the fallback applies.
+        } else if (global == GlobalRead.Stage.EXPIRED || global == GlobalRead.Stage.UNKNOWN) {
+            return primary(primary, Decision.PrimaryCause.GLOBAL);
+        }
         boolean causal = session.causalConstrained();
         ReplicaBalancer.ReadEligibility readable = causal
                 ? node -> eligibility.canRead(node) && session.causalSatisfied(node) : eligibility;
@@ -224,9 +233,23 @@ final class Router {
                 return decisions.replica(replica.index(), true);
             }
         }
+        if (global == GlobalRead.Stage.WAITING) {
+            return primary(primary, Decision.PrimaryCause.GLOBAL);
+        }
         if (refuseWithoutReplica) {
             return new Decision.Refuse(SqlState.CANNOT_CONNECT_NOW, "no replica is available for reads");
         }
         return primary(primary, Decision.PrimaryCause.FALLBACK);
+    }
+
+    /** Whether some replica may take reads now (without moving the balancer's rotation). */
+    private boolean anyReadable(Topology topology) {
+        for (int i = 0; i < topology.nodes().size(); i++) {
+            NodeStatus node = topology.node(i);
+            if (node.role() == Role.REPLICA && eligibility.canRead(node)) {
+                return true;
+            }
+        }
+        return false;
     }
 }

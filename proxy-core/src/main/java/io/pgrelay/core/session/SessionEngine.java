@@ -42,7 +42,9 @@ final class SessionEngine {
         /** A primary to appear, the primary gate to open, or a write position to be learned. */
         PRIMARY,
         /** The replica {@code waitNode} is asked whether it replayed the session's writes. */
-        REPLAY_CHECK
+        REPLAY_CHECK,
+        /** A global read: the primary's position is being learned, or a replica is given time to replay it. */
+        GLOBAL
     }
 
     /** A request sent and not answered with ReadyForQuery yet: the statements whose effects apply then. */
@@ -61,6 +63,7 @@ final class SessionEngine {
     final SessionObjects objects;
     final SessionSettings settings;
     final CausalTracker causal;
+    final GlobalRead global;
     final TransactionState transaction;
     final LocalAnswerer local;
     final RequestAssembler assembler;
@@ -101,6 +104,7 @@ final class SessionEngine {
         this.settings = parts.settings();
         this.objects = parts.objects();
         this.causal = parts.causal();
+        this.global = parts.global();
         this.transaction = parts.transaction();
         this.metrics = parts.metrics();
         this.gate = parts.gate();
@@ -192,7 +196,9 @@ final class SessionEngine {
         } else if (decision instanceof Decision.Continue next) {
             send(next.node(), false);
         } else if (decision instanceof Decision.Primary primary) {
-            if (primary.cause() == Decision.PrimaryCause.CAUSAL) {
+            if (primary.cause() == Decision.PrimaryCause.GLOBAL) {
+                metrics.globalPrimaryRead();
+            } else if (primary.cause() == Decision.PrimaryCause.CAUSAL) {
                 metrics.causalPrimaryRead();
             } else if (primary.cause() == Decision.PrimaryCause.FALLBACK) {
                 metrics.fallback();
@@ -209,9 +215,23 @@ final class SessionEngine {
             }
             send(replica.node(), replica.checkReplay());
         } else if (decision instanceof Decision.Wait waitFor) {
-            park(waitFor.cause());
+            if (waitFor.cause() == Decision.WaitCause.GLOBAL_POSITION) {
+                waitFor(Wait.GLOBAL, -1, false);
+                if (global.stage() == GlobalRead.Stage.NEEDS_POSITION) {
+                    global.learnPosition(loop, this::globalReady);
+                }
+            } else {
+                park(waitFor.cause());
+            }
         } else if (decision instanceof Decision.Refuse refuse) {
             failRequest(ErrorResponse.error(refuse.sqlState(), refuse.message()));
+        }
+    }
+
+    /** A global read's position is known (or unknown), or its pause between replay checks is over. */
+    private void globalReady() {
+        if (!closed && wait == Wait.GLOBAL) {
+            redecide();
         }
     }
 
@@ -286,7 +306,7 @@ final class SessionEngine {
 
     /** Goes on with the waiting request where the wait allows, then with whatever the client sent meanwhile. */
     void resume() {
-        if (closed || wait == Wait.NONE || wait == Wait.REPLAY_CHECK) {
+        if (closed || wait == Wait.NONE || wait == Wait.REPLAY_CHECK || wait == Wait.GLOBAL) {
             return;
         }
         if (wait == Wait.PRIMARY) {
@@ -381,8 +401,12 @@ final class SessionEngine {
             clearWait();
             if (reached) {
                 continueWith(() -> send(node, false));
+            } else if (global.mayWait()) {
+                // The replica may get there within routing.global-wait: ask again after a pause.
+                waitFor(Wait.GLOBAL, -1, false);
+                global.pause(loop, this::globalReady);
             } else {
-                retryOnPrimary = true;
+                retryOnPrimary = global.stage() == GlobalRead.Stage.OFF;
                 redecide();
             }
         });
@@ -408,6 +432,7 @@ final class SessionEngine {
     /** The request cannot be served: the client gets an error in place of the replies. */
     void failRequest(ErrorResponse error) {
         clearWait();
+        global.done();
         boolean ready = request.complete();
         request.release();
         transaction.extendedOpen = false;
