@@ -146,6 +146,7 @@ public final class ProxyServer implements AutoCloseable {
         metrics.watchClients(clientCount::get);
         metrics.watchPools(pools::pools);
         metrics.watchClassifiers(catalogs::classifiers);
+        metrics.watchGlobalPositions(primaryPositions::requests, primaryPositions::queries);
         operations.countEvents(metrics::failover, metrics::switchover);
         this.coordinator = Coordinator.of(config.coordination());
         metrics.watchCoordination(() -> coordinator.membership().members().size());

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
@@ -67,6 +68,8 @@ public final class ProxyMetrics {
     private volatile Supplier<Collection<Classifier>> classifiers = List::of;
     private volatile IntSupplier clients = () -> 0;
     private volatile IntSupplier coordinationMembers = () -> 1;
+    private volatile LongSupplier globalPositionRequests = () -> 0;
+    private volatile LongSupplier globalPositionQueries = () -> 0;
     private final Counter accepted;
     private final Counter refused;
     private final Counter failovers;
@@ -299,6 +302,20 @@ public final class ProxyMetrics {
     /** The live pgrelay instances this one knows of (itself alone without coordination). */
     public void watchCoordination(IntSupplier members) {
         this.coordinationMembers = Objects.requireNonNull(members, "members");
+    }
+
+    /** Global reads' position requests, and the queries on the primary that answered them (batched). */
+    public void watchGlobalPositions(LongSupplier requests, LongSupplier queries) {
+        this.globalPositionRequests = Objects.requireNonNull(requests, "requests");
+        this.globalPositionQueries = Objects.requireNonNull(queries, "queries");
+    }
+
+    long globalPositionRequests() {
+        return globalPositionRequests.getAsLong();
+    }
+
+    long globalPositionQueries() {
+        return globalPositionQueries.getAsLong();
     }
 
     /** The pool figures and the connection counts of {@code SHOW STATS} read these pools. */

@@ -32,7 +32,7 @@ final class GlobalRead {
 
     /** First pause between a replica's replay checks, doubled up to {@link #MAX_POLL_NANOS}. */
     private static final long FIRST_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
-    private static final long MAX_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final long MAX_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
     private final CausalState causal;
     private final PrimaryPosition positions;
