@@ -24,7 +24,10 @@ final class GlobalRead {
         POSITION_PENDING,
         /** The position is known; a replica that has replayed it may serve the read. */
         WAITING,
-        /** No replica replayed the position within the wait: the primary serves the read. */
+        /**
+         * The wait is over and a replica was asked in vain: only a replica already known to have
+         * replayed the position may serve the read, else the primary.
+         */
         EXPIRED,
         /** The position could not be learned: the primary serves the read. */
         UNKNOWN
@@ -40,6 +43,8 @@ final class GlobalRead {
     private Stage stage = Stage.NEEDS_POSITION;
     private long deadlineNanos;
     private long pollNanos;
+    /** A replica was asked and had not replayed the position: the wait can end (one check is always made). */
+    private boolean checked;
     /** Bumped when a read is done: a late answer for an earlier read changes nothing. */
     private int generation;
 
@@ -53,7 +58,7 @@ final class GlobalRead {
         if (causal.mode() != Consistency.GLOBAL) {
             return Stage.OFF;
         }
-        if (stage == Stage.WAITING && System.nanoTime() - deadlineNanos >= 0) {
+        if (stage == Stage.WAITING && checked && System.nanoTime() - deadlineNanos >= 0) {
             stage = Stage.EXPIRED;
         }
         return stage;
@@ -74,9 +79,15 @@ final class GlobalRead {
                 stage = Stage.WAITING;
                 deadlineNanos = System.nanoTime() + waitNanos;
                 pollNanos = FIRST_POLL_NANOS;
+                checked = false;
             }
             then.run();
         }));
+    }
+
+    /** A replica was asked and had not replayed the position yet. */
+    void checkFailed() {
+        checked = true;
     }
 
     /** Whether a replica that has not replayed the position yet may be asked again after a pause. */

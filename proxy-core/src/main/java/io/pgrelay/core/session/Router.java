@@ -61,7 +61,9 @@ final class Router {
         if (session.retryOnPrimary()) {
             return primary(primary, Decision.PrimaryCause.RETRY);
         }
-        if (session.causalConstrained() && session.causalPrimaryOnly()) {
+        // A global read's position covers the session's own writes, learned or not.
+        if (session.causalConstrained() && session.causalPrimaryOnly()
+                && session.globalRead() == GlobalRead.Stage.OFF) {
             return primary(primary, Decision.PrimaryCause.CAUSAL);
         }
         return replica(topology, session, primary);
@@ -209,7 +211,7 @@ final class Router {
                 return Decision.Cache.waitFor(Decision.WaitCause.GLOBAL_POSITION);
             }
             // No replica could serve it anyway: no position to learn, the fallback applies.
-        } else if (global == GlobalRead.Stage.EXPIRED || global == GlobalRead.Stage.UNKNOWN) {
+        } else if (global == GlobalRead.Stage.UNKNOWN) {
             return primary(primary, Decision.PrimaryCause.GLOBAL);
         }
         boolean causal = session.causalConstrained();
@@ -226,14 +228,14 @@ final class Router {
         if (replica != null) {
             return decisions.replica(replica.index(), false);
         }
-        if (causal) {
-            // No replica is known to have the session's writes: ask one.
+        if (causal && global != GlobalRead.Stage.EXPIRED) {
+            // No replica is known to have the session's writes (or the read's position): ask one.
             replica = balancer.pick(topology, eligibility);
             if (replica != null) {
                 return decisions.replica(replica.index(), true);
             }
         }
-        if (global == GlobalRead.Stage.WAITING) {
+        if (global == GlobalRead.Stage.WAITING || global == GlobalRead.Stage.EXPIRED) {
             return primary(primary, Decision.PrimaryCause.GLOBAL);
         }
         if (refuseWithoutReplica) {

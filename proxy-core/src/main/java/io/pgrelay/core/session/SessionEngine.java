@@ -401,7 +401,10 @@ final class SessionEngine {
             clearWait();
             if (reached) {
                 continueWith(() -> send(node, false));
-            } else if (global.mayWait()) {
+                return;
+            }
+            global.checkFailed();
+            if (global.mayWait()) {
                 // The replica may get there within routing.global-wait: ask again after a pause.
                 waitFor(Wait.GLOBAL, -1, false);
                 global.pause(loop, this::globalReady);

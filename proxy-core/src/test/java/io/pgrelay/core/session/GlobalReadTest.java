@@ -54,8 +54,27 @@ class GlobalReadTest {
         global.learnPosition(channel.eventLoop(), () -> { });
         asked.get(0).position(0x5000L, 1);
         channel.runPendingTasks();
+        assertThat(global.stage()).as("one replica check is always made").isEqualTo(GlobalRead.Stage.WAITING);
+        global.checkFailed();
         assertThat(global.stage()).isEqualTo(GlobalRead.Stage.EXPIRED);
         assertThat(global.mayWait()).isFalse();
+    }
+
+    @Test
+    void withinTheWaitAFailedCheckPausesThenAsksAgain() {
+        GlobalRead global = global(10_000);
+        int[] ready = {0};
+        global.learnPosition(channel.eventLoop(), () -> { });
+        asked.get(0).position(0x5000L, 1);
+        channel.runPendingTasks();
+        global.checkFailed();
+        assertThat(global.mayWait()).isTrue();
+        global.pause(channel.eventLoop(), () -> ready[0]++);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (ready[0] == 0 && System.nanoTime() < deadline) {
+            channel.runScheduledPendingTasks();
+        }
+        assertThat(ready[0]).isEqualTo(1);
     }
 
     @Test

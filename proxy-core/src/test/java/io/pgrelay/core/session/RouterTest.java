@@ -211,6 +211,16 @@ class RouterTest {
                     v.constrained = true;
                     v.satisfied = false;
                 }, HEALTHY, new Decision.Replica(1, true)),
+                row("global: the wait is over, a replica known to have the position still serves it", read, v -> {
+                    v.global = GlobalRead.Stage.EXPIRED;
+                    v.constrained = true;
+                }, HEALTHY, REPLICA),
+                row("global: a pending write position does not force the primary", read, v -> {
+                    v.global = GlobalRead.Stage.NEEDS_POSITION;
+                    v.constrained = true;
+                    v.primaryOnly = true;
+                    v.positionPending = true;
+                }, HEALTHY, new Decision.Wait(Decision.WaitCause.GLOBAL_POSITION)),
                 row("global: the wait is over, the primary serves it", read, v -> {
                     v.global = GlobalRead.Stage.EXPIRED;
                     v.constrained = true;
