@@ -68,6 +68,7 @@ final class SessionEngine {
     final LocalAnswerer local;
     final RequestAssembler assembler;
     final ReplicaRetry retry = new ReplicaRetry();
+    final ReplicaReadWaits readWaits = new ReplicaReadWaits(this);
     final OutstandingReads outstanding;
     final ProxyMetrics metrics;
     final PrimaryGate gate;
@@ -216,22 +217,12 @@ final class SessionEngine {
             send(replica.node(), replica.checkReplay());
         } else if (decision instanceof Decision.Wait waitFor) {
             if (waitFor.cause() == Decision.WaitCause.GLOBAL_POSITION) {
-                waitFor(Wait.GLOBAL, -1, false);
-                if (global.stage() == GlobalRead.Stage.NEEDS_POSITION) {
-                    global.learnPosition(loop, this::globalReady);
-                }
+                readWaits.learnPosition();
             } else {
                 park(waitFor.cause());
             }
         } else if (decision instanceof Decision.Refuse refuse) {
             failRequest(ErrorResponse.error(refuse.sqlState(), refuse.message()));
-        }
-    }
-
-    /** A global read's position is known (or unknown), or its pause between replay checks is over. */
-    private void globalReady() {
-        if (!closed && wait == Wait.GLOBAL) {
-            redecide();
         }
     }
 
@@ -286,7 +277,7 @@ final class SessionEngine {
             return;
         }
         if (checkReplay) {
-            checkReplay(backend, node);
+            readWaits.checkReplay(backend, node);
             return;
         }
         writer.write(backend);
@@ -387,39 +378,7 @@ final class SessionEngine {
 
     // ---------------------------------------------------------------- backends
 
-
-
-
-    /** Asks the chosen replica how far it has replayed before sending it the request. */
-    private void checkReplay(BackendConnection backend, int node) {
-        waitFor(Wait.REPLAY_CHECK, node, false);
-        metrics.causalCheck();
-        causal.checkReplica(backend, cluster.topology().node(node), reached -> {
-            if (closed || wait != Wait.REPLAY_CHECK || waitNode != node) {
-                return;
-            }
-            clearWait();
-            if (reached) {
-                continueWith(() -> send(node, false));
-                return;
-            }
-            global.checkFailed();
-            if (global.mayWait()) {
-                // The replica may get there within routing.global-wait: ask again after a pause.
-                waitFor(Wait.GLOBAL, -1, false);
-                global.pause(loop, this::globalReady);
-            } else {
-                retryOnPrimary = global.stage() == GlobalRead.Stage.OFF;
-                redecide();
-            }
-        });
-    }
-
     // ---------------------------------------------------------------- sending
-
-
-
-
 
     // ---------------------------------------------------------------- local answers and failures
 
@@ -445,12 +404,6 @@ final class SessionEngine {
     }
 
     // ---------------------------------------------------------------- backend -> client
-
-
-
-
-
-
 
     /** Transaction pooling: backends go back to their pools as soon as the client no longer needs them. */
     void maybeRelease() {
@@ -480,12 +433,6 @@ final class SessionEngine {
             backend.release();
         }
     }
-
-
-
-
-
-
 
     // ---------------------------------------------------------------- cancel and end
 
