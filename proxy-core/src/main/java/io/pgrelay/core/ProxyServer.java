@@ -23,6 +23,7 @@ import io.pgrelay.core.classify.JdbcConnectionSource;
 import io.pgrelay.core.cluster.ClusterMonitor;
 import io.pgrelay.core.cluster.PrimaryPositionQuery;
 import io.pgrelay.core.cluster.PrimaryPositions;
+import io.pgrelay.core.cluster.ReplayPositions;
 import io.pgrelay.core.cluster.ClusterState;
 import io.pgrelay.core.cluster.NodeStatus;
 import io.pgrelay.core.cluster.Topology;
@@ -90,6 +91,8 @@ public final class ProxyServer implements AutoCloseable {
     private final ClusterMonitor monitor;
     /** Global reads' primary positions: a thread and connection of their own, connected on first use. */
     private final PrimaryPositions primaryPositions;
+    /** Replay positions replicas confirmed to sessions, shared by all of them. */
+    private final ReplayPositions replayPositions = new ReplayPositions();
     private final PoolManager pools;
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     private final CatalogService catalogs;
@@ -162,7 +165,7 @@ public final class ProxyServer implements AutoCloseable {
         SessionFactory sessions = new SessionFactory(config, cluster, monitor, pools,
                 new CatalogSessionClassifiers(catalogs, ClassifierConfig.from(config.routing())),
                 ReplicaBalancer.of(config.routing().balance()), readPolicy, gate, metrics, cancels, cancelSender)
-                .primaryPosition(primaryPositions);
+                .primaryPosition(primaryPositions).replayPositions(replayPositions);
         ClientAdmission admission = new ClientAdmission(tls.admission(), config.maxClientConnections(),
                 config.maxMessageBytes(), cancels, clientCount, metrics, config.limits().clientStartupTimeout());
         ClientLogin login = new ClientLogin(new UserDirectory(config.auth()), config.auth().method(),

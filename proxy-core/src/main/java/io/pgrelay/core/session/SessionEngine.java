@@ -369,7 +369,6 @@ final class SessionEngine {
     /** The topology changed: backends on nodes that no longer serve the session go (see {@link HeldBackends}). */
     void topologyChanged(Topology topology) {
         topologyVersionSeen = topology.version();
-        causal.ensureSlots(topology.nodes().size());
         BackendConnection busy = transaction.inTransaction() ? current : null;
         if (backends.dropUnserving(topology, busy, objects.pinned()).contains(current)) {
             current = null;

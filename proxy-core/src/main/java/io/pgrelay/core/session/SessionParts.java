@@ -43,7 +43,7 @@ final class SessionParts {
         this.settings = new SessionSettings(startupSettings);
         Consistency consistency = Consistency.parse(shared.config.routing().consistency());
         CausalState causalState = new CausalState(consistency);
-        this.causal = new CausalTracker(causalState, nodes);
+        this.causal = new CausalTracker(causalState, shared.replayPositions);
         this.global = new GlobalRead(causalState, shared.primaryPosition,
                 shared.config.routing().globalWait().toNanos());
         this.proxySettings = new ProxySettings(consistency, causalState, () -> {

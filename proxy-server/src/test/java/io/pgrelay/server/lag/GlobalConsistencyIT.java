@@ -293,11 +293,14 @@ class GlobalConsistencyIT {
         Concurrent eventual = concurrentRun("eventual", readers, run, 8_000_000);
         long requestsBefore = scrape(adminB, "pgrelay_routing_global_position_requests_total");
         long queriesBefore = scrape(adminB, "pgrelay_routing_global_position_queries_total");
+        long checksBefore = scrape(adminB, "pgrelay_routing_causal_checks_total");
         Concurrent global = concurrentRun("global", readers, run, 9_000_000);
         long requests = scrape(adminB, "pgrelay_routing_global_position_requests_total") - requestsBefore;
         long queries = scrape(adminB, "pgrelay_routing_global_position_queries_total") - queriesBefore;
+        long checks = scrape(adminB, "pgrelay_routing_causal_checks_total") - checksBefore;
         System.out.printf("global consistency: %d position requests answered by %d queries on the primary "
-                + "(%.2f reads per query)%n", requests, queries, queries == 0 ? 0.0 : (double) requests / queries);
+                        + "(%.2f reads per query); %d replay checks on replicas (%.2f per read)%n", requests, queries,
+                queries == 0 ? 0.0 : (double) requests / queries, checks, (double) checks / Math.max(1, global.reads()));
         assertThat(global.missed()).as("global reads that missed a write acknowledged before they began").isZero();
         assertThat(eventual.reads()).as("eventual reads ran").isPositive();
         assertThat(requests).as("every global read asked for a position").isGreaterThanOrEqualTo(global.reads());
