@@ -21,6 +21,9 @@ import io.pgrelay.core.classify.CatalogService;
 import io.pgrelay.core.classify.ClassifierConfig;
 import io.pgrelay.core.classify.JdbcConnectionSource;
 import io.pgrelay.core.cluster.ClusterMonitor;
+import io.pgrelay.core.cluster.PrimaryPositionQuery;
+import io.pgrelay.core.cluster.PrimaryPositions;
+import io.pgrelay.core.cluster.ReplayPositions;
 import io.pgrelay.core.cluster.ClusterState;
 import io.pgrelay.core.cluster.NodeStatus;
 import io.pgrelay.core.cluster.Topology;
@@ -86,6 +89,10 @@ public final class ProxyServer implements AutoCloseable {
     private final EventLoops loops;
     private final ClusterState cluster;
     private final ClusterMonitor monitor;
+    /** Global reads' primary positions: a thread and connection of their own, connected on first use. */
+    private final PrimaryPositions primaryPositions;
+    /** Replay positions replicas confirmed to sessions, shared by all of them. */
+    private final ReplayPositions replayPositions = new ReplayPositions();
     private final PoolManager pools;
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     private final CatalogService catalogs;
@@ -130,6 +137,7 @@ public final class ProxyServer implements AutoCloseable {
         this.catalogs = new CatalogService(new JdbcConnectionSource(() -> primaryFirst(cluster),
                 config.monitor().user(), config.monitor().password(), config.monitor().connectTimeout()));
         this.monitor = new ClusterMonitor(cluster, config.nodes(), config.monitor());
+        this.primaryPositions = new PrimaryPositions(new PrimaryPositionQuery(cluster, config.monitor()));
         this.cancelSender = new CancelSender(transport);
         BackendTlsFiles backendTls = BackendTlsFiles.load(config.backend());
         BackendConnector connector = new BackendConnector(transport, config.backend(),
@@ -141,6 +149,7 @@ public final class ProxyServer implements AutoCloseable {
         metrics.watchClients(clientCount::get);
         metrics.watchPools(pools::pools);
         metrics.watchClassifiers(catalogs::classifiers);
+        metrics.watchGlobalPositions(primaryPositions::requests, primaryPositions::queries);
         operations.countEvents(metrics::failover, metrics::switchover);
         this.coordinator = Coordinator.of(config.coordination());
         metrics.watchCoordination(() -> coordinator.membership().members().size());
@@ -155,7 +164,8 @@ public final class ProxyServer implements AutoCloseable {
         ReadPolicy readPolicy = new ReadPolicy(config.routing());
         SessionFactory sessions = new SessionFactory(config, cluster, monitor, pools,
                 new CatalogSessionClassifiers(catalogs, ClassifierConfig.from(config.routing())),
-                ReplicaBalancer.of(config.routing().balance()), readPolicy, gate, metrics, cancels, cancelSender);
+                ReplicaBalancer.of(config.routing().balance()), readPolicy, gate, metrics, cancels, cancelSender)
+                .primaryPosition(primaryPositions).replayPositions(replayPositions);
         ClientAdmission admission = new ClientAdmission(tls.admission(), config.maxClientConnections(),
                 config.maxMessageBytes(), cancels, clientCount, metrics, config.limits().clientStartupTimeout());
         ClientLogin login = new ClientLogin(new UserDirectory(config.auth()), config.auth().method(),
@@ -331,6 +341,7 @@ public final class ProxyServer implements AutoCloseable {
         operations.close();
         pools.close();
         monitor.close();
+        primaryPositions.close();
         catalogs.close();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         log.info("pgrelay stopped");

@@ -116,7 +116,7 @@ class ConfigLoaderTest {
         assertThat(shipped.auth().method()).isEqualTo(defaults.auth().method());
         assertThat(shipped.monitor()).isEqualTo(new MonitorConfig(null, null, null, null, null, null, null, null));
         assertThat(shipped.routing()).isEqualTo(
-                new RoutingConfig(null, null, null, null, null, null, null, null, null, null, null, null));
+                new RoutingConfig(null, null, null, null, null, null, null, null, null, null, null, null, null));
         assertThat(shipped.failover()).isEqualTo(new FailoverConfig(null, null, null, null, null, null));
         assertThat(shipped.shutdownTimeout()).isEqualTo(defaults.shutdownTimeout());
         assertThat(shipped.listenReusePort()).isEqualTo(defaults.listenReusePort());
@@ -376,7 +376,17 @@ class ConfigLoaderTest {
     void badRoutingChoiceListsTheAllowedValues() {
         assertThatThrownBy(() -> parse(NODES + "routing: { consistency: strong }\n"))
                 .isInstanceOf(ConfigException.class)
-                .hasMessage("routing.consistency: 'strong' is not one of eventual | causal");
+                .hasMessage("routing.consistency: 'strong' is not one of eventual | causal | global");
+    }
+
+    @Test
+    void globalConsistencyWithItsWait() {
+        ProxyConfig config = parse(NODES + "routing: { consistency: global, global-wait: 250ms }\n");
+        assertThat(config.routing().consistency()).isEqualTo("global");
+        assertThat(config.routing().globalWait()).isEqualTo(java.time.Duration.ofMillis(250));
+        assertThat(parse(NODES).routing().globalWait()).isEqualTo(java.time.Duration.ofMillis(100));
+        assertThatThrownBy(() -> parse(NODES + "routing: { global-wait: -1s }\n"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("routing.global-wait");
     }
 
     @Test

@@ -303,7 +303,7 @@ public record ProxyConfig(
     public record RoutingConfig(Duration maxReplicaLag, Long maxReplicaLagBytes, String consistency, String fallback,
                                 String balance, String transactionReads, List<String> writeFunctions,
                                 List<String> readOnlyFunctions, Integer maxStatementLength, Integer maxScanLength,
-                                Integer cacheSize, Boolean readsToReplicas) {
+                                Integer cacheSize, Boolean readsToReplicas, Duration globalWait) {
         public RoutingConfig {
             maxReplicaLag = orDefault(maxReplicaLag, Duration.ofSeconds(10));
             maxReplicaLagBytes = orDefault(maxReplicaLagBytes, 16L * 1024 * 1024);
@@ -317,7 +317,11 @@ public record ProxyConfig(
             maxScanLength = orDefault(maxScanLength, Math.max(16 * 1024 * 1024, maxStatementLength));
             cacheSize = orDefault(cacheSize, 10_000);
             readsToReplicas = orDefault(readsToReplicas, Boolean.TRUE);
-            requireOneOf("routing.consistency", consistency, "eventual", "causal");
+            globalWait = orDefault(globalWait, Duration.ofMillis(100));
+            requireOneOf("routing.consistency", consistency, "eventual", "causal", "global");
+            if (globalWait.isNegative()) {
+                throw new ConfigException("routing.global-wait must be >= 0");
+            }
             requireOneOf("routing.fallback", fallback, "primary", "error");
             requireOneOf("routing.balance", balance, "round-robin", "least-outstanding");
             requireOneOf("routing.transaction-reads", transactionReads, "primary", "first-statement");
@@ -331,7 +335,7 @@ public record ProxyConfig(
         }
 
         static RoutingConfig defaults() {
-            return new RoutingConfig(null, null, null, null, null, null, null, null, null, null, null, null);
+            return new RoutingConfig(null, null, null, null, null, null, null, null, null, null, null, null, null);
         }
     }
 

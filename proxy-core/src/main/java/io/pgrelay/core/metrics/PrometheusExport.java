@@ -188,8 +188,17 @@ final class PrometheusExport implements MultiCollector {
                 "Reads of causal sessions sent to the primary because no replica had replayed their position yet.",
                 metrics.causalPrimaryReads()));
         out.metricSnapshot(counter("pgrelay_routing_causal_checks",
-                "Causal waits resolved by asking a replica how far it replayed, the monitor's figure being older "
-                        + "than the session's position.", metrics.causalChecks()));
+                "Causal and global waits resolved by asking a replica how far it replayed, the monitor's figure "
+                        + "being older than the position the read needs.", metrics.causalChecks()));
+        out.metricSnapshot(counter("pgrelay_routing_global_primary_reads",
+                "Reads of global sessions sent to the primary: no replica replayed the primary's position within "
+                        + "routing.global-wait, or the position could not be learned.", metrics.globalPrimaryReads()));
+        out.metricSnapshot(counter("pgrelay_routing_global_position_requests",
+                "Global reads that asked for the primary's WAL position at their start.",
+                metrics.globalPositionRequests()));
+        out.metricSnapshot(counter("pgrelay_routing_global_position_queries",
+                "Queries on the primary that answered global reads' position requests, one per batch.",
+                metrics.globalPositionQueries()));
         out.metricSnapshot(counter("pgrelay_routing_replica_failures",
                 "Reads whose replica could not be reached or died before answering, run on the primary instead.",
                 metrics.replicaFailures()));

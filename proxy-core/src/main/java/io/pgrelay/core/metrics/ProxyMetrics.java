@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
@@ -48,6 +49,7 @@ public final class ProxyMetrics {
     public static final String FALLBACKS = "pgrelay.routing.fallbacks_to_primary";
     public static final String CAUSAL_CHECKS = "pgrelay.routing.causal_checks";
     public static final String CAUSAL_PRIMARY_READS = "pgrelay.routing.causal_primary_reads";
+    public static final String GLOBAL_PRIMARY_READS = "pgrelay.routing.global_primary_reads";
     public static final String REPLICA_FAILURES = "pgrelay.routing.replica_failures";
     public static final String PRIMARY_WAITS = "pgrelay.routing.primary_waits";
     public static final String STATEMENT_LATENCY = "pgrelay.statement.latency";
@@ -66,6 +68,8 @@ public final class ProxyMetrics {
     private volatile Supplier<Collection<Classifier>> classifiers = List::of;
     private volatile IntSupplier clients = () -> 0;
     private volatile IntSupplier coordinationMembers = () -> 1;
+    private volatile LongSupplier globalPositionRequests = () -> 0;
+    private volatile LongSupplier globalPositionQueries = () -> 0;
     private final Counter accepted;
     private final Counter refused;
     private final Counter failovers;
@@ -74,6 +78,7 @@ public final class ProxyMetrics {
     private final Counter fallbacks;
     private final Counter causalChecks;
     private final Counter causalPrimaryReads;
+    private final Counter globalPrimaryReads;
     private final Counter replicaFailures;
     private final Counter primaryWaits;
     private final Counter[] local = new Counter[KINDS.length];
@@ -156,6 +161,7 @@ public final class ProxyMetrics {
         fallbacks = r.counter(FALLBACKS);
         causalChecks = r.counter(CAUSAL_CHECKS);
         causalPrimaryReads = r.counter(CAUSAL_PRIMARY_READS);
+        globalPrimaryReads = r.counter(GLOBAL_PRIMARY_READS);
         replicaFailures = r.counter(REPLICA_FAILURES);
         primaryWaits = r.counter(PRIMARY_WAITS);
         for (StatementKind kind : KINDS) {
@@ -257,6 +263,11 @@ public final class ProxyMetrics {
         causalPrimaryReads.inc();
     }
 
+    /** A global read went to the primary: no replica replayed its position within the wait, or it was unknown. */
+    public void globalPrimaryRead() {
+        globalPrimaryReads.inc();
+    }
+
     /** A replica could not be reached or died before answering a read; the primary ran it. */
     public void replicaFailure() {
         replicaFailures.inc();
@@ -291,6 +302,20 @@ public final class ProxyMetrics {
     /** The live pgrelay instances this one knows of (itself alone without coordination). */
     public void watchCoordination(IntSupplier members) {
         this.coordinationMembers = Objects.requireNonNull(members, "members");
+    }
+
+    /** Global reads' position requests, and the queries on the primary that answered them (batched). */
+    public void watchGlobalPositions(LongSupplier requests, LongSupplier queries) {
+        this.globalPositionRequests = Objects.requireNonNull(requests, "requests");
+        this.globalPositionQueries = Objects.requireNonNull(queries, "queries");
+    }
+
+    long globalPositionRequests() {
+        return globalPositionRequests.getAsLong();
+    }
+
+    long globalPositionQueries() {
+        return globalPositionQueries.getAsLong();
     }
 
     /** The pool figures and the connection counts of {@code SHOW STATS} read these pools. */
@@ -470,6 +495,10 @@ public final class ProxyMetrics {
 
     long causalPrimaryReads() {
         return causalPrimaryReads.getCount();
+    }
+
+    long globalPrimaryReads() {
+        return globalPrimaryReads.getCount();
     }
 
     long replicaFailures() {

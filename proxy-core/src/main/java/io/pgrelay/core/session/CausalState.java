@@ -13,27 +13,49 @@ import io.pgrelay.core.cluster.Topology;
  * past the fork were never replicated). The requirement then becomes the new primary's
  * position at the time the change is noticed: everything acknowledged before is either on the
  * new timeline below that point or lost to every node alike.
+ *
+ * <p>A global read adds a requirement for that read alone: the primary's position when it
+ * began ({@link #requireForRead}), dropped once the read is routed ({@link #readRouted}).
  */
 final class CausalState {
-    private boolean causal;
+    private Consistency mode;
     private long requiredLsn = Lsn.INVALID;
     private int requiredTimeline;
+    /** The current global read's requirement; {@link Lsn#INVALID} when there is none. */
+    private long readLsn = Lsn.INVALID;
+    private int readTimeline;
     private long lastLsn = Lsn.INVALID;
     /** A write committed and its position is being fetched: until then only the primary qualifies. */
     private boolean positionPending;
     /** The position after a write could not be learned: only the primary qualifies until the next write. */
     private boolean positionUnknown;
 
-    CausalState(boolean causal) {
-        this.causal = causal;
+    CausalState(Consistency mode) {
+        this.mode = mode;
     }
 
+    Consistency mode() {
+        return mode;
+    }
+
+    void mode(Consistency mode) {
+        this.mode = mode;
+    }
+
+    /** Whether the session learns its writes' positions (causal and global). */
     boolean causal() {
-        return causal;
+        return mode.tracksWrites();
     }
 
-    void causal(boolean on) {
-        this.causal = on;
+    /** A global read must see {@code lsn} on {@code timeline}, the primary's position at its start. */
+    void requireForRead(long lsn, int timeline) {
+        readLsn = lsn;
+        readTimeline = timeline;
+    }
+
+    /** The global read went to its server: its requirement no longer applies. */
+    void readRouted() {
+        readLsn = Lsn.INVALID;
     }
 
     /** A write committed on the primary; its position follows with {@link #wrote} or {@link #writeUnknown}. */
@@ -71,7 +93,7 @@ final class CausalState {
 
     /** Whether reads of this session are constrained at all (a min_lsn applies in either mode). */
     boolean constrained() {
-        return positionPending || positionUnknown || requiredLsn != Lsn.INVALID;
+        return positionPending || positionUnknown || requiredLsn != Lsn.INVALID || readLsn != Lsn.INVALID;
     }
 
     /** Only the primary can serve this session's reads now. */
@@ -95,9 +117,11 @@ final class CausalState {
 
     /** Whether a replica that replayed up to {@code replayLsn} on {@code timeline} has this session's writes. */
     boolean satisfiedBy(long replayLsn, int timeline) {
-        if (requiredLsn == Lsn.INVALID) {
-            return true;
-        }
-        return timeline == requiredTimeline && Lsn.compare(replayLsn, requiredLsn) >= 0;
+        return reached(replayLsn, timeline, requiredLsn, requiredTimeline)
+                && reached(replayLsn, timeline, readLsn, readTimeline);
+    }
+
+    private static boolean reached(long replayLsn, int timeline, long lsn, int lsnTimeline) {
+        return lsn == Lsn.INVALID || (timeline == lsnTimeline && Lsn.compare(replayLsn, lsn) >= 0);
     }
 }

@@ -3,51 +3,39 @@ package io.pgrelay.core.session;
 import io.pgrelay.core.backend.BackendConnection;
 import io.pgrelay.core.cluster.Lsn;
 import io.pgrelay.core.cluster.NodeStatus;
+import io.pgrelay.core.cluster.ReplayPositions;
 
-import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
  * Read-your-writes for one session: learns the WAL position of each committed write (asked on
  * the backend that committed it, after the client already has its answer) and tells which
  * replicas have replayed it, by the monitor's latest figure or by a position a replica confirmed
- * itself when asked.
+ * when asked by this or another session ({@link ReplayPositions}).
  */
 final class CausalTracker {
     private final CausalState state;
-    /** Per node: a replay position this session confirmed itself, and its timeline. */
-    private long[] confirmedReplay;
-    private int[] confirmedTimeline;
+    private final ReplayPositions confirmed;
     /** A request that may have written went to the primary since the session was last idle. */
     private boolean wroteSinceIdle;
     private String answer;
 
-    CausalTracker(CausalState state, int nodes) {
+    CausalTracker(CausalState state, ReplayPositions confirmed) {
         this.state = state;
-        this.confirmedReplay = new long[nodes];
-        this.confirmedTimeline = new int[nodes];
+        this.confirmed = confirmed;
     }
 
     CausalState state() {
         return state;
     }
 
-    void ensureSlots(int nodes) {
-        if (confirmedReplay.length < nodes) {
-            confirmedReplay = Arrays.copyOf(confirmedReplay, nodes);
-            confirmedTimeline = Arrays.copyOf(confirmedTimeline, nodes);
-        }
-    }
-
     /** Whether this replica has replayed the session's writes, as far as anyone knows. */
     boolean satisfied(NodeStatus node) {
-        int index = node.index();
-        long replay = node.replayLsn();
-        if (index < confirmedReplay.length && confirmedTimeline[index] == node.timeline()
-                && Lsn.compare(confirmedReplay[index], replay) > 0) {
-            replay = confirmedReplay[index];
+        if (state.satisfiedBy(node.replayLsn(), node.timeline())) {
+            return true;
         }
-        return state.satisfiedBy(replay, node.timeline());
+        long seen = confirmed.replayed(node.index(), node.timeline());
+        return seen != Lsn.INVALID && state.satisfiedBy(seen, node.timeline());
     }
 
     /** A request that may write went to the primary. */
@@ -88,9 +76,7 @@ final class CausalTracker {
             boolean reached = false;
             if (error == null && answer != null) {
                 long replay = Lsn.parse(answer);
-                ensureSlots(node.index() + 1);
-                confirmedReplay[node.index()] = replay;
-                confirmedTimeline[node.index()] = node.timeline();
+                confirmed.confirmed(node.index(), node.timeline(), replay);
                 reached = state.satisfiedBy(replay, node.timeline());
             }
             then.accept(reached);

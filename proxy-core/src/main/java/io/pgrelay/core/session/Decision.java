@@ -28,6 +28,8 @@ sealed interface Decision {
         SESSION,
         /** Read-your-writes: no replica is known to have the session's writes. */
         CAUSAL,
+        /** Global consistency: no replica replayed the primary's position in time, or it is unknown. */
+        GLOBAL,
         /** The replica chosen before could not serve it. */
         RETRY,
         /** No replica can take reads. */
@@ -39,7 +41,9 @@ sealed interface Decision {
         /** No primary is known (a failover is under way). */
         NO_PRIMARY,
         /** The write position of the session's last write is being learned. */
-        POSITION_PENDING
+        POSITION_PENDING,
+        /** A global read: the primary's position at the read's start is to be learned. */
+        GLOBAL_POSITION
     }
 
     record Local(LocalAnswer answer) implements Decision {

@@ -92,6 +92,11 @@ final class EngineView implements SessionView {
     }
 
     @Override
+    public GlobalRead.Stage globalRead() {
+        return engine.global.stage();
+    }
+
+    @Override
     public int stickyReplica() {
         return engine.stickyReplica;
     }

@@ -16,12 +16,12 @@ final class ProxySettings {
     /** Where a session's statements may go, as chosen with {@code pgrelay.route}. */
     enum RouteOverride { AUTO, PRIMARY, REPLICA }
 
-    private final String defaultConsistency;
+    private final Consistency defaultConsistency;
     private final CausalState causal;
     private final IntSupplier primaryTimeline;
     private RouteOverride routeOverride = RouteOverride.AUTO;
 
-    ProxySettings(String defaultConsistency, CausalState causal, IntSupplier primaryTimeline) {
+    ProxySettings(Consistency defaultConsistency, CausalState causal, IntSupplier primaryTimeline) {
         this.defaultConsistency = defaultConsistency;
         this.causal = causal;
         this.primaryTimeline = primaryTimeline;
@@ -42,11 +42,11 @@ final class ProxySettings {
                 routeOverride = override;
             }
             case "pgrelay.consistency" -> {
-                String mode = value == null ? defaultConsistency : value.trim().toLowerCase(Locale.ROOT);
-                if (!mode.equals("causal") && !mode.equals("eventual")) {
-                    return invalidValue(name, value, "causal | eventual");
+                Consistency mode = value == null ? defaultConsistency : Consistency.parse(value);
+                if (mode == null) {
+                    return invalidValue(name, value, "causal | eventual | global");
                 }
-                causal.causal(mode.equals("causal"));
+                causal.mode(mode);
             }
             case "pgrelay.min_lsn" -> {
                 if (value != null) {
@@ -74,7 +74,7 @@ final class ProxySettings {
     String show(String name) {
         return switch (name) {
             case "pgrelay.route" -> routeOverride.name().toLowerCase(Locale.ROOT);
-            case "pgrelay.consistency" -> causal.causal() ? "causal" : "eventual";
+            case "pgrelay.consistency" -> causal.mode().label();
             case "pgrelay.min_lsn" -> Lsn.format(causal.requiredLsn());
             case "pgrelay.last_lsn" -> Lsn.format(causal.lastLsn());
             default -> null;

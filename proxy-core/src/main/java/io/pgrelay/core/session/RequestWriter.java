@@ -30,6 +30,7 @@ final class RequestWriter {
     }
 
     void write(BackendConnection backend) {
+        engine.global.done();
         boolean retryable = retryable(backend);
         engine.current = backend;
         boolean primary = engine.cluster.isPrimary(backend.nodeIndex());

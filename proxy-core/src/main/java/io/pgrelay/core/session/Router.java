@@ -61,7 +61,9 @@ final class Router {
         if (session.retryOnPrimary()) {
             return primary(primary, Decision.PrimaryCause.RETRY);
         }
-        if (session.causalConstrained() && session.causalPrimaryOnly()) {
+        // A global read's position covers the session's own writes, learned or not.
+        if (session.causalConstrained() && session.causalPrimaryOnly()
+                && session.globalRead() == GlobalRead.Stage.OFF) {
             return primary(primary, Decision.PrimaryCause.CAUSAL);
         }
         return replica(topology, session, primary);
@@ -203,6 +205,15 @@ final class Router {
     }
 
     private Decision replica(Topology topology, SessionView session, NodeStatus primary) {
+        GlobalRead.Stage global = session.globalRead();
+        if (global == GlobalRead.Stage.NEEDS_POSITION || global == GlobalRead.Stage.POSITION_PENDING) {
+            if (anyReadable(topology)) {
+                return Decision.Cache.waitFor(Decision.WaitCause.GLOBAL_POSITION);
+            }
+            // No replica could serve it anyway: no position to learn, the fallback applies.
+        } else if (global == GlobalRead.Stage.UNKNOWN) {
+            return primary(primary, Decision.PrimaryCause.GLOBAL);
+        }
         boolean causal = session.causalConstrained();
         ReplicaBalancer.ReadEligibility readable = causal
                 ? node -> eligibility.canRead(node) && session.causalSatisfied(node) : eligibility;
@@ -217,16 +228,30 @@ final class Router {
         if (replica != null) {
             return decisions.replica(replica.index(), false);
         }
-        if (causal) {
-            // No replica is known to have the session's writes: ask one.
+        if (causal && global != GlobalRead.Stage.EXPIRED) {
+            // No replica is known to have the session's writes (or the read's position): ask one.
             replica = balancer.pick(topology, eligibility);
             if (replica != null) {
                 return decisions.replica(replica.index(), true);
             }
         }
+        if (global == GlobalRead.Stage.WAITING || global == GlobalRead.Stage.EXPIRED) {
+            return primary(primary, Decision.PrimaryCause.GLOBAL);
+        }
         if (refuseWithoutReplica) {
             return new Decision.Refuse(SqlState.CANNOT_CONNECT_NOW, "no replica is available for reads");
         }
         return primary(primary, Decision.PrimaryCause.FALLBACK);
+    }
+
+    /** Whether some replica may take reads now (without moving the balancer's rotation). */
+    private boolean anyReadable(Topology topology) {
+        for (int i = 0; i < topology.nodes().size(); i++) {
+            NodeStatus node = topology.node(i);
+            if (node.role() == Role.REPLICA && eligibility.canRead(node)) {
+                return true;
+            }
+        }
+        return false;
     }
 }

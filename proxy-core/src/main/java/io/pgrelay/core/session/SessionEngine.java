@@ -42,7 +42,9 @@ final class SessionEngine {
         /** A primary to appear, the primary gate to open, or a write position to be learned. */
         PRIMARY,
         /** The replica {@code waitNode} is asked whether it replayed the session's writes. */
-        REPLAY_CHECK
+        REPLAY_CHECK,
+        /** A global read: the primary's position is being learned, or a replica is given time to replay it. */
+        GLOBAL
     }
 
     /** A request sent and not answered with ReadyForQuery yet: the statements whose effects apply then. */
@@ -61,10 +63,12 @@ final class SessionEngine {
     final SessionObjects objects;
     final SessionSettings settings;
     final CausalTracker causal;
+    final GlobalRead global;
     final TransactionState transaction;
     final LocalAnswerer local;
     final RequestAssembler assembler;
     final ReplicaRetry retry = new ReplicaRetry();
+    final ReplicaReadWaits readWaits = new ReplicaReadWaits(this);
     final OutstandingReads outstanding;
     final ProxyMetrics metrics;
     final PrimaryGate gate;
@@ -101,6 +105,7 @@ final class SessionEngine {
         this.settings = parts.settings();
         this.objects = parts.objects();
         this.causal = parts.causal();
+        this.global = parts.global();
         this.transaction = parts.transaction();
         this.metrics = parts.metrics();
         this.gate = parts.gate();
@@ -192,7 +197,9 @@ final class SessionEngine {
         } else if (decision instanceof Decision.Continue next) {
             send(next.node(), false);
         } else if (decision instanceof Decision.Primary primary) {
-            if (primary.cause() == Decision.PrimaryCause.CAUSAL) {
+            if (primary.cause() == Decision.PrimaryCause.GLOBAL) {
+                metrics.globalPrimaryRead();
+            } else if (primary.cause() == Decision.PrimaryCause.CAUSAL) {
                 metrics.causalPrimaryRead();
             } else if (primary.cause() == Decision.PrimaryCause.FALLBACK) {
                 metrics.fallback();
@@ -209,7 +216,11 @@ final class SessionEngine {
             }
             send(replica.node(), replica.checkReplay());
         } else if (decision instanceof Decision.Wait waitFor) {
-            park(waitFor.cause());
+            if (waitFor.cause() == Decision.WaitCause.GLOBAL_POSITION) {
+                readWaits.learnPosition();
+            } else {
+                park(waitFor.cause());
+            }
         } else if (decision instanceof Decision.Refuse refuse) {
             failRequest(ErrorResponse.error(refuse.sqlState(), refuse.message()));
         }
@@ -266,7 +277,7 @@ final class SessionEngine {
             return;
         }
         if (checkReplay) {
-            checkReplay(backend, node);
+            readWaits.checkReplay(backend, node);
             return;
         }
         writer.write(backend);
@@ -286,7 +297,7 @@ final class SessionEngine {
 
     /** Goes on with the waiting request where the wait allows, then with whatever the client sent meanwhile. */
     void resume() {
-        if (closed || wait == Wait.NONE || wait == Wait.REPLAY_CHECK) {
+        if (closed || wait == Wait.NONE || wait == Wait.REPLAY_CHECK || wait == Wait.GLOBAL) {
             return;
         }
         if (wait == Wait.PRIMARY) {
@@ -358,7 +369,6 @@ final class SessionEngine {
     /** The topology changed: backends on nodes that no longer serve the session go (see {@link HeldBackends}). */
     void topologyChanged(Topology topology) {
         topologyVersionSeen = topology.version();
-        causal.ensureSlots(topology.nodes().size());
         BackendConnection busy = transaction.inTransaction() ? current : null;
         if (backends.dropUnserving(topology, busy, objects.pinned()).contains(current)) {
             current = null;
@@ -367,32 +377,7 @@ final class SessionEngine {
 
     // ---------------------------------------------------------------- backends
 
-
-
-
-    /** Asks the chosen replica how far it has replayed before sending it the request. */
-    private void checkReplay(BackendConnection backend, int node) {
-        waitFor(Wait.REPLAY_CHECK, node, false);
-        metrics.causalCheck();
-        causal.checkReplica(backend, cluster.topology().node(node), reached -> {
-            if (closed || wait != Wait.REPLAY_CHECK || waitNode != node) {
-                return;
-            }
-            clearWait();
-            if (reached) {
-                continueWith(() -> send(node, false));
-            } else {
-                retryOnPrimary = true;
-                redecide();
-            }
-        });
-    }
-
     // ---------------------------------------------------------------- sending
-
-
-
-
 
     // ---------------------------------------------------------------- local answers and failures
 
@@ -408,6 +393,7 @@ final class SessionEngine {
     /** The request cannot be served: the client gets an error in place of the replies. */
     void failRequest(ErrorResponse error) {
         clearWait();
+        global.done();
         boolean ready = request.complete();
         request.release();
         transaction.extendedOpen = false;
@@ -417,12 +403,6 @@ final class SessionEngine {
     }
 
     // ---------------------------------------------------------------- backend -> client
-
-
-
-
-
-
 
     /** Transaction pooling: backends go back to their pools as soon as the client no longer needs them. */
     void maybeRelease() {
@@ -452,12 +432,6 @@ final class SessionEngine {
             backend.release();
         }
     }
-
-
-
-
-
-
 
     // ---------------------------------------------------------------- cancel and end
 

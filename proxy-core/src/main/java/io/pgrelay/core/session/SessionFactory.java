@@ -4,6 +4,8 @@ import io.pgrelay.core.auth.ClientCredentials;
 import io.pgrelay.core.backend.BackendPools;
 import io.pgrelay.core.cluster.ClusterState;
 import io.pgrelay.core.cluster.NodeProbes;
+import io.pgrelay.core.cluster.PrimaryPosition;
+import io.pgrelay.core.cluster.ReplayPositions;
 import io.pgrelay.core.config.PoolMode;
 import io.pgrelay.core.config.ProxyConfig;
 import io.pgrelay.core.metrics.ProxyMetrics;
@@ -28,6 +30,10 @@ public final class SessionFactory {
     final CancelRegistry cancels;
     final CancelSender cancelSender;
     final boolean transactionPooling;
+    /** Replay positions replicas confirmed to any session of the proxy. */
+    volatile ReplayPositions replayPositions = new ReplayPositions();
+    /** The primary's position for global reads; set once before the proxy serves clients. */
+    volatile PrimaryPosition primaryPosition = PrimaryPosition.UNKNOWN;
 
     public SessionFactory(ProxyConfig config, ClusterState cluster, NodeProbes monitor, BackendPools pools,
                           SessionClassifiers classifiers, ReplicaBalancer balancer,
@@ -45,6 +51,18 @@ public final class SessionFactory {
         this.cancels = cancels;
         this.cancelSender = cancelSender;
         this.transactionPooling = config.poolMode() == PoolMode.TRANSACTION;
+    }
+
+    /** The replay positions confirmed to this proxy's sessions (one set for every factory of a proxy). */
+    public SessionFactory replayPositions(ReplayPositions positions) {
+        this.replayPositions = positions;
+        return this;
+    }
+
+    /** Where global reads learn the primary's position (by default: nowhere, they go to the primary). */
+    public SessionFactory primaryPosition(PrimaryPosition positions) {
+        this.primaryPosition = positions;
+        return this;
     }
 
     /**

@@ -21,6 +21,7 @@ final class SessionParts {
     private final SessionSettings settings;
     private final SessionObjects objects = new SessionObjects();
     private final CausalTracker causal;
+    private final GlobalRead global;
     private final TransactionState transaction = new TransactionState();
     private final ProxySettings proxySettings;
     private final SessionClassifier classifier;
@@ -40,9 +41,12 @@ final class SessionParts {
                 shared.readEligibility);
         this.backends = new HeldBackends(shared.pools, backendUser, database, backendPassword, nodes);
         this.settings = new SessionSettings(startupSettings);
-        CausalState causalState = new CausalState("causal".equals(shared.config.routing().consistency()));
-        this.causal = new CausalTracker(causalState, nodes);
-        this.proxySettings = new ProxySettings(shared.config.routing().consistency(), causalState, () -> {
+        Consistency consistency = Consistency.parse(shared.config.routing().consistency());
+        CausalState causalState = new CausalState(consistency);
+        this.causal = new CausalTracker(causalState, shared.replayPositions);
+        this.global = new GlobalRead(causalState, shared.primaryPosition,
+                shared.config.routing().globalWait().toNanos());
+        this.proxySettings = new ProxySettings(consistency, causalState, () -> {
             NodeStatus primary = shared.cluster.current().primary();
             return primary != null ? primary.timeline() : 0;
         });
@@ -73,6 +77,10 @@ final class SessionParts {
 
     CausalTracker causal() {
         return causal;
+    }
+
+    GlobalRead global() {
+        return global;
     }
 
     TransactionState transaction() {

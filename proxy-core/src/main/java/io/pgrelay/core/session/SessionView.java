@@ -49,6 +49,9 @@ interface SessionView {
     /** Whether this replica is known to have replayed the session's writes. */
     boolean causalSatisfied(NodeStatus replica);
 
+    /** Where the current read stands under global consistency ({@link GlobalRead.Stage#OFF} when not global). */
+    GlobalRead.Stage globalRead();
+
     /** Session pooling: the replica the session reads from while it stays eligible; -1 for none. */
     int stickyReplica();
 

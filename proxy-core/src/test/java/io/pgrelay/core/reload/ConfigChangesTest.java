@@ -36,7 +36,7 @@ class ConfigChangesTest {
     }
 
     private static RoutingConfig lag(Duration lag) {
-        return new RoutingConfig(lag, null, null, null, null, null, null, null, null, null, null, null);
+        return new RoutingConfig(lag, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     @Test

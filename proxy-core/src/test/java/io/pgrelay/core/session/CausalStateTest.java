@@ -23,14 +23,14 @@ class CausalStateTest {
 
     @Test
     void unconstrainedUntilAWriteOrAPosition() {
-        CausalState state = new CausalState(true);
+        CausalState state = new CausalState(Consistency.CAUSAL);
         assertThat(state.constrained()).isFalse();
         assertThat(state.satisfiedBy(0, 1)).isTrue();
     }
 
     @Test
     void pendingPositionSendsReadsToThePrimary() {
-        CausalState state = new CausalState(true);
+        CausalState state = new CausalState(Consistency.CAUSAL);
         state.writeCommitted();
         assertThat(state.primaryOnly()).isTrue();
         state.wrote(0x3000060L, 1);
@@ -42,7 +42,7 @@ class CausalStateTest {
 
     @Test
     void unknownPositionKeepsReadsOnThePrimaryUntilTheNextWrite() {
-        CausalState state = new CausalState(true);
+        CausalState state = new CausalState(Consistency.CAUSAL);
         state.writeCommitted();
         state.writeUnknown();
         assertThat(state.primaryOnly()).isTrue();
@@ -53,7 +53,7 @@ class CausalStateTest {
 
     @Test
     void aPositionOnAnotherTimelineNeverMatchesByAccident() {
-        CausalState state = new CausalState(true);
+        CausalState state = new CausalState(Consistency.CAUSAL);
         state.wrote(0x5000000L, 1);
         assertThat(state.satisfiedBy(0x9000000L, 2)).as("further on a newer timeline is not proof").isFalse();
         state.followTimeline(primaryOnTimeline(2, 0x5100000L));
@@ -64,7 +64,7 @@ class CausalStateTest {
 
     @Test
     void minLsnAppliesInEventualModeAndOnlyMovesForward() {
-        CausalState state = new CausalState(false);
+        CausalState state = new CausalState(Consistency.EVENTUAL);
         state.require(0x2000L, 1);
         state.require(0x1000L, 1);
         assertThat(state.constrained()).isTrue();
@@ -74,8 +74,23 @@ class CausalStateTest {
 
     @Test
     void lsnsCompareUnsigned() {
-        CausalState state = new CausalState(true);
+        CausalState state = new CausalState(Consistency.CAUSAL);
         state.wrote(0x8000000000000000L, 1);
         assertThat(state.satisfiedBy(0x7FFFFFFFFFFFFFFFL, 1)).isFalse();
+    }
+
+    @Test
+    void aGlobalReadsRequirementHoldsForThatReadAloneOnTopOfTheSessions() {
+        CausalState state = new CausalState(Consistency.GLOBAL);
+        state.wrote(0x1000L, 1);
+        state.requireForRead(0x3000L, 1);
+        assertThat(state.constrained()).isTrue();
+        assertThat(state.satisfiedBy(0x2FFFL, 1)).as("behind the primary's position at the read's start").isFalse();
+        assertThat(state.satisfiedBy(0x3000L, 2)).as("another timeline").isFalse();
+        assertThat(state.satisfiedBy(0x3000L, 1)).isTrue();
+        state.readRouted();
+        assertThat(state.satisfiedBy(0x1000L, 1)).as("the session's own requirement stays").isTrue();
+        assertThat(state.satisfiedBy(0x0FFFL, 1)).isFalse();
+        assertThat(state.requiredLsn()).as("a read's position is not the session's min_lsn").isEqualTo(0x1000L);
     }
 }

@@ -74,6 +74,7 @@ class RouterTest {
         boolean constrained;
         boolean primaryOnly;
         boolean satisfied = true;
+        GlobalRead.Stage global = GlobalRead.Stage.OFF;
         int sticky = -1;
         boolean retry;
         boolean issuedProcess;
@@ -93,6 +94,7 @@ class RouterTest {
         @Override public boolean causalConstrained() { return constrained; }
         @Override public boolean causalPrimaryOnly() { return primaryOnly; }
         @Override public boolean causalSatisfied(NodeStatus replica) { return satisfied; }
+        @Override public GlobalRead.Stage globalRead() { return global; }
         @Override public int stickyReplica() { return sticky; }
         @Override public boolean retryOnPrimary() { return retry; }
         @Override public boolean signalsIssuedProcess(Request request) { return issuedProcess; }
@@ -108,9 +110,9 @@ class RouterTest {
 
     private static final Consumer<View> PLAIN = v -> { };
     private static final RoutingConfig DEFAULTS = new RoutingConfig(null, null, null, null, null, null, null, null,
-            null, null, null, null);
+            null, null, null, null, null);
     private static final RoutingConfig REFUSE = new RoutingConfig(null, null, null, "error", null, null, null, null,
-            null, null, null, null);
+            null, null, null, null, null);
 
     private static Row row(String name, String sql, Consumer<View> session, Topology topology, Decision expected) {
         return new Row(name, List.of(new Query(sql)), session, topology, DEFAULTS, false, expected);
@@ -187,6 +189,57 @@ class RouterTest {
                     v.satisfied = false;
                 }, HEALTHY, new Decision.Replica(1, true)),
                 row("read-your-writes: a replica has it", read, v -> v.constrained = true, HEALTHY, REPLICA),
+                row("global: a read first learns the primary's position", read,
+                        v -> v.global = GlobalRead.Stage.NEEDS_POSITION, HEALTHY,
+                        new Decision.Wait(Decision.WaitCause.GLOBAL_POSITION)),
+                row("global: a write needs no position", write, v -> v.global = GlobalRead.Stage.NEEDS_POSITION,
+                        HEALTHY, PRIMARY_STATEMENT),
+                row("global: an open transaction goes on without one", read, v -> {
+                    v.global = GlobalRead.Stage.NEEDS_POSITION;
+                    v.inTransaction = true;
+                    v.currentNode = 2;
+                }, HEALTHY, new Decision.Continue(2)),
+                row("global: no replica could serve it, so no position is learned", read,
+                        v -> v.global = GlobalRead.Stage.NEEDS_POSITION, NO_REPLICA,
+                        new Decision.Primary(0, Decision.PrimaryCause.FALLBACK)),
+                row("global: a replica known to have replayed the position serves it", read, v -> {
+                    v.global = GlobalRead.Stage.WAITING;
+                    v.constrained = true;
+                }, HEALTHY, REPLICA),
+                row("global: no replica known to have it, one is asked", read, v -> {
+                    v.global = GlobalRead.Stage.WAITING;
+                    v.constrained = true;
+                    v.satisfied = false;
+                }, HEALTHY, new Decision.Replica(1, true)),
+                row("global: the wait is over, a replica known to have the position still serves it", read, v -> {
+                    v.global = GlobalRead.Stage.EXPIRED;
+                    v.constrained = true;
+                }, HEALTHY, REPLICA),
+                row("global: a pending write position does not force the primary", read, v -> {
+                    v.global = GlobalRead.Stage.NEEDS_POSITION;
+                    v.constrained = true;
+                    v.primaryOnly = true;
+                    v.positionPending = true;
+                }, HEALTHY, new Decision.Wait(Decision.WaitCause.GLOBAL_POSITION)),
+                row("global: the wait is over, the primary serves it", read, v -> {
+                    v.global = GlobalRead.Stage.EXPIRED;
+                    v.constrained = true;
+                    v.satisfied = false;
+                }, HEALTHY, new Decision.Primary(0, Decision.PrimaryCause.GLOBAL)),
+                row("global: every replica went away meanwhile, the primary serves it", read, v -> {
+                    v.global = GlobalRead.Stage.WAITING;
+                    v.constrained = true;
+                }, NO_REPLICA, new Decision.Primary(0, Decision.PrimaryCause.GLOBAL)),
+                row("global: the position is unknown, the primary serves it", read,
+                        v -> v.global = GlobalRead.Stage.UNKNOWN, HEALTHY,
+                        new Decision.Primary(0, Decision.PrimaryCause.GLOBAL)),
+                row("global: the primary's position is unknown and no primary: wait", read,
+                        v -> v.global = GlobalRead.Stage.UNKNOWN, NO_PRIMARY,
+                        new Decision.Wait(Decision.WaitCause.NO_PRIMARY)),
+                row("global: pgrelay.route = primary needs no position", read, v -> {
+                    v.global = GlobalRead.Stage.NEEDS_POSITION;
+                    v.override = ProxySettings.RouteOverride.PRIMARY;
+                }, HEALTHY, PRIMARY_SESSION),
                 row("the replica failed the request: the primary runs it", read, v -> v.retry = true, HEALTHY,
                         new Decision.Primary(0, Decision.PrimaryCause.RETRY)),
                 row("session pooling keeps the session's replica", read, v -> v.sticky = 2, HEALTHY,
