@@ -1,0 +1,191 @@
+package io.pgrelay.server.coordination;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pgrelay.core.session.IssuedProcessIds;
+import io.pgrelay.protocol.message.backend.ErrorResponse;
+import io.pgrelay.protocol.message.frontend.CancelRequest;
+import io.pgrelay.protocol.message.frontend.PasswordMessage;
+import io.pgrelay.protocol.message.frontend.Query;
+import io.pgrelay.server.testing.AdminClient;
+import io.pgrelay.server.testing.RawPgClient;
+import io.pgrelay.server.testing.TestProxy;
+import io.pgrelay.testkit.LocalEtcd;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A CancelRequest that reaches another pgrelay instance than the session's, as a TCP load balancer
+ * sends it: the key the session's instance issued names its slot, and the instance that receives the
+ * cancel forwards it there. Real etcd, two pgrelay instances and the PostgreSQL cluster.
+ */
+class CrossInstanceCancelIT {
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** A cleartext login, so that a bare socket client can hold the session and read its BackendKeyData. */
+    private static final String AUTH = """
+            auth:
+              users:
+                - { name: app, password: app, method: password }
+                - { name: postgres, password: postgres }
+            """;
+
+    private static LocalEtcd etcd;
+    private static final List<TestProxy> proxies = new ArrayList<>();
+
+    @BeforeAll
+    static void start() {
+        etcd = LocalEtcd.start(1);
+        String coordination = """
+                coordination:
+                  etcd:
+                    endpoints: %s
+                    prefix: /pgrelay/cancel-it-%s
+                    ttl: 5s
+                """.formatted(etcd.endpointsYaml(), UUID.randomUUID().toString().substring(0, 8));
+        for (int i = 0; i < 2; i++) {
+            proxies.add(TestProxy.start(coordination + AUTH));
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        proxies.forEach(TestProxy::close);
+        if (etcd != null) {
+            etcd.close();
+        }
+    }
+
+    /** The BackendKeyData of a session: what a client sends a cancel with. */
+    private record Key(int processId, int secretKey) {
+    }
+
+    /** Logs in as app with a cleartext password and returns the key pgrelay issued. */
+    private static Key login(RawPgClient client) throws IOException {
+        client.startup("app", "app");
+        client.readUntil('R');
+        client.send(new PasswordMessage("app"));
+        Key key = null;
+        while (true) {
+            RawPgClient.Received message = client.read();
+            if (message.type() == 'E') {
+                throw new AssertionError("login failed: " + message.error());
+            }
+            if (message.type() == 'K') {
+                ByteBuffer body = ByteBuffer.wrap(message.body());
+                key = new Key(body.getInt(), body.getInt());
+            }
+            if (message.type() == 'Z') {
+                assertThat(key).as("BackendKeyData before ReadyForQuery").isNotNull();
+                return key;
+            }
+        }
+    }
+
+    /** The slot {@code instance} holds as {@code seenBy} lists it; null while it lists none. */
+    private static Integer slotOf(TestProxy instance, TestProxy seenBy) {
+        for (JsonNode member : new AdminClient(seenBy).cluster().get("proxies")) {
+            if (member.get("address").asText().equals("127.0.0.1:" + instance.port())) {
+                JsonNode slot = member.get("slot");
+                return slot == null || slot.isNull() ? null : slot.asInt();
+            }
+        }
+        return null;
+    }
+
+    private static void sendCancel(TestProxy to, Key key, int secretKey) throws IOException {
+        try (RawPgClient cancel = new RawPgClient(to.host(), to.port())) {
+            cancel.send(new CancelRequest(key.processId(), secretKey));
+            assertThat(cancel.closedByServer(5000)).as("the instance closes a cancel connection").isTrue();
+        }
+    }
+
+    @Test
+    void aCancelSentThroughAnotherInstanceCancelsTheStatement() throws Exception {
+        TestProxy a = proxies.get(0);
+        TestProxy b = proxies.get(1);
+        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
+                .until(() -> slotOf(a, b) != null && slotOf(b, a) != null);
+        assertThat(slotOf(a, b)).as("two live instances never share a slot").isNotEqualTo(slotOf(b, a));
+        double sentBefore = forwarded(b, "sent");
+        try (RawPgClient session = new RawPgClient(a.host(), a.port())) {
+            session.socket().setSoTimeout(15_000);
+            Key key = login(session);
+            assertThat(IssuedProcessIds.slotOf(key.processId())).as("the key names the issuing instance's slot")
+                    .isEqualTo(slotOf(a, b));
+
+            session.send(new Query("SELECT pg_sleep(30)"));
+            Thread.sleep(500);
+            // A wrong secret is forwarded as well (only the issuer knows the secret), and cancels nothing.
+            sendCancel(b, key, key.secretKey() + 1);
+            Thread.sleep(1000);
+            assertThat(session.input().available()).as("no reply: the statement still runs").isZero();
+
+            long t0 = System.nanoTime();
+            sendCancel(b, key, key.secretKey());
+            ErrorResponse error = session.readError();
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            System.out.printf("CrossInstanceCancelIT: a cancel sent through the other instance ended the statement "
+                    + "%d ms later%n", millis);
+            assertThat(error.sqlState()).as(error.toString()).isEqualTo("57014");
+            assertThat(millis).isLessThan(5000);
+            assertThat(session.readUntil('Z').type()).isEqualTo('Z');
+
+            // The session goes on.
+            session.send(new Query("SELECT 1"));
+            assertThat(session.readUntil('D').firstText()).isEqualTo("1");
+            session.readUntil('Z');
+        }
+        // counted once written, which may be a moment after the issuer acted on it
+        await().atMost(Duration.ofSeconds(3)).untilAsserted(() ->
+                assertThat(forwarded(b, "sent") - sentBefore).as("cancels b forwarded").isEqualTo(2.0));
+        assertThat(forwarded(b, "failed")).isZero();
+    }
+
+    @Test
+    void aCancelForTheInstanceItselfIsNotForwarded() throws Exception {
+        TestProxy a = proxies.get(0);
+        await().atMost(Duration.ofSeconds(15)).until(() -> slotOf(a, a) != null);
+        double before = forwarded(a, "sent");
+        try (RawPgClient session = new RawPgClient(a.host(), a.port())) {
+            session.socket().setSoTimeout(15_000);
+            Key key = login(session);
+            session.send(new Query("SELECT pg_sleep(30)"));
+            Thread.sleep(500);
+            long t0 = System.nanoTime();
+            sendCancel(a, key, key.secretKey());
+            assertThat(session.readError().sqlState()).isEqualTo("57014");
+            assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(5000);
+            session.readUntil('Z');
+        }
+        // A key of our own slot that no session holds any more: dropped, not sent to ourselves.
+        int stale = IssuedProcessIds.draw(slotOf(a, a), new java.util.SplittableRandom());
+        sendCancel(a, new Key(stale, 1), 1);
+        assertThat(forwarded(a, "sent")).isEqualTo(before);
+    }
+
+    private static double forwarded(TestProxy proxy, String result) throws IOException, InterruptedException {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(proxy.adminUri() + "/metrics"))
+                .GET().build(), HttpResponse.BodyHandlers.ofString());
+        String prefix = "pgrelay_cancels_forwarded_total{result=\"" + result + "\"} ";
+        for (String line : response.body().split("\n")) {
+            if (line.startsWith(prefix)) {
+                return Double.parseDouble(line.substring(prefix.length()).trim());
+            }
+        }
+        throw new AssertionError(prefix + " not in /metrics of " + proxy.adminUri());
+    }
+}
