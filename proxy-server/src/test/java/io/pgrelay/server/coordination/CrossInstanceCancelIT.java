@@ -8,6 +8,7 @@ import io.pgrelay.protocol.message.frontend.PasswordMessage;
 import io.pgrelay.protocol.message.frontend.Query;
 import io.pgrelay.server.testing.AdminClient;
 import io.pgrelay.server.testing.RawPgClient;
+import io.pgrelay.server.testing.RoundRobinBalancer;
 import io.pgrelay.server.testing.TestProxy;
 import io.pgrelay.testkit.LocalEtcd;
 import org.junit.jupiter.api.AfterAll;
@@ -15,15 +16,24 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -153,6 +163,50 @@ class CrossInstanceCancelIT {
         await().atMost(Duration.ofSeconds(3)).untilAsserted(() ->
                 assertThat(forwarded(b, "sent") - sentBefore).as("cancels b forwarded").isEqualTo(2.0));
         assertThat(forwarded(b, "failed")).isZero();
+    }
+
+    /**
+     * pgjdbc behind a round-robin balancer: its session lands on A, its {@code Statement.cancel()}
+     * (a new connection) on B, as behind HAProxy or a Kubernetes Service.
+     */
+    @Test
+    void aDriversCancelThroughARoundRobinBalancerReachesTheSession() throws Exception {
+        TestProxy a = proxies.get(0);
+        TestProxy b = proxies.get(1);
+        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
+                .until(() -> slotOf(a, b) != null && slotOf(b, a) != null);
+        double sentBefore = forwarded(b, "sent");
+        try (RoundRobinBalancer balancer = new RoundRobinBalancer(List.of(
+                new InetSocketAddress(a.host(), a.port()), new InetSocketAddress(b.host(), b.port())))) {
+            Properties props = new Properties();
+            props.setProperty("user", "app");
+            props.setProperty("password", "app");
+            props.setProperty("sslmode", "disable");
+            try (Connection session = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + balancer.port()
+                    + "/app", props); Statement statement = session.createStatement()) {
+                assertThat(balancer.connections()).as("the session went to the first instance").isEqualTo(1);
+                CompletableFuture<String> sleeping = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        statement.execute("SELECT pg_sleep(30)");
+                        return "completed";
+                    } catch (SQLException e) {
+                        return e.getSQLState();
+                    }
+                });
+                Thread.sleep(500);
+                long t0 = System.nanoTime();
+                statement.cancel();
+                assertThat(sleeping.get(5, TimeUnit.SECONDS)).isEqualTo("57014");
+                System.out.printf("CrossInstanceCancelIT: pgjdbc's cancel through the balancer ended the statement "
+                        + "%d ms later%n", (System.nanoTime() - t0) / 1_000_000);
+                assertThat(balancer.connections()).as("the cancel went to the second instance").isEqualTo(2);
+                try (ResultSet rs = statement.executeQuery("SELECT 1")) {
+                    assertThat(rs.next()).isTrue();
+                }
+            }
+        }
+        await().atMost(Duration.ofSeconds(3)).untilAsserted(() ->
+                assertThat(forwarded(b, "sent") - sentBefore).as("cancels b forwarded").isEqualTo(1.0));
     }
 
     @Test
