@@ -1,6 +1,9 @@
 package io.pgrelay.server.coordination;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
 import io.pgrelay.core.session.IssuedProcessIds;
 import io.pgrelay.protocol.message.backend.ErrorResponse;
 import io.pgrelay.protocol.message.frontend.CancelRequest;
@@ -22,6 +25,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -54,18 +58,20 @@ class CrossInstanceCancelIT {
             """;
 
     private static LocalEtcd etcd;
+    private static String prefix;
     private static final List<TestProxy> proxies = new ArrayList<>();
 
     @BeforeAll
     static void start() {
         etcd = LocalEtcd.start(1);
+        prefix = "/pgrelay/cancel-it-" + UUID.randomUUID().toString().substring(0, 8);
         String coordination = """
                 coordination:
                   etcd:
                     endpoints: %s
-                    prefix: /pgrelay/cancel-it-%s
+                    prefix: %s
                     ttl: 5s
-                """.formatted(etcd.endpointsYaml(), UUID.randomUUID().toString().substring(0, 8));
+                """.formatted(etcd.endpointsYaml(), prefix);
         for (int i = 0; i < 2; i++) {
             proxies.add(TestProxy.start(coordination + AUTH));
         }
@@ -114,6 +120,15 @@ class CrossInstanceCancelIT {
             }
         }
         return null;
+    }
+
+    private static String selfId(TestProxy proxy) {
+        for (JsonNode member : new AdminClient(proxy).cluster().get("proxies")) {
+            if (member.get("self").asBoolean()) {
+                return member.get("id").asText();
+            }
+        }
+        throw new AssertionError(proxy.adminUri() + " does not list itself");
     }
 
     private static void sendCancel(TestProxy to, Key key, int secretKey) throws IOException {
@@ -207,6 +222,37 @@ class CrossInstanceCancelIT {
         }
         await().atMost(Duration.ofSeconds(3)).untilAsserted(() ->
                 assertThat(forwarded(b, "sent") - sentBefore).as("cancels b forwarded").isEqualTo(1.0));
+    }
+
+    /**
+     * An instance that registers again (its key was deleted: a new lease) keeps its slot, so the keys
+     * it issued before still name it; the slot key moved to the new lease survives the old one's revocation.
+     */
+    @Test
+    void anInstanceThatRegistersAgainKeepsItsSlot() throws Exception {
+        TestProxy a = proxies.get(0);
+        TestProxy b = proxies.get(1);
+        await().atMost(Duration.ofSeconds(15)).until(() -> slotOf(a, b) != null);
+        int slot = slotOf(a, b);
+        String id = selfId(a);
+        try (Client client = Client.builder().endpoints(etcd.endpoints().toArray(String[]::new)).build()) {
+            ByteSequence memberKey = ByteSequence.from(prefix + "/members/" + id, StandardCharsets.UTF_8);
+            long before = client.getKVClient().get(memberKey).get(10, TimeUnit.SECONDS).getKvs().get(0).getLease();
+            assertThat(client.getKVClient().delete(memberKey).get(10, TimeUnit.SECONDS).getDeleted()).isEqualTo(1);
+            ByteSequence slotKey = ByteSequence.from(prefix + "/slots/" + slot, StandardCharsets.UTF_8);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                List<KeyValue> kvs = client.getKVClient().get(memberKey).get(10, TimeUnit.SECONDS).getKvs();
+                assertThat(kvs).as("registered again").hasSize(1);
+                assertThat(kvs.get(0).getLease()).as("under a new lease").isNotEqualTo(before);
+                List<KeyValue> slots = client.getKVClient().get(slotKey).get(10, TimeUnit.SECONDS).getKvs();
+                assertThat(slots).as("the slot key").hasSize(1);
+                assertThat(slots.get(0).getValue().toString(StandardCharsets.UTF_8)).isEqualTo(id);
+                assertThat(slots.get(0).getLease()).as("moved to the new lease").isEqualTo(kvs.get(0).getLease());
+            });
+            Thread.sleep(500); // the old lease's revocation, sent after the new registration, has landed
+            assertThat(client.getKVClient().get(slotKey).get(10, TimeUnit.SECONDS).getKvs()).hasSize(1);
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(slotOf(a, b)).isEqualTo(slot));
     }
 
     @Test
