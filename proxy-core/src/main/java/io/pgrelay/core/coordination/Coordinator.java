@@ -24,11 +24,11 @@ public interface Coordinator extends AutoCloseable {
     Membership membership();
 
     /**
-     * The slot this instance's cancel keys name ({@link io.pgrelay.core.session.IssuedProcessIds}),
+     * The slot this instance's cancel keys name ({@link IssuedProcessIds}),
      * held while it is registered; {@code NO_SLOT} alone or before registration. Cheap, any thread.
      */
     default int slot() {
-        return io.pgrelay.core.session.IssuedProcessIds.NO_SLOT;
+        return IssuedProcessIds.NO_SLOT;
     }
 
     /** Leaves: the instance's registration disappears at once (not only when its lease expires). */

@@ -10,7 +10,6 @@ import io.etcd.jetcd.support.CloseableClient;
 import io.grpc.stub.StreamObserver;
 import io.netty.handler.ssl.SslContext;
 import io.pgrelay.core.config.CoordinationConfig.EtcdConfig;
-import io.pgrelay.core.session.IssuedProcessIds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -3,7 +3,6 @@ package io.pgrelay.core.coordination;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.pgrelay.core.session.IssuedProcessIds;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

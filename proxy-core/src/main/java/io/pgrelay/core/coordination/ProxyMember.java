@@ -1,7 +1,5 @@
 package io.pgrelay.core.coordination;
 
-import io.pgrelay.core.session.IssuedProcessIds;
-
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Instant;

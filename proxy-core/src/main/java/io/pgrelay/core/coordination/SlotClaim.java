@@ -8,7 +8,6 @@ import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
-import io.pgrelay.core.session.IssuedProcessIds;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -2,6 +2,7 @@ package io.pgrelay.core.session;
 
 import io.pgrelay.core.config.ConfigException;
 import io.pgrelay.core.config.HostPort;
+import io.pgrelay.core.coordination.IssuedProcessIds;
 import io.pgrelay.core.coordination.Membership;
 import io.pgrelay.core.coordination.ProxyMember;
 import io.pgrelay.core.metrics.ProxyMetrics;

@@ -1,5 +1,7 @@
 package io.pgrelay.core.session;
 
+import io.pgrelay.core.coordination.IssuedProcessIds;
+
 import java.security.SecureRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntSupplier;

@@ -1,6 +1,5 @@
 package io.pgrelay.core.coordination;
 
-import io.pgrelay.core.session.IssuedProcessIds;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;

@@ -1,5 +1,6 @@
 package io.pgrelay.core.session;
 
+import io.pgrelay.core.coordination.IssuedProcessIds;
 import io.pgrelay.core.coordination.Membership;
 import io.pgrelay.core.coordination.ProxyMember;
 import org.junit.jupiter.api.Test;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
-import io.pgrelay.core.session.IssuedProcessIds;
+import io.pgrelay.core.coordination.IssuedProcessIds;
 import io.pgrelay.protocol.message.backend.ErrorResponse;
 import io.pgrelay.protocol.message.frontend.CancelRequest;
 import io.pgrelay.protocol.message.frontend.PasswordMessage;

@@ -1,4 +1,4 @@
-package io.pgrelay.core.session;
+package io.pgrelay.core.coordination;
 
 import java.util.random.RandomGenerator;
 
@@ -17,7 +17,7 @@ public final class IssuedProcessIds {
     /** The slot of an instance that holds none, and of a process id that names none. */
     public static final int NO_SLOT = -1;
     /** Every issued process id is at least this. */
-    static final int FIRST = 1 << 22;
+    public static final int FIRST = 1 << 22;
     private static final int SLOTTED = 1 << 30;
     private static final int SLOT_SHIFT = 22;
     private static final int LOCAL_MASK = (1 << SLOT_SHIFT) - 1;
