@@ -2,6 +2,7 @@ package io.pgrelay.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgrelay.core.coordination.Membership;
 import io.pgrelay.core.coordination.ProxyMember;
 
@@ -13,13 +14,19 @@ final class ProxiesJson {
     static ArrayNode of(Membership membership, ObjectMapper mapper) {
         ArrayNode proxies = mapper.createArrayNode();
         for (ProxyMember member : membership.members()) {
-            proxies.addObject()
+            ObjectNode proxy = proxies.addObject()
                     .put("id", member.id())
                     .put("address", member.address())
+                    .put("advertised", member.advertised())
                     .put("admin", member.admin())
                     .put("version", member.version())
                     .put("startedAt", member.startedAt().toString())
                     .put("self", membership.isSelf(member));
+            if (member.hasSlot()) {
+                proxy.put("slot", member.slot());
+            } else {
+                proxy.putNull("slot");
+            }
         }
         return proxies;
     }

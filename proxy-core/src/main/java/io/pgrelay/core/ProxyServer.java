@@ -33,6 +33,7 @@ import io.pgrelay.core.config.ProxyConfig;
 import io.pgrelay.core.config.Version;
 import io.pgrelay.core.config.ProxyConfig.NodeConfig;
 import io.pgrelay.core.console.ConsoleSession;
+import io.pgrelay.core.coordination.AdvertisedHost;
 import io.pgrelay.core.coordination.Coordinator;
 import io.pgrelay.core.coordination.ProxyMember;
 import io.pgrelay.core.metrics.ProxyMetrics;
@@ -47,6 +48,7 @@ import io.pgrelay.core.route.PrimaryGate;
 import io.pgrelay.core.route.ReadPolicy;
 import io.pgrelay.core.route.ReplicaBalancer;
 import io.pgrelay.core.session.CancelRegistry;
+import io.pgrelay.core.session.CancelForwarder;
 import io.pgrelay.core.session.CancelSender;
 import io.pgrelay.core.session.CatalogSessionClassifiers;
 import io.pgrelay.core.session.ClientAdmission;
@@ -99,7 +101,8 @@ public final class ProxyServer implements AutoCloseable {
     private final PgClusterOperations operations;
     private final PrimaryGate gate = new PrimaryGate();
     private final ProxyMetrics metrics;
-    private final CancelRegistry cancels = new CancelRegistry();
+    private final CancelRegistry cancels;
+    private final CancelForwarder cancelForwarder;
     private final CancelSender cancelSender;
     private final AtomicInteger clientCount = new AtomicInteger();
     private final ClientRegistry clientRegistry = new ClientRegistry();
@@ -152,6 +155,8 @@ public final class ProxyServer implements AutoCloseable {
         metrics.watchGlobalPositions(primaryPositions::requests, primaryPositions::queries);
         operations.countEvents(metrics::failover, metrics::switchover);
         this.coordinator = Coordinator.of(config.coordination());
+        this.cancelForwarder = new CancelForwarder(coordinator::membership, metrics);
+        this.cancels = new CancelRegistry(coordinator::slot, cancelForwarder);
         metrics.watchCoordination(() -> coordinator.membership().members().size());
         this.view = new LiveProxyView(() -> front.config(), cluster, node -> front.readPolicy().canRead(node), pools,
                 clientRegistry, metrics, operations, coordinator);
@@ -225,9 +230,12 @@ public final class ProxyServer implements AutoCloseable {
      * once: registration in etcd goes on, and is retried, in the background.
      */
     public void join(HostPort admin) {
-        HostPort address = new HostPort(front.config().listen().host(), address().getPort());
+        ProxyConfig config = front.config();
+        HostPort address = new HostPort(config.listen().host(), address().getPort());
+        HostPort advertised = new HostPort(AdvertisedHost.of(config.coordination().advertiseHost(),
+                config.listen().host()), address.port());
         coordinator.start(new ProxyMember(ProxyMember.newId(), address.toString(), admin.toString(), Version.CURRENT,
-                Instant.now()));
+                Instant.now()).advertisedAt(advertised.toString()));
     }
 
     /**
@@ -338,6 +346,7 @@ public final class ProxyServer implements AutoCloseable {
         // Leave the other instances at once: a draining instance no longer counts as a live member.
         coordinator.close();
         new ClientShutdown(clients).run(front.config().shutdownTimeout());
+        cancelForwarder.close();
         operations.close();
         pools.close();
         monitor.close();

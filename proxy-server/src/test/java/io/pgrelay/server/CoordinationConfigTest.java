@@ -62,6 +62,16 @@ class CoordinationConfigTest {
     }
 
     @Test
+    void theAdvertisedHostIsKeptBare() {
+        assertThat(parse("coordination: { advertise-host: proxy-1.example }").coordination().advertiseHost())
+                .isEqualTo("proxy-1.example");
+        assertThat(parse("coordination: { advertise-host: \"[fd00::1]\" }").coordination().advertiseHost())
+                .isEqualTo("fd00::1");
+        assertThat(parse("").coordination().advertiseHost()).as("default: derived from listen at start").isNull();
+        assertRefused("coordination: { advertise-host: \" \" }", "coordination.advertise-host", "a host name");
+    }
+
+    @Test
     void credentialsMayComeFromAFile(@TempDir Path dir) throws IOException {
         Path secret = dir.resolve("etcd-password");
         Files.writeString(secret, "s3cret\n");

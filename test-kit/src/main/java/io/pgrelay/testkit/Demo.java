@@ -27,9 +27,11 @@ import picocli.CommandLine.Option;
  * --config <data dir>/pgrelay.yml}, see {@link ProxyProcess}), until Ctrl-C or SIGTERM.
  *
  * <p>The proxies get consecutive ports from {@code --listen} and {@code --admin-listen} (proxy
- * {@code i} listens on port {@code + i}), so that several of them are one option away; today the
- * demo starts one. When the last proxy dies on its own the demo says why, stops the cluster and
- * exits with status 1.
+ * {@code i} listens on port {@code + i}). With {@code --proxies N} (more than one) the demo also
+ * starts a one-member etcd ({@link LocalEtcd}, the Debian {@code etcd-server} binary) and the
+ * instances coordinate through it ({@code coordination.etcd}, prefix {@value #ETCD_PREFIX}): they
+ * list each other and a cancel sent to any of them reaches the session's. When the last proxy dies
+ * on its own the demo says why, stops the cluster and exits with status 1.
  *
  * <p>Data dir: {@code --data-dir} (kept on exit), or a temporary directory (deleted on exit). It
  * holds {@code cluster/} (the nodes) and {@code pgrelay.yml}.
@@ -43,7 +45,9 @@ public final class Demo implements Callable<Integer> {
     /** The SQL console's user: a superuser of the cluster, also the monitor's (console-users' default). */
     static final String CONSOLE_USER = "postgres";
     static final String CONSOLE_DATABASE = "pgrelay";
-    private static final int PROXIES = 1;
+    /** At most this many proxies: their ports are consecutive, and each is a JVM. */
+    static final int MAX_PROXIES = 9;
+    static final String ETCD_PREFIX = "/pgrelay/demo";
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
@@ -63,11 +67,19 @@ public final class Demo implements Callable<Integer> {
     @Option(names = "--pool-mode", defaultValue = "session", description = "session | transaction")
     String poolMode;
 
+    @Option(names = "--proxies", defaultValue = "1", paramLabel = "N",
+            description = "pgrelay instances to start, on consecutive ports from --listen and --admin-listen; more "
+                    + "than one also starts etcd, through which they coordinate (default ${DEFAULT-VALUE}, at most "
+                    + MAX_PROXIES + ")")
+    int proxyCount;
+
     @Option(names = "--pgrelay-jar", paramLabel = "JAR",
             description = "the pgrelay jar to run (default: proxy-server/target/pgrelay.jar of this checkout)")
     Path pgrelayJar;
 
     private final CompletableFuture<LocalCluster> clusterStarted = new CompletableFuture<>();
+    /** The etcd of several proxies; null for one. Stopped after the proxies, so they leave it cleanly. */
+    private volatile LocalEtcd etcd;
     private final List<ProxyProcess> proxies = new ArrayList<>();
     private boolean stopping;
     private boolean stopped;
@@ -98,15 +110,18 @@ public final class Demo implements Callable<Integer> {
             return fail(jar + " not found: build it with `mvn -B -DskipTests package` (bin/pgrelay demo does), "
                     + "or name it with --pgrelay-jar");
         }
+        if (proxyCount < 1 || proxyCount > MAX_PROXIES) {
+            return fail("--proxies " + proxyCount + ": expected 1 to " + MAX_PROXIES);
+        }
         Address clients;
         Address admin;
         try {
-            clients = Address.parse(listen, "--listen");
-            admin = Address.parse(adminListen, "--admin-listen");
+            clients = Address.parse(listen, "--listen", proxyCount);
+            admin = Address.parse(adminListen, "--admin-listen", proxyCount);
         } catch (IllegalArgumentException e) {
             return fail(e.getMessage());
         }
-        for (int i = 0; i < PROXIES; i++) {
+        for (int i = 0; i < proxyCount; i++) {
             for (Address a : List.of(clients.plus(i), admin.plus(i))) {
                 if (!a.isFree()) {
                     return fail(a + " is already in use (another demo still running?); choose other ports with "
@@ -133,11 +148,25 @@ public final class Demo implements Callable<Integer> {
             return fail("the cluster did not start: " + e.getMessage());
         }
         clusterStarted.complete(cluster);
+        if (proxyCount > 1) {
+            System.out.println("pgrelay demo: starting etcd for " + proxyCount + " pgrelay instances ...");
+            try {
+                synchronized (this) {
+                    if (stopping) {
+                        return 0;
+                    }
+                    etcd = LocalEtcd.start(1, false);
+                }
+            } catch (RuntimeException e) {
+                return fail("etcd did not start: " + e.getMessage());
+            }
+        }
 
         List<String> jvmOptions = ProxyProcess.inheritableJvmOptions();
-        for (int i = 0; i < PROXIES; i++) {
+        for (int i = 0; i < proxyCount; i++) {
             Path config = configFile(i);
-            Files.writeString(config, config(cluster, clients.plus(i), admin.plus(i)), StandardCharsets.UTF_8);
+            Files.writeString(config, config(cluster, clients.plus(i), admin.plus(i)) + coordination(),
+                    StandardCharsets.UTF_8);
             synchronized (this) {
                 if (stopping) {
                     return 0;
@@ -146,7 +175,7 @@ public final class Demo implements Callable<Integer> {
             }
         }
         try {
-            for (int i = 0; i < PROXIES; i++) {
+            for (int i = 0; i < proxyCount; i++) {
                 proxies.get(i).awaitReady(admin.plus(i).uri("/readyz"), READY_TIMEOUT);
             }
         } catch (IllegalStateException e) {
@@ -236,6 +265,16 @@ public final class Demo implements Callable<Integer> {
         return yaml.toString();
     }
 
+    /** The {@code coordination} section of several proxies; empty for one. */
+    String coordination() {
+        LocalEtcd running = etcd;
+        if (running == null) {
+            return "";
+        }
+        return "coordination: { etcd: { endpoints: " + running.endpointsYaml() + ", prefix: " + ETCD_PREFIX
+                + ", ttl: 5s } }\n";
+    }
+
     private String banner(LocalCluster cluster, Address clients, Address admin) {
         StringBuilder b = new StringBuilder("\npgrelay demo is running.\n");
         for (LocalNode node : cluster.nodes()) {
@@ -261,7 +300,27 @@ public final class Demo implements Callable<Integer> {
         b.append(String.format("  curl %s%n", admin.uri("/api/v1/cluster")));
         b.append(String.format("  curl -XPOST -H 'Authorization: Bearer %s' %s%n", TOKEN,
                 admin.uri("/api/v1/switchover")));
+        if (proxies.size() > 1) {
+            b.append(instances(clients, admin));
+        }
         b.append("Press Ctrl-C to stop everything.\n");
+        return b.toString();
+    }
+
+    /** How to reach each of several instances, and the etcd they coordinate through. */
+    private String instances(Address clients, Address admin) {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format("%n%d pgrelay instances coordinate through etcd %s (prefix %s); a load balancer "
+                + "would spread clients over them, and a cancel reaches the session through any of them:%n",
+                proxies.size(), String.join(",", etcd.endpoints()), ETCD_PREFIX));
+        for (int i = 0; i < proxies.size(); i++) {
+            Address client = clients.plus(i);
+            b.append(String.format("  %-9s psql postgresql://%s:%s@%s:%d/%s%n", proxies.get(i).name(), APP_USER,
+                    APP_USER, client.connectHost(), client.port(), APP_USER));
+            b.append(String.format("  %-9s curl %s%n", "", admin.plus(i).uri("/api/v1/cluster")));
+        }
+        b.append(String.format("The instances as each sees them: psql postgresql://%s:%s@%s:%d/%s -c 'SHOW PROXIES'%n",
+                CONSOLE_USER, CONSOLE_USER, clients.connectHost(), clients.port(), CONSOLE_DATABASE));
         return b.toString();
     }
 
@@ -291,6 +350,13 @@ public final class Demo implements Callable<Integer> {
                 ? "pgrelay and " : "") + "the cluster ...");
         for (ProxyProcess proxy : running) {
             proxy.close();
+        }
+        LocalEtcd coordination;
+        synchronized (this) {
+            coordination = etcd;
+        }
+        if (coordination != null) {
+            coordination.close();
         }
         if (cluster != null) {
             cluster.close();
@@ -334,6 +400,11 @@ public final class Demo implements Callable<Integer> {
     /** A {@code host:port} to listen on. */
     record Address(String host, int port) {
         static Address parse(String text, String option) {
+            return parse(text, option, 1);
+        }
+
+        /** {@code text} as the first of {@code count} consecutive ports. */
+        static Address parse(String text, String option, int count) {
             int colon = text.lastIndexOf(':');
             if (colon <= 0) {
                 throw new IllegalArgumentException(option + " " + text + ": expected host:port");
@@ -344,9 +415,9 @@ public final class Demo implements Callable<Integer> {
             } catch (NumberFormatException e) {
                 port = -1;
             }
-            if (port < 1 || port > 65536 - PROXIES) {
+            if (port < 1 || port > 65536 - count) {
                 throw new IllegalArgumentException(option + " " + text + ": expected a fixed port (1-"
-                        + (65536 - PROXIES) + ")");
+                        + (65536 - count) + (count > 1 ? ", for " + count + " consecutive ports" : "") + ")");
             }
             return new Address(text.substring(0, colon), port);
         }

@@ -41,11 +41,15 @@ public final class LocalEtcd implements AutoCloseable {
     private final List<LocalEtcdMember> members;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread shutdownHook = new Thread(this::close, "pgrelay-localetcd-shutdown");
+    private final boolean closeOnJvmExit;
 
-    private LocalEtcd(Path baseDir, List<LocalEtcdMember> members) {
+    private LocalEtcd(Path baseDir, List<LocalEtcdMember> members, boolean closeOnJvmExit) {
         this.baseDir = baseDir;
         this.members = List.copyOf(members);
-        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        this.closeOnJvmExit = closeOnJvmExit;
+        if (closeOnJvmExit) {
+            Runtime.getRuntime().addShutdownHook(shutdownHook);
+        }
     }
 
     /**
@@ -58,11 +62,23 @@ public final class LocalEtcd implements AutoCloseable {
 
     /** Starts {@code size} members and waits until every one is healthy (a leader is elected). */
     public static LocalEtcd start(int size) {
-        return start(size, null);
+        return start(size, null, true);
     }
 
     /** As {@link #start(int)}, with TLS toward clients when {@code tls} is not null. */
     public static LocalEtcd start(int size, ClientTls tls) {
+        return start(size, tls, true);
+    }
+
+    /**
+     * As {@link #start(int)}; {@code closeOnJvmExit} false leaves stopping it to the caller's own
+     * shutdown hook (the demo stops its proxies first, so they leave etcd while it still answers).
+     */
+    public static LocalEtcd start(int size, boolean closeOnJvmExit) {
+        return start(size, null, closeOnJvmExit);
+    }
+
+    private static LocalEtcd start(int size, ClientTls tls, boolean closeOnJvmExit) {
         if (size < 1) {
             throw new IllegalArgumentException("an etcd cluster needs at least one member");
         }
@@ -117,7 +133,7 @@ public final class LocalEtcd implements AutoCloseable {
             members.add(new LocalEtcdMember(name, client, ports.get(i - 1)[0], ports.get(i - 1)[1], health, dir,
                     command));
         }
-        LocalEtcd etcd = new LocalEtcd(baseDir, members);
+        LocalEtcd etcd = new LocalEtcd(baseDir, members, closeOnJvmExit);
         try {
             long t0 = System.nanoTime();
             members.forEach(LocalEtcdMember::start);
@@ -232,7 +248,7 @@ public final class LocalEtcd implements AutoCloseable {
         } catch (IOException e) {
             log.warn("cannot delete {}: {}", baseDir, e.toString());
         }
-        if (Thread.currentThread() != shutdownHook) {
+        if (closeOnJvmExit && Thread.currentThread() != shutdownHook) {
             try {
                 Runtime.getRuntime().removeShutdownHook(shutdownHook);
             } catch (IllegalStateException e) {

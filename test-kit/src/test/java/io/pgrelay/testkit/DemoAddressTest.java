@@ -42,6 +42,13 @@ class DemoAddressTest {
     }
 
     @Test
+    void severalProxiesNeedRoomForTheirConsecutivePorts() {
+        assertThat(Demo.Address.parse("127.0.0.1:65533", "--listen", 3).plus(2)).hasToString("127.0.0.1:65535");
+        assertThatThrownBy(() -> Demo.Address.parse("127.0.0.1:65534", "--listen", 3))
+                .hasMessageContaining("for 3 consecutive ports");
+    }
+
+    @Test
     void aPortIsRequired() {
         assertThatThrownBy(() -> Demo.Address.parse("127.0.0.1", "--listen")).hasMessageContaining("host:port");
         assertThatThrownBy(() -> Demo.Address.parse("127.0.0.1:0", "--listen")).hasMessageContaining("fixed port");

@@ -11,11 +11,26 @@ import java.util.List;
  * Without {@code etcd} the instance runs alone, exactly as before coordination existed. A
  * restart-only key: a reload reports a change of it as needing a restart.
  *
- * @param etcd the etcd cluster the instances coordinate through; null = standalone
+ * @param etcd          the etcd cluster the instances coordinate through; null = standalone
+ * @param advertiseHost where the other instances reach this one's client listener (a cancel request
+ *                      for one of its sessions is forwarded there); null = the listen host, or for a
+ *                      wildcard listen host this machine's first non-loopback address
  */
-public record CoordinationConfig(EtcdConfig etcd) {
+public record CoordinationConfig(EtcdConfig etcd, String advertiseHost) {
     /** No coordination: one instance, deciding alone. */
-    public static final CoordinationConfig STANDALONE = new CoordinationConfig(null);
+    public static final CoordinationConfig STANDALONE = new CoordinationConfig(null, null);
+
+    public CoordinationConfig {
+        if (advertiseHost != null && (advertiseHost.isBlank() || advertiseHost.strip().contains(" "))) {
+            throw new ConfigException("coordination.advertise-host: a host name or address, got '" + advertiseHost
+                    + "'");
+        }
+        if (advertiseHost != null) {
+            String host = advertiseHost.strip();
+            // written as in a host:port ([::1]) or bare: kept bare, HostPort brackets it again
+            advertiseHost = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        }
+    }
 
     public boolean enabled() {
         return etcd != null;
@@ -111,6 +126,11 @@ public record CoordinationConfig(EtcdConfig etcd) {
         /** The key under which every instance registers itself. */
         public String membersPrefix() {
             return prefix + "/members/";
+        }
+
+        /** The keys by which instances hold their cancel-key slot ({@code <prefix>/slots/<n>}, under their lease). */
+        public String slotsPrefix() {
+            return prefix + "/slots/";
         }
     }
 }

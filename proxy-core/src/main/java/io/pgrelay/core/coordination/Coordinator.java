@@ -23,6 +23,14 @@ public interface Coordinator extends AutoCloseable {
     /** The live instances as last seen; cheap, safe on an event loop. */
     Membership membership();
 
+    /**
+     * The slot this instance's cancel keys name ({@link IssuedProcessIds}),
+     * held while it is registered; {@code NO_SLOT} alone or before registration. Cheap, any thread.
+     */
+    default int slot() {
+        return IssuedProcessIds.NO_SLOT;
+    }
+
     /** Leaves: the instance's registration disappears at once (not only when its lease expires). */
     @Override
     void close();

@@ -55,6 +55,9 @@ final class EtcdCoordinator implements Coordinator {
     private long registeredRevision;
     private CloseableClient keepAlive;
     private int failures;
+    private SlotClaim slots;
+    /** The slot the current registration holds (kept across re-registrations when it can be). */
+    private volatile int slot = IssuedProcessIds.NO_SLOT;
 
     EtcdCoordinator(EtcdConfig config) {
         this.config = config;
@@ -78,6 +81,7 @@ final class EtcdCoordinator implements Coordinator {
                         config.endpoints(), e);
                 return;
             }
+            slots = new SlotClaim(client.getKVClient(), config.slotsPrefix(), callTimeout);
             watch = new MemberWatch(client, config.membersPrefix(), key(), thread, callTimeout, this::selfDeleted);
             register();
             watch.start();
@@ -130,8 +134,11 @@ final class EtcdCoordinator implements Coordinator {
                     .get(callTimeout.toMillis(), TimeUnit.MILLISECONDS).getID();
             CloseableClient renewal = client.getLeaseClient().keepAlive(lease, keepAliveObserver(lease));
             long revision;
+            int claimed;
             try {
-                revision = client.getKVClient().put(MemberWatch.bytes(key()), ByteSequence.from(MemberCodec.encode(self)),
+                claimed = claimSlot(lease);
+                revision = client.getKVClient().put(MemberWatch.bytes(key()),
+                                ByteSequence.from(MemberCodec.encode(self.withSlot(claimed))),
                                 PutOption.builder().withLeaseId(lease).build())
                         .get(callTimeout.toMillis(), TimeUnit.MILLISECONDS).getHeader().getRevision();
             } catch (ExecutionException | TimeoutException e) {
@@ -142,6 +149,7 @@ final class EtcdCoordinator implements Coordinator {
             keepAlive = renewal;
             leaseId = lease;
             registeredRevision = revision;
+            slot = claimed;
             lastRenewalNanos = System.nanoTime();
             log.info("coordination: registered as {} under {} (lease {} of {}s{})", self.id(), config.prefix(),
                     Long.toHexString(lease), config.ttl().toSeconds(),
@@ -161,6 +169,24 @@ final class EtcdCoordinator implements Coordinator {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Claims the cancel-key slot under {@code lease}, the one held before first. */
+    private int claimSlot(long lease) throws ExecutionException, TimeoutException, InterruptedException {
+        int claimed = slots.claim(self.id(), lease, slot);
+        if (claimed == IssuedProcessIds.NO_SLOT) {
+            log.warn("coordination: all {} cancel-key slots are held; cancel requests for {}'s sessions that "
+                    + "reach another instance are dropped", IssuedProcessIds.SLOTS, self.id());
+        } else if (slot != IssuedProcessIds.NO_SLOT && claimed != slot) {
+            log.warn("coordination: {} holds slot {} now, not {}: cancel requests for its older sessions that reach "
+                    + "another instance are dropped", self.id(), claimed, slot);
+        }
+        return claimed;
+    }
+
+    @Override
+    public int slot() {
+        return slot;
     }
 
     /** From 250 ms doubling up to a third of the TTL, so a returning etcd sees us well within one TTL. */

@@ -10,7 +10,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 
-/** A member's etcd value: {@code {"id", "address", "admin", "version", "startedAt"}} as UTF-8 JSON. */
+/**
+ * A member's etcd value: {@code {"id", "address", "admin", "version", "startedAt", "advertised", "slot"}}
+ * as UTF-8 JSON. {@code advertised} and {@code slot} are optional (an instance without a slot writes
+ * none): a record without them is read as advertised at {@code address}, holding no slot.
+ */
 final class MemberCodec {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -24,6 +28,10 @@ final class MemberCodec {
         node.put("admin", member.admin());
         node.put("version", member.version());
         node.put("startedAt", member.startedAt().toString());
+        node.put("advertised", member.advertised());
+        if (member.hasSlot()) {
+            node.put("slot", member.slot());
+        }
         try {
             return JSON.writeValueAsBytes(node);
         } catch (IOException e) {
@@ -38,8 +46,14 @@ final class MemberCodec {
             if (node == null || !node.isObject()) {
                 throw new IllegalArgumentException("not a JSON object");
             }
-            return new ProxyMember(text(node, "id"), text(node, "address"), text(node, "admin"), text(node, "version"),
-                    Instant.parse(text(node, "startedAt")));
+            String address = text(node, "address");
+            JsonNode advertised = node.get("advertised");
+            JsonNode slot = node.get("slot");
+            return new ProxyMember(text(node, "id"), address, text(node, "admin"), text(node, "version"),
+                    Instant.parse(text(node, "startedAt")),
+                    advertised != null && advertised.isTextual() ? advertised.asText() : address,
+                    slot != null && slot.isInt() && IssuedProcessIds.isSlot(slot.asInt()) ? slot.asInt()
+                            : IssuedProcessIds.NO_SLOT);
         } catch (IOException | DateTimeParseException e) {
             throw new IllegalArgumentException("not a member record: "
                     + new String(value, StandardCharsets.UTF_8), e);

@@ -63,6 +63,13 @@ final class PrometheusExport implements MultiCollector {
                 "Live pgrelay instances registered in etcd as this one sees them, itself included; 1 without "
                         + "coordination.",
                 metrics.coordinationMembers()));
+        CounterSnapshot.Builder cancels = CounterSnapshot.builder().name("pgrelay_cancels_forwarded")
+                .help("CancelRequests for a session of another instance (the key names its slot), passed on to it: "
+                        + "sent, failed (not reached in time), overflow (too many under way).");
+        for (ProxyMetrics.ForwardedCancel result : ProxyMetrics.ForwardedCancel.values()) {
+            cancels.dataPoint(counterPoint(Labels.of("result", result.label()), metrics.cancelsForwarded(result)));
+        }
+        out.metricSnapshot(cancels.build());
         return out.build();
     }
 

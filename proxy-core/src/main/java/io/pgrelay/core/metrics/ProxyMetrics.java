@@ -57,6 +57,22 @@ public final class ProxyMetrics {
     /** Followed by the node's key. */
     public static final String REPLICA_READS = "pgrelay.routing.replica_reads.";
     public static final String LOCAL_STATEMENTS = "pgrelay.statements.local.";
+    /** Followed by the result, lower case: a CancelRequest passed on to the instance that issued its key. */
+    public static final String CANCELS_FORWARDED = "pgrelay.cancels.forwarded.";
+
+    /** What became of a CancelRequest passed on to the instance that issued its key. */
+    public enum ForwardedCancel {
+        /** Written to the issuing instance. */
+        SENT,
+        /** The issuing instance could not be reached in time. */
+        FAILED,
+        /** Dropped: too many forwards already under way. */
+        OVERFLOW;
+
+        String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     static final Route[] ROUTES = Route.values();
     static final StatementKind[] KINDS = StatementKind.values();
@@ -82,6 +98,7 @@ public final class ProxyMetrics {
     private final Counter replicaFailures;
     private final Counter primaryWaits;
     private final Counter[] local = new Counter[KINDS.length];
+    private final Counter[] forwardedCancels = new Counter[ForwardedCancel.values().length];
     private final LatencyHistogram statementLatency = new LatencyHistogram();
     private final LatencyHistogram transactionLatency = new LatencyHistogram();
     private final PrometheusExport prometheus;
@@ -166,6 +183,9 @@ public final class ProxyMetrics {
         primaryWaits = r.counter(PRIMARY_WAITS);
         for (StatementKind kind : KINDS) {
             local[kind.ordinal()] = r.counter(LOCAL_STATEMENTS + kind.jsonName());
+        }
+        for (ForwardedCancel result : ForwardedCancel.values()) {
+            forwardedCancels[result.ordinal()] = r.counter(CANCELS_FORWARDED + result.label());
         }
         replace(STATEMENT_LATENCY, statementLatency);
         replace(TRANSACTION_LATENCY, transactionLatency);
@@ -523,5 +543,14 @@ public final class ProxyMetrics {
 
     public long switchovers() {
         return switchovers.getCount();
+    }
+
+    /** A CancelRequest for another instance's session was passed on, or could not be. Any thread. */
+    public void cancelForwarded(ForwardedCancel result) {
+        forwardedCancels[result.ordinal()].inc();
+    }
+
+    public long cancelsForwarded(ForwardedCancel result) {
+        return forwardedCancels[result.ordinal()].getCount();
     }
 }

@@ -1,18 +1,31 @@
 package io.pgrelay.core.session;
 
+import io.pgrelay.core.coordination.IssuedProcessIds;
+
 import java.security.SecureRandom;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntSupplier;
 
 /**
  * Maps the BackendKeyData pgrelay hands to each client (its own process id and secret,
  * never a backend's) to the session, so a CancelRequest arriving on a new connection can
  * be routed to whichever backend serves that session at that moment. The process ids are
- * above any operating system's pid range (Linux's maximum is 2^22), so they never collide with a
- * server's: pg_cancel_backend / pg_terminate_backend of such an id means a pgrelay session.
+ * above any operating system's pid range and name the issuing instance ({@link IssuedProcessIds}):
+ * a CancelRequest for a key another instance issued goes to {@link Elsewhere}.
  */
 public final class CancelRegistry {
     /** Process ids pgrelay issues are at least this. */
-    static final int FIRST_PROCESS_ID = 1 << 22;
+    static final int FIRST_PROCESS_ID = IssuedProcessIds.FIRST;
+
+    /** Where a CancelRequest for a key this instance did not issue goes (another instance, or nowhere). */
+    @FunctionalInterface
+    public interface Elsewhere {
+        /** Nowhere: unknown keys are ignored, as the server does. */
+        Elsewhere NOWHERE = (processId, secretKey) -> false;
+
+        /** Passes the cancel on, without blocking; whether it was passed on. Any thread. */
+        boolean cancel(int processId, int secretKey);
+    }
 
     /** What a cancel request or signal reaches. */
     public interface Cancellable {
@@ -34,13 +47,29 @@ public final class CancelRegistry {
 
     private final ConcurrentHashMap<Integer, Registered> sessions = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
+    private final IntSupplier slot;
+    private final Elsewhere elsewhere;
+
+    /** One instance alone: unslotted process ids, unknown keys ignored. */
+    public CancelRegistry() {
+        this(() -> IssuedProcessIds.NO_SLOT, Elsewhere.NOWHERE);
+    }
+
+    /**
+     * {@code slot}: the slot this instance holds now (read at each registration, cheap, any thread),
+     * {@link IssuedProcessIds#NO_SLOT} for none; {@code elsewhere}: for keys not issued here.
+     */
+    public CancelRegistry(IntSupplier slot, Elsewhere elsewhere) {
+        this.slot = slot;
+        this.elsewhere = elsewhere;
+    }
 
     private record Registered(int secretKey, Cancellable session) {
     }
 
     public Key register(Cancellable session) {
         while (true) {
-            int processId = FIRST_PROCESS_ID + random.nextInt(Integer.MAX_VALUE - FIRST_PROCESS_ID);
+            int processId = IssuedProcessIds.draw(slot.getAsInt(), random);
             Key key = new Key(processId, random.nextInt());
             if (sessions.putIfAbsent(processId, new Registered(key.secretKey(), session)) == null) {
                 return key;
@@ -54,10 +83,17 @@ public final class CancelRegistry {
         }
     }
 
-    /** Forwards a cancel to the session holding this key; unknown keys are ignored, as the server does. */
+    /**
+     * Forwards a cancel to the session holding this key. A process id not issued here goes
+     * {@link Elsewhere} (the instance that issued it); a wrong secret is ignored, as the server does.
+     * Returns whether the cancel reached a session here or was passed on.
+     */
     public boolean cancel(int processId, int secretKey) {
         Registered registered = sessions.get(processId);
-        if (registered == null || registered.secretKey() != secretKey) {
+        if (registered == null) {
+            return elsewhere.cancel(processId, secretKey);
+        }
+        if (registered.secretKey() != secretKey) {
             return false;
         }
         registered.session().cancelRequested();

@@ -140,6 +140,75 @@ class DemoIT {
         }
     }
 
+    @Test
+    void threeProxiesCoordinateThroughEtcdAndStopWithIt() throws Exception {
+        int port = freeConsecutivePorts(3);
+        int adminPort = freeConsecutivePorts(3);
+        try (Demo demo = Demo.start(port, adminPort, "--proxies", "3")) {
+            String output = demo.awaitRunning();
+            Matcher etcd = demo.find(Pattern.compile("coordinate through etcd http://127\\.0\\.0\\.1:(\\d+) "
+                    + "\\(prefix /pgrelay/demo\\)"));
+            int etcdPort = Integer.parseInt(etcd.group(1));
+            List<Long> pids = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                String name = i == 0 ? "pgrelay" : "pgrelay-" + (i + 1);
+                Matcher proxy = demo.find(Pattern.compile(Pattern.quote(name) + "\\s+127\\.0\\.0\\.1:" + (port + i)
+                        + "\\s+admin 127\\.0\\.0\\.1:" + (adminPort + i) + ", pid (\\d+), config (\\S+)"));
+                pids.add(Long.parseLong(proxy.group(1)));
+                assertThat(Files.readString(Path.of(proxy.group(2)))).contains("listen: 127.0.0.1:" + (port + i))
+                        .contains("endpoints: [http://127.0.0.1:" + etcdPort + "]").contains("prefix: /pgrelay/demo");
+                assertThat(output).contains("psql postgresql://app:app@127.0.0.1:" + (port + i) + "/app")
+                        .contains("curl http://127.0.0.1:" + (adminPort + i) + "/api/v1/cluster");
+            }
+            for (int i = 0; i < 3; i++) {
+                URI cluster = URI.create("http://127.0.0.1:" + (adminPort + i) + "/api/v1/cluster");
+                await("instance " + i + " lists the three").atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                    String body = http(HttpRequest.newBuilder(cluster).GET()).body();
+                    for (int j = 0; j < 3; j++) {
+                        assertThat(body).contains("\"address\":\"127.0.0.1:" + (port + j) + "\"");
+                    }
+                    assertThat(Pattern.compile("\"slot\":\\d+").matcher(body).results().count())
+                            .as("each holds a slot: " + body).isEqualTo(3);
+                });
+                Processes.Result psql = Processes.run(List.of(Processes.pgProgram("psql"),
+                        "postgresql://app:app@127.0.0.1:" + (port + i) + "/app?sslmode=disable", "-XAtc", "SELECT 1"),
+                        Map.of(), null, Duration.ofSeconds(30));
+                assertThat(psql.exitCode()).as(psql.output()).isZero();
+                assertThat(psql.stdout().trim()).isEqualTo("1");
+            }
+            demo.signal("TERM");
+            assertThat(demo.process.waitFor(90, TimeUnit.SECONDS)).as("demo exits on SIGTERM").isTrue();
+            for (long pid : pids) {
+                assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("proxy " + pid)
+                        .isFalse();
+            }
+            assertThat(accepting(etcdPort)).as("etcd stopped").isFalse();
+        }
+    }
+
+    /** The first of {@code count} consecutive free loopback ports. */
+    private static int freeConsecutivePorts(int count) throws IOException {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int first = freePort();
+            boolean free = first + count <= 65535;
+            for (int i = 1; i < count && free; i++) {
+                free = !accepting(first + i) && bindable(first + i);
+            }
+            if (free) {
+                return first;
+            }
+        }
+        throw new AssertionError("no " + count + " consecutive free loopback ports");
+    }
+
+    private static boolean bindable(int port) {
+        try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** {@code bin/pgrelay demo} with its output collected as it comes. */
     private static final class Demo implements AutoCloseable {
         final Process process;
@@ -163,11 +232,13 @@ class DemoIT {
             reader.start();
         }
 
-        static Demo start(int port, int adminPort) throws IOException {
+        static Demo start(int port, int adminPort, String... more) throws IOException {
             Path launcher = Path.of("..", "bin", "pgrelay").toAbsolutePath().normalize();
             assertThat(Files.isExecutable(launcher)).as(launcher + " exists").isTrue();
-            return new Demo(new ProcessBuilder(launcher.toString(), "demo", "--listen", "127.0.0.1:" + port,
-                    "--admin-listen", "127.0.0.1:" + adminPort).redirectErrorStream(true).start());
+            List<String> command = new ArrayList<>(List.of(launcher.toString(), "demo", "--listen",
+                    "127.0.0.1:" + port, "--admin-listen", "127.0.0.1:" + adminPort));
+            command.addAll(List.of(more));
+            return new Demo(new ProcessBuilder(command).redirectErrorStream(true).start());
         }
 
         String output() {
