@@ -35,6 +35,8 @@ import io.pgrelay.core.coordination.ProxyMember;
 import io.pgrelay.core.metrics.ProxyMetrics;
 import io.pgrelay.core.net.RelayBuffers;
 import io.pgrelay.core.net.Transport;
+import io.pgrelay.core.ops.ClusterOperations;
+import io.pgrelay.core.ops.LeaderRoutedOperations;
 import io.pgrelay.core.ops.PgClusterOperations;
 import io.pgrelay.core.ops.ProxyView;
 import io.pgrelay.core.reload.ConfigChanges;
@@ -144,8 +146,12 @@ public final class ProxyServer implements AutoCloseable {
         operations.countEvents(metrics::failover, metrics::switchover);
         this.coordinator = Coordinator.of(config.coordination());
         metrics.watchCoordination(() -> coordinator.membership().members().size());
+        operations.failOverOnlyWhile(() -> coordinator.leadership().self());
+        // Operators' calls reach the leader wherever they arrive; standalone, this instance always leads.
+        ClusterOperations routed = new LeaderRoutedOperations(operations, coordinator::leadership,
+                () -> coordinator.membership().selfId(), () -> front.config().admin().token());
         this.view = new LiveProxyView(() -> front.config(), cluster, node -> front.readPolicy().canRead(node), pools,
-                clientRegistry, metrics, operations, coordinator);
+                clientRegistry, metrics, routed, coordinator);
         ClientTlsFiles tls = ClientTlsFiles.load(config.tls());
         this.front = front(config, tls, backendTls, new ConnectionLimits(config.limits()));
     }

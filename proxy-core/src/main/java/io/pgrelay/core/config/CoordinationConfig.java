@@ -112,5 +112,10 @@ public record CoordinationConfig(EtcdConfig etcd) {
         public String membersPrefix() {
             return prefix + "/members/";
         }
+
+        /** The leader key: the id of the instance that runs failover and operations, under its lease. */
+        public String leaderKey() {
+            return prefix + "/leader";
+        }
     }
 }

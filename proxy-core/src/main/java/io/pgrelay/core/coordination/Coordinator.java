@@ -23,6 +23,9 @@ public interface Coordinator extends AutoCloseable {
     /** The live instances as last seen; cheap, safe on an event loop. */
     Membership membership();
 
+    /** Who leads now as last seen; cheap, safe on an event loop. Standalone: this instance, always. */
+    Leadership leadership();
+
     /** Leaves: the instance's registration disappears at once (not only when its lease expires). */
     @Override
     void close();

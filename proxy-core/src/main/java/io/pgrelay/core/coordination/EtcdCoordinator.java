@@ -47,6 +47,9 @@ final class EtcdCoordinator implements Coordinator {
     });
     private volatile ProxyMember self;
     private volatile MemberWatch watch;
+    private volatile LeaderElection election;
+    /** The lease id registered under now, 0 while none; written on the coordinator's thread only. */
+    private volatile long heldLease;
     private volatile boolean closing;
     private volatile long lastRenewalNanos;
     // Only touched on the coordinator's thread:
@@ -79,6 +82,7 @@ final class EtcdCoordinator implements Coordinator {
                 return;
             }
             watch = new MemberWatch(client, config.membersPrefix(), key(), thread, callTimeout, this::selfDeleted);
+            election = new LeaderElection(client, config.leaderKey(), self.id(), thread, callTimeout, () -> heldLease);
             register();
             watch.start();
         });
@@ -108,6 +112,36 @@ final class EtcdCoordinator implements Coordinator {
         MemberWatch members = watch;
         return new Membership(Membership.Mode.ETCD, member == null ? null : member.id(),
                 members == null ? List.of() : members.members());
+    }
+
+    /**
+     * Leader only while the leader key names us and our lease was renewed within half the TTL: etcd
+     * cannot have let the lease (and the key with it) expire, so no other instance can hold it.
+     */
+    @Override
+    public Leadership leadership() {
+        ProxyMember member = self;
+        LeaderElection leader = election;
+        String id = leader == null ? null : leader.leaderId();
+        boolean self = member != null && member.id().equals(id) && renewedWithin(config.ttl().dividedBy(2));
+        return new Leadership(true, self, id, id == null ? null : find(id));
+    }
+
+    /** Whether this instance holds a lease renewed no longer than {@code age} ago. */
+    boolean renewedWithin(Duration age) {
+        return heldLease != 0 && System.nanoTime() - lastRenewalNanos < age.toNanos();
+    }
+
+    private ProxyMember find(String id) {
+        MemberWatch members = watch;
+        if (members != null) {
+            for (ProxyMember member : members.members()) {
+                if (member.id().equals(id)) {
+                    return member;
+                }
+            }
+        }
+        return null;
     }
 
     /** The first registration; later ones replace a lease, see {@link #reRegister}. */
@@ -143,11 +177,13 @@ final class EtcdCoordinator implements Coordinator {
             leaseId = lease;
             registeredRevision = revision;
             lastRenewalNanos = System.nanoTime();
+            heldLease = lease;
             log.info("coordination: registered as {} under {} (lease {} of {}s{})", self.id(), config.prefix(),
                     Long.toHexString(lease), config.ttl().toSeconds(),
                     failures > 0 ? ", after " + failures + " failed attempt(s)" : "");
             failures = 0;
             revokeQuietly(previous);
+            election.contend();
         } catch (ExecutionException | TimeoutException e) {
             revokeQuietly(lease);
             failures++;
@@ -218,6 +254,7 @@ final class EtcdCoordinator implements Coordinator {
         }
         log.warn("coordination: lease {} of {} lost ({}), last renewed {} ms ago; registering again",
                 Long.toHexString(lease), self.id(), why, (System.nanoTime() - lastRenewalNanos) / 1_000_000);
+        heldLease = 0;
         reRegister(lease);
     }
 
@@ -254,6 +291,10 @@ final class EtcdCoordinator implements Coordinator {
             if (watch != null) {
                 watch.close();
             }
+            if (election != null) {
+                election.close();
+            }
+            heldLease = 0;
             stopRenewal();
             if (leaseId != 0) {
                 try {

@@ -19,6 +19,11 @@ final class StandaloneCoordinator implements Coordinator {
     }
 
     @Override
+    public Leadership leadership() {
+        return Leadership.alone(self);
+    }
+
+    @Override
     public void close() {
         // nothing registered anywhere
     }

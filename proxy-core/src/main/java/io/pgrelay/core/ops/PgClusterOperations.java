@@ -33,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 
 /**
  * {@link ClusterOperations} on PostgreSQL streaming replication: promotion with
@@ -71,6 +72,8 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
     /** The last node seen as primary: the one an automatic failover replaces. */
     private volatile int lastPrimary = -1;
     private volatile long automaticRetryAfter;
+    /** Whether this instance leads (coordination); only the leader fails over on its own. */
+    private volatile BooleanSupplier leading = () -> true;
     private volatile Runnable failoverDone = () -> { };
     private volatile Runnable switchoverDone = () -> { };
 
@@ -88,6 +91,11 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
     public void countEvents(Runnable failover, Runnable switchover) {
         this.failoverDone = failover;
         this.switchoverDone = switchover;
+    }
+
+    /** With coordination: automatic failover only while {@code leader} says this instance leads. */
+    public void failOverOnlyWhile(BooleanSupplier leader) {
+        this.leading = leader;
     }
 
     // ------------------------------------------------------------------ watching the topology
@@ -136,7 +144,7 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
 
     private boolean shouldFailOver(Topology topology) {
         int index = lastPrimary;
-        if (!config.failover().automatic() || index < 0 || busy.isLocked()
+        if (!config.failover().automatic() || index < 0 || busy.isLocked() || !leading.getAsBoolean()
                 || System.nanoTime() - automaticRetryAfter < 0) {
             return false;
         }

@@ -4,6 +4,7 @@ import com.codahale.metrics.MetricRegistry;
 import io.pgrelay.core.cluster.NodeStatus;
 import io.pgrelay.core.cluster.Topology;
 import io.pgrelay.core.config.ProxyConfig;
+import io.pgrelay.core.coordination.Leadership;
 import io.pgrelay.core.coordination.Membership;
 import io.pgrelay.core.metrics.ProxyMetrics;
 import io.prometheus.metrics.model.registry.MultiCollector;
@@ -48,6 +49,9 @@ public interface ProxyView {
      * this one alone (empty before it started).
      */
     Membership membership();
+
+    /** Which instance runs the cluster operations now; without coordination, this one. */
+    Leadership leadership();
 
     /** The cluster operations; empty for a proxy that runs without them. */
     Optional<ClusterOperations> operations();
