@@ -470,6 +470,7 @@ final class AdminApi implements AutoCloseable {
         if (membership.coordinated()) {
             root.set("proxies", ProxiesJson.of(membership, proxy.leadership(), mapper));
             root.put("leader", proxy.leadership().leaderId());
+            root.set("record", ProxiesJson.record(proxy.clusterRecord(), mapper));
         }
         Map<Integer, Integer> connections = new HashMap<>();
         for (ProxyView.PoolStats pool : proxy.pools()) {

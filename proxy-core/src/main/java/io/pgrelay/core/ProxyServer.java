@@ -32,6 +32,7 @@ import io.pgrelay.core.config.ProxyConfig.NodeConfig;
 import io.pgrelay.core.console.ConsoleSession;
 import io.pgrelay.core.coordination.Coordinator;
 import io.pgrelay.core.coordination.ProxyMember;
+import io.pgrelay.core.coordination.RecordKeeper;
 import io.pgrelay.core.metrics.ProxyMetrics;
 import io.pgrelay.core.net.RelayBuffers;
 import io.pgrelay.core.net.Transport;
@@ -39,6 +40,7 @@ import io.pgrelay.core.ops.ClusterOperations;
 import io.pgrelay.core.ops.LeaderRoutedOperations;
 import io.pgrelay.core.ops.PgClusterOperations;
 import io.pgrelay.core.ops.ProxyView;
+import io.pgrelay.core.ops.ReplicationMode;
 import io.pgrelay.core.reload.ConfigChanges;
 import io.pgrelay.core.reload.NodeChanges;
 import io.pgrelay.core.reload.ReloadReport;
@@ -147,6 +149,22 @@ public final class ProxyServer implements AutoCloseable {
         this.coordinator = Coordinator.of(config.coordination());
         metrics.watchCoordination(() -> coordinator.membership().members().size());
         operations.failOverOnlyWhile(() -> coordinator.leadership().self());
+        coordinator.bind(new RecordKeeper(cluster, new RecordKeeper.ModeAccess() {
+            @Override
+            public String mode() {
+                return operations.replicationMode().mode();
+            }
+
+            @Override
+            public int acks() {
+                return operations.replicationMode().acks();
+            }
+
+            @Override
+            public void adopt(String mode, int acks) {
+                operations.adoptReplicationMode(new ReplicationMode(mode, acks));
+            }
+        }));
         // Operators' calls reach the leader wherever they arrive; standalone, this instance always leads.
         ClusterOperations routed = new LeaderRoutedOperations(operations, coordinator::leadership,
                 () -> coordinator.membership().selfId(), () -> front.config().admin().token());

@@ -117,5 +117,10 @@ public record CoordinationConfig(EtcdConfig etcd) {
         public String leaderKey() {
             return prefix + "/leader";
         }
+
+        /** The cluster record every instance routes by, written by the leader only. */
+        public String clusterKey() {
+            return prefix + "/cluster";
+        }
     }
 }

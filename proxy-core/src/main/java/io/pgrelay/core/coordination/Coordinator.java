@@ -17,11 +17,20 @@ public interface Coordinator extends AutoCloseable {
         return config.enabled() ? new EtcdCoordinator(config.etcd()) : new StandaloneCoordinator();
     }
 
+    /**
+     * Before {@link #start}: routes {@code keeper}'s cluster state by the shared cluster record (and,
+     * on the leader, writes that record). Standalone: nothing to share, ignored.
+     */
+    void bind(RecordKeeper keeper);
+
     /** Joins as {@code self} (registration goes on in the background and is retried until it succeeds). */
     void start(ProxyMember self);
 
     /** The live instances as last seen; cheap, safe on an event loop. */
     Membership membership();
+
+    /** The shared cluster record as last seen; null standalone or before it was read. */
+    ClusterRecord clusterRecord();
 
     /** Who leads now as last seen; cheap, safe on an event loop. Standalone: this instance, always. */
     Leadership leadership();

@@ -48,6 +48,8 @@ final class EtcdCoordinator implements Coordinator {
     private volatile ProxyMember self;
     private volatile MemberWatch watch;
     private volatile LeaderElection election;
+    private volatile RecordKeeper keeper;
+    private volatile RecordSync records;
     /** The lease id registered under now, 0 while none; written on the coordinator's thread only. */
     private volatile long heldLease;
     private volatile boolean closing;
@@ -85,6 +87,11 @@ final class EtcdCoordinator implements Coordinator {
             election = new LeaderElection(client, config.leaderKey(), self.id(), thread, callTimeout, () -> heldLease);
             register();
             watch.start();
+            if (keeper != null) {
+                records = new RecordSync(keeper, client, config, self.id(), thread, callTimeout,
+                        () -> leadership().self());
+                records.start();
+            }
         });
     }
 
@@ -104,6 +111,20 @@ final class EtcdCoordinator implements Coordinator {
 
     private String key() {
         return config.membersPrefix() + self.id();
+    }
+
+    @Override
+    public void bind(RecordKeeper keeper) {
+        if (self != null) {
+            throw new IllegalStateException("bind before start");
+        }
+        this.keeper = keeper;
+    }
+
+    @Override
+    public ClusterRecord clusterRecord() {
+        RecordSync sync = records;
+        return sync == null ? null : sync.current();
     }
 
     @Override
@@ -293,6 +314,9 @@ final class EtcdCoordinator implements Coordinator {
             }
             if (election != null) {
                 election.close();
+            }
+            if (records != null) {
+                records.close();
             }
             heldLease = 0;
             stopRenewal();

@@ -19,6 +19,16 @@ final class StandaloneCoordinator implements Coordinator {
     }
 
     @Override
+    public void bind(RecordKeeper keeper) {
+        // alone, the instance's own view is the record
+    }
+
+    @Override
+    public ClusterRecord clusterRecord() {
+        return null;
+    }
+
+    @Override
     public Leadership leadership() {
         return Leadership.alone(self);
     }

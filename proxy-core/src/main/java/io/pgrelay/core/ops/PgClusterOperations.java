@@ -229,7 +229,7 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
                 promoted = true;
                 steps.run("probe " + chosen.name(), () -> {
                     monitor.probe(chosen.index());
-                    NodeStatus now = cluster.current().primary();
+                    NodeStatus now = routedPrimary(chosen);
                     return "primary is " + (now == null ? "(none)" : now.name());
                 });
                 repointOthers(steps, chosen, old);
@@ -421,7 +421,7 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
                 repointOthers(steps, chosen, old);
                 steps.run("probe all nodes", () -> {
                     monitor.probeAll(PROBE_TIMEOUT);
-                    NodeStatus now = cluster.current().primary();
+                    NodeStatus now = routedPrimary(chosen);
                     if (now == null || now.index() != chosen.index()) {
                         throw new IllegalStateException("the monitor does not see " + chosen.name()
                                 + " as primary: " + cluster.current());
@@ -567,6 +567,29 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
     @Override
     public ReplicationMode replicationMode() {
         return mode;
+    }
+
+    /** Takes the mode the cluster record names (another instance set it); changes nothing on the nodes. */
+    public void adoptReplicationMode(ReplicationMode recorded) {
+        if (!recorded.equals(mode)) {
+            log.info("replication mode {} (acks {}) from the cluster record", recorded.mode(), recorded.acks());
+            mode = recorded;
+        }
+    }
+
+    /**
+     * The primary writes go to once {@code promoted} is seen as primary. Bound to a cluster record,
+     * the leader publishes the new primary as soon as its monitor sees it: wait briefly for that.
+     */
+    private NodeStatus routedPrimary(NodeStatus promoted) throws InterruptedException {
+        long deadline = System.nanoTime() + PROBE_TIMEOUT.toNanos();
+        Topology now = cluster.current();
+        while (now.bound() && now.observedPrimary() != null && now.observedPrimary().index() == promoted.index()
+                && now.primary() == null && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+            now = cluster.current();
+        }
+        return now.primary();
     }
 
     /** The standbys the mode applies to: every node but the primary, the excluded one, fenced and removed ones. */

@@ -125,6 +125,11 @@ class ConsoleSessionTest {
         }
 
         @Override
+        public io.pgrelay.core.coordination.ClusterRecord clusterRecord() {
+            return null;
+        }
+
+        @Override
         public io.pgrelay.core.coordination.Leadership leadership() {
             return io.pgrelay.core.coordination.Leadership.alone(SELF);
         }

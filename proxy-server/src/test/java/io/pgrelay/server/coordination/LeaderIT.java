@@ -30,8 +30,8 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Leader election among three pgrelay processes over a three-member etcd: exactly one leads and
- * all agree on it, a mutating REST call or console command on a follower is carried out by the
- * leader, and after kill -9 of the leader another one leads within the TTL plus a monitor interval.
+ * all agree on it, the cluster record it seeds names the primary, a mutating REST call or console
+ * command on a follower is carried out by the leader and reaches everyone through the record, and after kill -9 of the leader another one leads within the TTL plus a monitor interval.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LeaderIT {
@@ -86,17 +86,30 @@ class LeaderIT {
     @Order(1)
     void exactlyOneInstanceLeadsAndEveryoneShowsIt() throws Exception {
         Instance leader = awaitOneLeader(fleet.instances, Duration.ofSeconds(20));
-        for (Instance instance : fleet.instances) {
-            JsonNode proxies = instance.cluster().get("proxies");
-            int leaders = 0;
-            for (JsonNode proxy : proxies) {
-                if (proxy.get("leader").asBoolean()) {
-                    leaders++;
-                    assertThat(proxy.get("id").asText()).isEqualTo(leader.id());
+        String leaderId = leader.id();
+        // The leader key and the member keys are watched apart: wait until each instance lists all three.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            for (Instance instance : fleet.instances) {
+                JsonNode proxies = instance.cluster().get("proxies");
+                assertThat(proxies).as("proxies listed by %s", instance).hasSize(3);
+                List<String> leaders = new ArrayList<>();
+                for (JsonNode proxy : proxies) {
+                    if (proxy.get("leader").asBoolean()) {
+                        leaders.add(proxy.get("id").asText());
+                    }
                 }
+                assertThat(leaders).as("proxies marked leader by %s", instance).containsExactly(leaderId);
             }
-            assertThat(leaders).as("proxies marked leader by %s", instance).isEqualTo(1);
-        }
+        });
+        // The first leader seeded the cluster record from its view; everyone routes by it.
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            for (Instance instance : fleet.instances) {
+                JsonNode record = instance.cluster().get("record");
+                assertThat(record).as("cluster record on %s", instance).isNotNull();
+                assertThat(record.get("primary").asText()).isEqualTo(cluster.primary().name());
+                assertThat(record.get("epoch").asLong()).isPositive();
+            }
+        });
         Properties console = new Properties();
         console.setProperty("user", "postgres");
         console.setProperty("password", "postgres");
@@ -124,6 +137,17 @@ class LeaderIT {
         assertThat(drained.statusCode()).as(drained.body()).isEqualTo(200);
         assertThat(JSON.readTree(drained.body()).get("operation").asText()).isEqualTo("drain " + replica);
         assertThat(state(leader, replica)).as("%s on the leader", replica).isEqualTo("drained");
+        // Through the cluster record, every instance has it drained, at the same epoch.
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            Set<Long> epochs = new HashSet<>();
+            for (Instance instance : fleet.instances) {
+                assertThat(state(instance, replica)).as("%s on %s", replica, instance).isEqualTo("drained");
+                JsonNode record = instance.cluster().get("record");
+                assertThat(record.get("drained").toString()).contains(replica);
+                epochs.add(record.get("epoch").asLong());
+            }
+            assertThat(epochs).hasSize(1);
+        });
         String followerId = follower.id();
         await().atMost(Duration.ofSeconds(5)).until(() -> leader.output().contains("via " + followerId));
 
@@ -136,7 +160,11 @@ class LeaderIT {
                 console); Statement s = c.createStatement()) {
             s.execute("ENABLE " + replica);
         }
-        await().atMost(Duration.ofSeconds(5)).until(() -> state(leader, replica).equals("up"));
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            for (Instance instance : fleet.instances) {
+                assertThat(state(instance, replica)).as("%s on %s", replica, instance).isEqualTo("up");
+            }
+        });
     }
 
     private static String state(Instance instance, String node) {

@@ -1,0 +1,182 @@
+package io.pgrelay.server.coordination;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pgrelay.server.coordination.ProxyFleet.Instance;
+import io.pgrelay.testkit.LocalCluster;
+import io.pgrelay.testkit.LocalEtcd;
+import io.pgrelay.testkit.LocalNode;
+import io.pgrelay.testkit.TestCluster;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Automatic failover with three coordinated pgrelay processes in front of a dedicated PostgreSQL
+ * cluster, writes going through all three: kill -9 of the primary leads to exactly one promotion
+ * (by the leader), every instance converges on the new primary through the cluster record, and
+ * writes come back through each instance (the figure is printed).
+ */
+class CoordinatedFailoverIT {
+    private static final Duration TTL = Duration.ofSeconds(5);
+
+    private LocalCluster cluster;
+    private LocalEtcd etcd;
+    private ProxyFleet fleet;
+
+    @BeforeEach
+    void start() {
+        cluster = TestCluster.startDedicated();
+        etcd = LocalEtcd.start(3);
+        fleet = new ProxyFleet(etcd, cluster, 3, TTL, "failover: { automatic: true, detect: 3 }\n");
+        cluster.execute("app", "CREATE TABLE IF NOT EXISTS coordinated_writes (instance int, n int)");
+        cluster.execute("app", "GRANT ALL ON coordinated_writes TO app");
+    }
+
+    @AfterEach
+    void stop() {
+        if (fleet != null) {
+            fleet.close();
+        }
+        if (etcd != null) {
+            etcd.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static Properties app() {
+        Properties props = new Properties();
+        props.setProperty("user", "app");
+        props.setProperty("password", "app");
+        props.setProperty("sslmode", "disable");
+        props.setProperty("connectTimeout", "5");
+        props.setProperty("socketTimeout", "20");
+        return props;
+    }
+
+    /** Every instance's record names the same primary and epoch; returns that primary. */
+    private String awaitConverged(Duration within, String notThis) {
+        String[] primary = new String[1];
+        await().atMost(within).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+            Set<String> primaries = new HashSet<>();
+            Set<Long> epochs = new HashSet<>();
+            for (Instance instance : fleet.instances) {
+                JsonNode view = instance.cluster();
+                assertThat(view).as("%s answers", instance).isNotNull();
+                primaries.add(view.path("primary").asText("(none)"));
+                epochs.add(view.path("record").path("epoch").asLong());
+            }
+            assertThat(primaries).as("primary as each instance routes").hasSize(1).doesNotContain("(none)", notThis);
+            assertThat(epochs).as("record epoch on each instance").hasSize(1);
+            primary[0] = primaries.iterator().next();
+        });
+        return primary[0];
+    }
+
+    @Test
+    void kill9OfThePrimaryUnderLoadThroughAllThreeGivesExactlyOnePromotion() throws Exception {
+        String old = awaitConverged(Duration.ofSeconds(20), "-");
+        assertThat(old).isEqualTo(cluster.primary().name());
+        AtomicBoolean running = new AtomicBoolean(true);
+        AtomicLong killedAt = new AtomicLong();
+        AtomicLongArray backAt = new AtomicLongArray(3);
+        AtomicLongArray committed = new AtomicLongArray(3);
+        List<Thread> writers = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            int index = i;
+            Instance instance = fleet.get(i);
+            Thread writer = new Thread(() -> {
+                int n = 0;
+                while (running.get()) {
+                    try (Connection c = DriverManager.getConnection(instance.jdbcUrl(), app());
+                         Statement s = c.createStatement()) {
+                        while (running.get()) {
+                            s.execute("INSERT INTO coordinated_writes VALUES (" + index + ", " + n++ + ")");
+                            committed.incrementAndGet(index);
+                            long killed = killedAt.get();
+                            if (killed != 0 && backAt.get(index) == 0) {
+                                backAt.compareAndSet(index, 0, System.nanoTime());
+                            }
+                        }
+                    } catch (SQLException e) {
+                        sleep(20);
+                    }
+                }
+            }, "writer-" + instance.name);
+            writer.start();
+            writers.add(writer);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> committed.get(0) > 20 && committed.get(1) > 20
+                && committed.get(2) > 20);
+        LocalNode primary = cluster.node(old);
+        killedAt.set(System.nanoTime());
+        for (int i = 0; i < 3; i++) {
+            backAt.set(i, 0);
+        }
+        primary.kill9();
+        String next = awaitConverged(Duration.ofSeconds(30), old);
+        await().atMost(Duration.ofSeconds(20)).until(() -> backAt.get(0) != 0 && backAt.get(1) != 0
+                && backAt.get(2) != 0);
+        running.set(false);
+        for (Thread writer : writers) {
+            writer.join(30_000);
+        }
+        long worst = 0;
+        StringBuilder figures = new StringBuilder();
+        for (int i = 0; i < 3; i++) {
+            long millis = (backAt.get(i) - killedAt.get()) / 1_000_000;
+            worst = Math.max(worst, millis);
+            figures.append(fleet.get(i).name).append(' ').append(millis).append(" ms; ");
+        }
+        int promotions = 0;
+        for (Instance instance : fleet.instances) {
+            promotions += count(instance.output(), "failover by automatic succeeded");
+        }
+        System.out.printf("CoordinatedFailoverIT: kill -9 of %s; %s promoted; writes back through each instance"
+                + " after: %sworst %d ms; promotions %d%n", old, next, figures, worst, promotions);
+        assertThat(promotions).as("automatic failovers that succeeded, over all instances").isEqualTo(1);
+        int notInRecovery = 0;
+        for (LocalNode node : cluster.nodes()) {
+            if (node.isRunning() && !node.isInRecovery()) {
+                notInRecovery++;
+                assertThat(node.name()).isEqualTo(next);
+            }
+        }
+        assertThat(notInRecovery).as("nodes out of recovery").isEqualTo(1);
+        assertThat(worst).as("ms until writes came back through every instance").isLessThan(15_000);
+    }
+
+    private static int count(String text, String what) {
+        int count = 0;
+        for (int at = text.indexOf(what); at >= 0; at = text.indexOf(what, at + 1)) {
+            count++;
+        }
+        return count;
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
