@@ -148,7 +148,9 @@ public final class ProxyServer implements AutoCloseable {
         operations.countEvents(metrics::failover, metrics::switchover);
         this.coordinator = Coordinator.of(config.coordination());
         metrics.watchCoordination(() -> coordinator.membership().members().size());
-        operations.failOverOnlyWhile(() -> coordinator.leadership().self());
+        // Only the leader fails over, and only when a majority of the live instances see the primary down.
+        operations.failOverOnlyWhen(primary -> coordinator.leadership().self()
+                && coordinator.primaryDown(primary).down());
         coordinator.bind(new RecordKeeper(cluster, new RecordKeeper.ModeAccess() {
             @Override
             public String mode() {
@@ -164,7 +166,7 @@ public final class ProxyServer implements AutoCloseable {
             public void adopt(String mode, int acks) {
                 operations.adoptReplicationMode(new ReplicationMode(mode, acks));
             }
-        }));
+        }, operations::nodesSeenDown));
         // Operators' calls reach the leader wherever they arrive; standalone, this instance always leads.
         ClusterOperations routed = new LeaderRoutedOperations(operations, coordinator::leadership,
                 () -> coordinator.membership().selfId(), () -> front.config().admin().token());

@@ -118,6 +118,11 @@ public record CoordinationConfig(EtcdConfig etcd) {
             return prefix + "/leader";
         }
 
+        /** Where each instance publishes its health report, under its lease. */
+        public String healthPrefix() {
+            return prefix + "/health/";
+        }
+
         /** The cluster record every instance routes by, written by the leader only. */
         public String clusterKey() {
             return prefix + "/cluster";

@@ -29,6 +29,12 @@ public interface Coordinator extends AutoCloseable {
     /** The live instances as last seen; cheap, safe on an event loop. */
     Membership membership();
 
+    /**
+     * Whether enough instances see {@code primary} down to replace it: a majority of the live ones
+     * with coordination ({@link QuorumRule}); standalone, this instance's own view decides.
+     */
+    QuorumRule.Verdict primaryDown(String primary);
+
     /** The shared cluster record as last seen; null standalone or before it was read. */
     ClusterRecord clusterRecord();
 

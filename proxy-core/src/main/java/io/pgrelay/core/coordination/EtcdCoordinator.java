@@ -14,7 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -50,6 +52,8 @@ final class EtcdCoordinator implements Coordinator {
     private volatile LeaderElection election;
     private volatile RecordKeeper keeper;
     private volatile RecordSync records;
+    private volatile HealthBoard health;
+    private volatile String lastVerdict;
     /** The lease id registered under now, 0 while none; written on the coordinator's thread only. */
     private volatile long heldLease;
     private volatile boolean closing;
@@ -91,6 +95,10 @@ final class EtcdCoordinator implements Coordinator {
                 records = new RecordSync(keeper, client, config, self.id(), thread, callTimeout,
                         () -> leadership().self());
                 records.start();
+                health = new HealthBoard(client, config.healthPrefix(), self.id(), thread, callTimeout,
+                        () -> heldLease, this::myReport);
+                keeper.cluster().addListener(topology -> health.requestPublish());
+                health.start();
             }
         });
     }
@@ -119,6 +127,30 @@ final class EtcdCoordinator implements Coordinator {
             throw new IllegalStateException("bind before start");
         }
         this.keeper = keeper;
+    }
+
+    private HealthReport myReport() {
+        ClusterRecord record = clusterRecord();
+        return new HealthReport(keeper.seenDown(), record == null ? 0 : record.epoch());
+    }
+
+    /** The live members' reports, this instance's own as it is now (not as last published). */
+    @Override
+    public QuorumRule.Verdict primaryDown(String primary) {
+        HealthBoard board = health;
+        if (board == null) {
+            return new QuorumRule.Verdict(false, 0, 0);
+        }
+        Map<String, HealthReport> reports = new HashMap<>(board.reports());
+        reports.put(self.id(), myReport());
+        List<String> live = membership().members().stream().map(ProxyMember::id).toList();
+        QuorumRule.Verdict verdict = QuorumRule.primaryDown(primary, live, reports);
+        String text = verdict.describe(primary);
+        if (!text.equals(lastVerdict)) {
+            lastVerdict = text;
+            log.info("coordination: failover quorum: {}", text);
+        }
+        return verdict;
     }
 
     @Override
@@ -317,6 +349,9 @@ final class EtcdCoordinator implements Coordinator {
             }
             if (records != null) {
                 records.close();
+            }
+            if (health != null) {
+                health.close();
             }
             heldLease = 0;
             stopRenewal();

@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 
 /**
  * Keeps this instance's {@link ClusterState} and the shared cluster record in step. Every instance
@@ -33,10 +34,17 @@ public final class RecordKeeper {
 
     private final ClusterState cluster;
     private final ModeAccess mode;
+    private final Supplier<Set<String>> seenDown;
 
-    public RecordKeeper(ClusterState cluster, ModeAccess mode) {
+    /** {@code seenDown}: the nodes this instance sees down for the detection window (its health report). */
+    public RecordKeeper(ClusterState cluster, ModeAccess mode, Supplier<Set<String>> seenDown) {
         this.cluster = cluster;
         this.mode = mode;
+        this.seenDown = seenDown;
+    }
+
+    Set<String> seenDown() {
+        return seenDown.get();
     }
 
     ClusterState cluster() {

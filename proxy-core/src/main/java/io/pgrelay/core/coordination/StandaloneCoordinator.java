@@ -24,6 +24,11 @@ final class StandaloneCoordinator implements Coordinator {
     }
 
     @Override
+    public QuorumRule.Verdict primaryDown(String primary) {
+        return new QuorumRule.Verdict(true, 1, 1);
+    }
+
+    @Override
     public ClusterRecord clusterRecord() {
         return null;
     }

@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 
 /**
  * {@link ClusterOperations} on PostgreSQL streaming replication: promotion with
@@ -72,8 +72,8 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
     /** The last node seen as primary: the one an automatic failover replaces. */
     private volatile int lastPrimary = -1;
     private volatile long automaticRetryAfter;
-    /** Whether this instance leads (coordination); only the leader fails over on its own. */
-    private volatile BooleanSupplier leading = () -> true;
+    /** With coordination: whether this instance may replace the named primary (it leads, a quorum sees it down). */
+    private volatile Predicate<String> mayFailOver = primary -> true;
     private volatile Runnable failoverDone = () -> { };
     private volatile Runnable switchoverDone = () -> { };
 
@@ -93,9 +93,33 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
         this.switchoverDone = switchover;
     }
 
-    /** With coordination: automatic failover only while {@code leader} says this instance leads. */
-    public void failOverOnlyWhile(BooleanSupplier leader) {
-        this.leading = leader;
+    /** With coordination: automatic failover only when {@code allowed} accepts the primary's name. */
+    public void failOverOnlyWhen(Predicate<String> allowed) {
+        this.mayFailOver = allowed;
+    }
+
+    /**
+     * The nodes this instance sees down for the whole detection window: {@code failover.detect}
+     * failed probes in a row and no answer for {@code detect - 1} intervals. What it publishes
+     * for the quorum rule; cheap, any thread.
+     */
+    public Set<String> nodesSeenDown() {
+        Set<String> down = new java.util.TreeSet<>();
+        for (NodeStatus node : cluster.current().nodes()) {
+            if (seenDown(node)) {
+                down.add(node.name());
+            }
+        }
+        return down;
+    }
+
+    private boolean seenDown(NodeStatus node) {
+        if (node.health().isSticky() || node.observedAtMillis() == 0
+                || node.consecutiveFailures() < config.failover().detect()) {
+            return false;
+        }
+        long silentMillis = System.currentTimeMillis() - node.observedAtMillis();
+        return silentMillis >= (config.failover().detect() - 1) * monitor.interval().toMillis();
     }
 
     // ------------------------------------------------------------------ watching the topology
@@ -144,7 +168,7 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
 
     private boolean shouldFailOver(Topology topology) {
         int index = lastPrimary;
-        if (!config.failover().automatic() || index < 0 || busy.isLocked() || !leading.getAsBoolean()
+        if (!config.failover().automatic() || index < 0 || busy.isLocked()
                 || System.nanoTime() - automaticRetryAfter < 0) {
             return false;
         }
@@ -167,7 +191,7 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
         }
         for (NodeStatus node : topology.nodes()) {
             if (node.role() == Role.REPLICA && node.isUp()) {
-                return automaticPending.compareAndSet(false, true);
+                return mayFailOver.test(old.name()) && automaticPending.compareAndSet(false, true);
             }
         }
         return false;

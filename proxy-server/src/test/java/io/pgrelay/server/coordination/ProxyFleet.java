@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgrelay.testkit.LocalCluster;
 import io.pgrelay.testkit.LocalEtcd;
 import io.pgrelay.testkit.LocalNode;
+import io.pgrelay.testkit.NetworkLink;
 import io.pgrelay.testkit.ProxyProcess;
 
 import java.io.ByteArrayOutputStream;
@@ -146,9 +147,16 @@ final class ProxyFleet implements AutoCloseable {
     final LocalEtcd etcd;
     final String prefix;
     final List<Instance> instances = new ArrayList<>();
+    /** With {@code primaryThroughLinks}: instance i reaches the primary through links.get(i), which a test may cut. */
+    final List<NetworkLink> links = new ArrayList<>();
 
     /** Starts {@code count} instances and waits until each is ready (knows a primary). */
     ProxyFleet(LocalEtcd etcd, LocalCluster cluster, int count, Duration ttl, String extraYaml) {
+        this(etcd, cluster, count, ttl, extraYaml, false);
+    }
+
+    ProxyFleet(LocalEtcd etcd, LocalCluster cluster, int count, Duration ttl, String extraYaml,
+               boolean primaryThroughLinks) {
         this.etcd = etcd;
         this.prefix = "/pgrelay/fleet-" + UUID.randomUUID().toString().substring(0, 8);
         try {
@@ -156,7 +164,12 @@ final class ProxyFleet implements AutoCloseable {
                 int port = freePort();
                 int adminPort = freePort();
                 Path config = Files.createTempFile("pgrelay-fleet-", ".yaml");
-                Files.writeString(config, yaml(cluster, port, adminPort, ttl, extraYaml));
+                NetworkLink link = null;
+                if (primaryThroughLinks) {
+                    link = NetworkLink.to(cluster.primary().host(), cluster.primary().port());
+                    links.add(link);
+                }
+                Files.writeString(config, yaml(cluster, port, adminPort, ttl, extraYaml, link));
                 instances.add(new Instance("pgrelay-" + (char) ('a' + i), port, adminPort, config));
             }
         } catch (IOException e) {
@@ -172,15 +185,18 @@ final class ProxyFleet implements AutoCloseable {
         return instances.get(index);
     }
 
-    private String yaml(LocalCluster cluster, int port, int adminPort, Duration ttl, String extraYaml) {
+    private String yaml(LocalCluster cluster, int port, int adminPort, Duration ttl, String extraYaml,
+                        NetworkLink toPrimary) {
+        String primary = cluster.primary().name();
         StringBuilder yaml = new StringBuilder();
         yaml.append("listen: 127.0.0.1:").append(port).append('\n');
         yaml.append("shutdown-timeout: 5s\n");
         yaml.append("admin: { listen: 127.0.0.1:").append(adminPort).append(", token: ").append(TOKEN).append(" }\n");
         yaml.append("nodes:\n");
         for (LocalNode node : cluster.nodes()) {
+            boolean linked = toPrimary != null && node.name().equals(primary);
             yaml.append("  - { name: ").append(node.name()).append(", host: ").append(node.host())
-                    .append(", port: ").append(node.port()).append(" }\n");
+                    .append(", port: ").append(linked ? toPrimary.port() : node.port()).append(" }\n");
         }
         yaml.append("""
                 auth:
@@ -217,5 +233,6 @@ final class ProxyFleet implements AutoCloseable {
                 instance.process.close();
             }
         }
+        links.forEach(NetworkLink::close);
     }
 }
