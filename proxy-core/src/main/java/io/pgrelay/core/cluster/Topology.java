@@ -19,6 +19,8 @@ public final class Topology {
     /** With coordination: the only node the cluster record lets take writes (null = none); see {@link #bound}. */
     private final String recordPrimary;
     private final boolean bound;
+    /** This snapshot with no primary (see {@link #withoutWrites}), made once when first asked. */
+    private volatile Topology withoutWrites;
 
     /**
      * The primary is the usable node that reports not being in recovery. When several do, the
@@ -66,6 +68,19 @@ public final class Topology {
             return this;
         }
         return new Topology(nodes, version + 1, true, name);
+    }
+
+    /**
+     * The same snapshot (same version: nothing about the nodes changed) with no primary, for an
+     * instance that may not write now ({@link ClusterState#routable()}).
+     */
+    public Topology withoutWrites() {
+        Topology made = withoutWrites;
+        if (made == null) {
+            made = primary == null ? this : new Topology(nodes, version, true, null);
+            withoutWrites = made;
+        }
+        return made;
     }
 
     /** Whether writes follow a cluster record ({@link #boundTo}); false standalone. */

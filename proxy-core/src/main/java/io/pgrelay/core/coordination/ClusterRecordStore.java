@@ -135,6 +135,34 @@ final class ClusterRecordStore {
     }
 
     /**
+     * Reads the record afresh (a quorum read) and applies it, whatever the watch delivered; on the
+     * coordinator's thread. Returns whether it got an answer.
+     */
+    boolean refresh() throws InterruptedException {
+        try {
+            GetResponse response = client.getKVClient().get(key).get(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (response.getKvs().isEmpty()) {
+                current = new Versioned(null, 0);
+                return true;
+            }
+            KeyValue kv = response.getKvs().get(0);
+            ClusterRecord record = ClusterRecordCodec.decode(kv.getValue().getBytes());
+            Versioned before = current;
+            if (before == null || before.modRevision() <= kv.getModRevision()) {
+                current = new Versioned(record, kv.getModRevision());
+            }
+            onRecord.accept(current.record());
+            return true;
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("coordination: cannot read {} ({})", keyText, EtcdErrors.describe(e));
+            return false;
+        } catch (IllegalArgumentException e) {
+            log.error("coordination: {} holds no cluster record: {}", keyText, e.getMessage());
+            return false;
+        }
+    }
+
+    /**
      * Writes {@code next} if the key is still at {@code expected} (mod revision; 0 = absent) and the
      * leader key still names this instance; on the coordinator's thread. Returns whether it was written.
      */

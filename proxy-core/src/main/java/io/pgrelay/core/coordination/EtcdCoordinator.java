@@ -54,6 +54,7 @@ final class EtcdCoordinator implements Coordinator {
     private volatile RecordSync records;
     private volatile HealthBoard health;
     private volatile String lastVerdict;
+    private final java.util.concurrent.atomic.AtomicBoolean confirmPending = new java.util.concurrent.atomic.AtomicBoolean();
     /** The lease id registered under now, 0 while none; written on the coordinator's thread only. */
     private volatile long heldLease;
     private volatile boolean closing;
@@ -99,6 +100,7 @@ final class EtcdCoordinator implements Coordinator {
                         () -> heldLease, this::myReport);
                 keeper.cluster().addListener(topology -> health.requestPublish());
                 health.start();
+                requestConfirm();
             }
         });
     }
@@ -127,6 +129,60 @@ final class EtcdCoordinator implements Coordinator {
             throw new IllegalStateException("bind before start");
         }
         this.keeper = keeper;
+        // No write before this instance holds a lease and has read the record.
+        keeper.cluster().requireWriteLease();
+    }
+
+    /**
+     * The lease was renewed (any thread). Writes go on for half the TTL from now, as long as they
+     * never stopped; once they did (a freeze, etcd out of reach), only after a fresh read of the
+     * record, so an instance never writes by a record older than its lease.
+     */
+    private void renewed() {
+        long now = System.nanoTime();
+        long previous = lastRenewalNanos;
+        lastRenewalNanos = now;
+        RecordKeeper bound = keeper;
+        if (bound == null) {
+            return;
+        }
+        if (bound.cluster().writable()) {
+            bound.cluster().allowWritesUntil(now + config.ttl().toNanos() / 2);
+        } else {
+            if (previous != 0 && now - previous > config.ttl().toNanos() / 2) {
+                log.warn("coordination: lease renewed {} ms after the previous renewal (more than ttl/2):"
+                        + " writes refused until the cluster record is read again", (now - previous) / 1_000_000);
+            }
+            requestConfirm();
+        }
+    }
+
+    private void requestConfirm() {
+        if (confirmPending.compareAndSet(false, true)) {
+            thread.execute(this::confirm);
+        }
+    }
+
+    /** On the coordinator's thread: read the record afresh, then let writes go on for the rest of the lease's half. */
+    private void confirm() {
+        confirmPending.set(false);
+        RecordSync sync = records;
+        if (closing || sync == null || !renewedWithin(config.ttl().dividedBy(2))) {
+            return;
+        }
+        long renewal = lastRenewalNanos;
+        try {
+            if (sync.refresh()) {
+                keeper.cluster().allowWritesUntil(renewal + config.ttl().toNanos() / 2);
+                ClusterRecord record = sync.current();
+                log.info("coordination: writes allowed (lease held, cluster record epoch {} read)",
+                        record == null ? "(none yet)" : record.epoch());
+            } else {
+                thread.schedule(this::requestConfirm, 250, TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private HealthReport myReport() {
@@ -229,8 +285,8 @@ final class EtcdCoordinator implements Coordinator {
             keepAlive = renewal;
             leaseId = lease;
             registeredRevision = revision;
-            lastRenewalNanos = System.nanoTime();
             heldLease = lease;
+            renewed();
             log.info("coordination: registered as {} under {} (lease {} of {}s{})", self.id(), config.prefix(),
                     Long.toHexString(lease), config.ttl().toSeconds(),
                     failures > 0 ? ", after " + failures + " failed attempt(s)" : "");
@@ -263,7 +319,7 @@ final class EtcdCoordinator implements Coordinator {
         return new StreamObserver<>() {
             @Override
             public void onNext(LeaseKeepAliveResponse response) {
-                lastRenewalNanos = System.nanoTime();
+                renewed();
             }
 
             @Override

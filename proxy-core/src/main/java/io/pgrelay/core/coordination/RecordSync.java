@@ -54,6 +54,11 @@ final class RecordSync {
         keeper.apply(record);
     }
 
+    /** See {@link ClusterRecordStore#refresh()}. */
+    boolean refresh() throws InterruptedException {
+        return store.refresh();
+    }
+
     void requestCheck() {
         if (checkPending.compareAndSet(false, true)) {
             thread.execute(() -> {

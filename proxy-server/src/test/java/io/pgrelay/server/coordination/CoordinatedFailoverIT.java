@@ -79,12 +79,16 @@ class CoordinatedFailoverIT {
         await().atMost(within).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
             Set<String> primaries = new HashSet<>();
             Set<Long> epochs = new HashSet<>();
+            Set<String> leaders = new HashSet<>();
             for (Instance instance : fleet.instances) {
                 JsonNode view = instance.cluster();
                 assertThat(view).as("%s answers", instance).isNotNull();
                 primaries.add(view.path("primary").asText("(none)"));
                 epochs.add(view.path("record").path("epoch").asLong());
+                leaders.add(view.path("leader").asText("(none)"));
             }
+            assertThat(leaders).as("leader as each instance sees it").hasSize(1).doesNotContain("(none)");
+            assertThat(epochs).as("record epochs").doesNotContain(0L);
             assertThat(primaries).as("primary as each instance routes").hasSize(1).doesNotContain("(none)", notThis);
             assertThat(epochs).as("record epoch on each instance").hasSize(1);
             primary[0] = primaries.iterator().next();
@@ -139,6 +143,9 @@ class CoordinatedFailoverIT {
         // Writes are back through an instance once it commits again after convergence.
         await().atMost(Duration.ofSeconds(20)).until(() -> lastCommit.get(0) - converged > 0
                 && lastCommit.get(1) - converged > 0 && lastCommit.get(2) - converged > 0);
+        // The failover ends after the primary changed (re-pointing the other standbys): wait for its end.
+        await().atMost(Duration.ofSeconds(30)).until(() -> fleet.instances.stream()
+                .anyMatch(i -> i.output().contains("failover by automatic succeeded")));
         running.set(false);
         for (Thread writer : writers) {
             writer.join(30_000);
@@ -199,6 +206,55 @@ class CoordinatedFailoverIT {
                 leader.name, primary, TTL.toMillis());
         fleet.links.get(fleet.instances.indexOf(leader)).restore();
         awaitConverged(Duration.ofSeconds(20), "-");
+    }
+
+    @Test
+    void anInstanceFrozenWhileThePrimaryChangesWritesOnlyToTheNewOneAfterSigcont() throws Exception {
+        String old = awaitConverged(Duration.ofSeconds(20), "-");
+        String leaderId = fleet.get(0).leader();
+        Instance frozen = fleet.instances.stream().filter(i -> !leaderId.equals(i.id())).findFirst().orElseThrow();
+        Instance leader = fleet.instances.stream().filter(i -> leaderId.equals(i.id())).findFirst().orElseThrow();
+        cluster.execute("app", "CREATE TABLE IF NOT EXISTS written_on (port int)");
+        cluster.execute("app", "GRANT ALL ON written_on TO app");
+        frozen.signal("STOP");
+        var switched = leader.post("/switchover", "");
+        assertThat(switched.statusCode()).as(switched.body()).isEqualTo(200);
+        List<Instance> awake = fleet.instances.stream().filter(i -> i != frozen).toList();
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            for (Instance instance : awake) {
+                assertThat(instance.cluster().path("primary").asText()).isNotEqualTo(old).isNotBlank();
+            }
+        });
+        String next = leader.cluster().path("primary").asText();
+        // Longer than the TTL: the frozen instance's lease is gone when it wakes up.
+        Thread.sleep(TTL.toMillis() + 1000);
+        frozen.signal("CONT");
+        long woke = System.nanoTime();
+        int written = 0;
+        List<String> errors = new ArrayList<>();
+        while (System.nanoTime() - woke < Duration.ofSeconds(8).toNanos()) {
+            try (Connection c = DriverManager.getConnection(frozen.jdbcUrl(), app());
+                 Statement st = c.createStatement()) {
+                st.execute("INSERT INTO written_on SELECT inet_server_port()");
+                written++;
+            } catch (SQLException e) {
+                errors.add(e.getSQLState() + " " + e.getMessage());
+                sleep(50);
+            }
+        }
+        System.out.printf("CoordinatedFailoverIT: after SIGCONT, %d write(s) through the woken instance, errors %s%n",
+                written, errors);
+        assertThat(errors).as("writes refused as sent to a read-only old primary")
+                .noneMatch(e -> e.startsWith("25006"));
+        assertThat(written).as("writes through the woken instance once it holds the record").isPositive();
+        try (Connection c = cluster.node(next).connect("app", "postgres", "postgres"); Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT count(*) FILTER (WHERE port <> "
+                     + cluster.node(next).port() + "), count(*) FROM written_on")) {
+            rs.next();
+            assertThat(rs.getLong(1)).as("rows written on another node than the new primary").isZero();
+            assertThat(rs.getLong(2)).isEqualTo(written);
+        }
+        assertThat(frozen.output()).contains("writes allowed (lease held, cluster record epoch");
     }
 
     private static int count(String text, String what) {
