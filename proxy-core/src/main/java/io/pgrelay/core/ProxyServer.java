@@ -39,6 +39,7 @@ import io.pgrelay.core.net.Transport;
 import io.pgrelay.core.ops.ClusterOperations;
 import io.pgrelay.core.ops.LeaderRoutedOperations;
 import io.pgrelay.core.ops.PgClusterOperations;
+import io.pgrelay.core.ops.PromotionGuard;
 import io.pgrelay.core.ops.ProxyView;
 import io.pgrelay.core.ops.ReplicationMode;
 import io.pgrelay.core.reload.ConfigChanges;
@@ -149,6 +150,17 @@ public final class ProxyServer implements AutoCloseable {
         this.coordinator = Coordinator.of(config.coordination());
         metrics.watchCoordination(() -> coordinator.membership().members().size());
         // Only the leader fails over, and only when a majority of the live instances see the primary down.
+        operations.guardPromotions(new PromotionGuard() {
+            @Override
+            public String holdWrites() throws Exception {
+                return coordinator.holdWritesForPromotion();
+            }
+
+            @Override
+            public void release() {
+                coordinator.releaseWrites();
+            }
+        });
         operations.failOverOnlyWhen(primary -> coordinator.leadership().self()
                 && coordinator.primaryDown(primary).down());
         coordinator.bind(new RecordKeeper(cluster, new RecordKeeper.ModeAccess() {

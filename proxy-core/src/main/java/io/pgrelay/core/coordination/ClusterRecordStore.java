@@ -130,8 +130,9 @@ final class ClusterRecordStore {
         if (before != null && before.record() != null && before.modRevision() >= kv.getModRevision()) {
             return; // old news (a watch replayed what the read returned)
         }
-        current = new Versioned(record, kv.getModRevision());
+        // Applied first: this instance acknowledges an epoch (its health report) only once it routes by it.
         onRecord.accept(record);
+        current = new Versioned(record, kv.getModRevision());
     }
 
     /**
@@ -149,9 +150,11 @@ final class ClusterRecordStore {
             ClusterRecord record = ClusterRecordCodec.decode(kv.getValue().getBytes());
             Versioned before = current;
             if (before == null || before.modRevision() <= kv.getModRevision()) {
+                onRecord.accept(record);
                 current = new Versioned(record, kv.getModRevision());
+            } else {
+                onRecord.accept(before.record());
             }
-            onRecord.accept(current.record());
             return true;
         } catch (ExecutionException | TimeoutException e) {
             log.warn("coordination: cannot read {} ({})", keyText, EtcdErrors.describe(e));

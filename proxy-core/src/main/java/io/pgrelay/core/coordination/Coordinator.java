@@ -35,6 +35,16 @@ public interface Coordinator extends AutoCloseable {
      */
     QuorumRule.Verdict primaryDown(String primary);
 
+    /**
+     * Before a promotion, on the leader (blocks; never on an event loop): publishes a record with
+     * no primary and waits until every live instance acknowledged its epoch or left (its lease
+     * expired). Returns what it did; throws when an instance neither acknowledged nor left in time.
+     */
+    String holdWritesForPromotion() throws Exception;
+
+    /** The promotion did not happen: the record names the previous primary again. */
+    void releaseWrites();
+
     /** The shared cluster record as last seen; null standalone or before it was read. */
     ClusterRecord clusterRecord();
 

@@ -210,6 +210,55 @@ final class EtcdCoordinator implements Coordinator {
     }
 
     @Override
+    public String holdWritesForPromotion() throws Exception {
+        RecordSync sync = records;
+        HealthBoard board = health;
+        if (sync == null || board == null) {
+            throw new IllegalStateException("not coordinating yet (no cluster record)");
+        }
+        long epoch = thread.submit(sync::writeNoPrimary).get(callTimeout.toMillis() * 3, TimeUnit.MILLISECONDS);
+        // An instance that cannot acknowledge (frozen, cut off from etcd) loses its lease within the
+        // TTL and stopped writing at half of it: wait for that, and not longer.
+        long deadline = System.nanoTime() + config.ttl().plusSeconds(1).toNanos();
+        while (true) {
+            List<String> waiting = new java.util.ArrayList<>();
+            Map<String, HealthReport> reports = board.reports();
+            for (ProxyMember member : membership().members()) {
+                HealthReport report = reports.get(member.id());
+                if (!member.id().equals(self.id()) && (report == null || report.epoch() < epoch)) {
+                    waiting.add(member.id());
+                }
+            }
+            int live = membership().members().size();
+            if (waiting.isEmpty()) {
+                return "epoch " + epoch + " acknowledged by all " + live + " live instance(s)";
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new IllegalStateException("instance(s) " + waiting + " neither acknowledged epoch " + epoch
+                        + " nor lost their lease within " + config.ttl().plusSeconds(1).toMillis() + " ms");
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    @Override
+    public void releaseWrites() {
+        RecordSync sync = records;
+        if (sync != null) {
+            try {
+                thread.submit(() -> {
+                    sync.restorePrimary();
+                    return null;
+                }).get(callTimeout.toMillis() * 2, TimeUnit.MILLISECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                log.warn("coordination: cannot name the previous primary again ({})", EtcdErrors.describe(e));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
     public ClusterRecord clusterRecord() {
         RecordSync sync = records;
         return sync == null ? null : sync.current();

@@ -90,7 +90,8 @@ public final class RecordKeeper {
     /**
      * What the leader's record should say now, from its topology and {@code current} (null when there
      * is none yet). The primary changes only to a node seen as primary on a higher timeline than the
-     * record's (or when the record names none): a primary the leader merely cannot reach stays named.
+     * record's: a primary the leader merely cannot reach stays named, and a record that names none
+     * (a promotion under way) stays so until the promoted node is seen.
      */
     ClusterRecord wanted(ClusterRecord current) {
         return wanted(cluster.current(), current, mode.mode(), mode.acks());
@@ -113,7 +114,7 @@ public final class RecordKeeper {
         long timeline = current == null ? 0 : current.timeline();
         NodeStatus seen = topology.observedPrimary();
         if (seen != null && !fenced.contains(seen.name())
-                && (primary == null || seen.timeline() > timeline || seen.name().equals(primary))) {
+                && (current == null || seen.timeline() > timeline || seen.name().equals(primary))) {
             primary = seen.name();
             timeline = seen.timeline();
         }

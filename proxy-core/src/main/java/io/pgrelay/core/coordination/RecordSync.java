@@ -26,6 +26,8 @@ final class RecordSync {
     private final ScheduledExecutorService thread;
     private final BooleanSupplier leading;
     private final AtomicBoolean checkPending = new AtomicBoolean();
+    /** The primary the record named before {@link #writeNoPrimary}; coordinator's thread only. */
+    private String heldFrom;
 
     RecordSync(RecordKeeper keeper, Client client, EtcdConfig config, String selfId, ScheduledExecutorService thread,
                Duration callTimeout, BooleanSupplier leading) {
@@ -57,6 +59,41 @@ final class RecordSync {
     /** See {@link ClusterRecordStore#refresh()}. */
     boolean refresh() throws InterruptedException {
         return store.refresh();
+    }
+
+    /**
+     * On the coordinator's thread, on the leader: writes the record with no primary under the next
+     * epoch and returns that epoch; remembers the primary it named, for {@link #restorePrimary}.
+     */
+    long writeNoPrimary() throws InterruptedException {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            ClusterRecordStore.Versioned now = store.current();
+            if (now == null || now.record() == null) {
+                throw new IllegalStateException("no cluster record to change yet");
+            }
+            ClusterRecord wanted = keeper.wanted(now.record());
+            ClusterRecord next = new ClusterRecord(now.record().epoch() + 1, null, wanted.timeline(), wanted.fenced(),
+                    wanted.drained(), wanted.removed(), wanted.mode(), wanted.acks());
+            if (store.compareAndPut(next, now.modRevision())) {
+                heldFrom = now.record().primary();
+                log.warn("coordination: cluster record epoch {}: no primary (was {}) while a promotion runs",
+                        next.epoch(), heldFrom);
+                return next.epoch();
+            }
+            store.refresh();
+        }
+        throw new IllegalStateException("cannot write the cluster record (it changes under us, or we no longer lead)");
+    }
+
+    /** On the coordinator's thread: the promotion did not happen; name the previous primary again. */
+    void restorePrimary() throws InterruptedException {
+        ClusterRecordStore.Versioned now = store.current();
+        if (now == null || now.record() == null || now.record().primary() != null || heldFrom == null) {
+            return;
+        }
+        ClusterRecord r = now.record();
+        store.compareAndPut(new ClusterRecord(r.epoch() + 1, heldFrom, r.timeline(), r.fenced(), r.drained(),
+                r.removed(), r.mode(), r.acks()), now.modRevision());
     }
 
     void requestCheck() {

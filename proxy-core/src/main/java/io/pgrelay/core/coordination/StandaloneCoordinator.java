@@ -29,6 +29,16 @@ final class StandaloneCoordinator implements Coordinator {
     }
 
     @Override
+    public String holdWritesForPromotion() {
+        return "no other pgrelay instance";
+    }
+
+    @Override
+    public void releaseWrites() {
+        // nothing was held
+    }
+
+    @Override
     public ClusterRecord clusterRecord() {
         return null;
     }

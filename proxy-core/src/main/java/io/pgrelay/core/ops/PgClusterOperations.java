@@ -74,6 +74,7 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
     private volatile long automaticRetryAfter;
     /** With coordination: whether this instance may replace the named primary (it leads, a quorum sees it down). */
     private volatile Predicate<String> mayFailOver = primary -> true;
+    private volatile PromotionGuard guard = PromotionGuard.NONE;
     private volatile Runnable failoverDone = () -> { };
     private volatile Runnable switchoverDone = () -> { };
 
@@ -91,6 +92,11 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
     public void countEvents(Runnable failover, Runnable switchover) {
         this.failoverDone = failover;
         this.switchoverDone = switchover;
+    }
+
+    /** With coordination: what runs just before a promotion ({@link PromotionGuard}). */
+    public void guardPromotions(PromotionGuard guard) {
+        this.guard = guard;
     }
 
     /** With coordination: automatic failover only when {@code allowed} accepts the primary's name. */
@@ -230,6 +236,7 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
             Steps steps = new Steps("failover", actor);
             Health oldHealth = old == null ? null : old.health();
             boolean promoted = false;
+            boolean held = false;
             try {
                 if (old != null) {
                     steps.run("fence old primary " + old.name(), () -> {
@@ -249,6 +256,8 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
                 }
                 List<String> standbys = standbyNamesAfter(chosen, old);
                 steps.run("replication mode on " + chosen.name(), () -> applyMode(chosen.config(), standbys));
+                held = true;
+                steps.run("no primary for every pgrelay instance", guard::holdWrites);
                 steps.run("promote " + chosen.name(), () -> promote(chosen.config()));
                 promoted = true;
                 steps.run("probe " + chosen.name(), () -> {
@@ -266,6 +275,12 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
                 failoverDone.run();
                 return steps.success();
             } catch (Steps.Failed e) {
+                if (held && !promoted) {
+                    steps.attempt("writes back to the recorded primary", () -> {
+                        guard.release();
+                        return null;
+                    });
+                }
                 if (!promoted && old != null && oldHealth != Health.FENCED) {
                     // Nothing changed on the cluster: give the old primary back its state.
                     steps.attempt("restore " + old.name() + " to " + oldHealth.label(), () -> {
@@ -404,6 +419,7 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
             boolean gateOpen = false;
             boolean readOnly = false;
             boolean promoted = false;
+            boolean held = false;
             List<NodeStatus> detached = new ArrayList<>();
             gate.close();
             try {
@@ -440,6 +456,8 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
                     setHealth(old.index(), Health.FENCED);
                     return "stays read-only; rejoining it as a replica needs a restart (see failover.hooks)";
                 });
+                held = true;
+                steps.run("no primary for every pgrelay instance", guard::holdWrites);
                 steps.run("promote " + chosen.name(), () -> promote(chosen.config()));
                 promoted = true;
                 repointOthers(steps, chosen, old);
@@ -460,6 +478,12 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
                 switchoverDone.run();
                 return steps.success();
             } catch (Steps.Failed e) {
+                if (held && !promoted) {
+                    steps.attempt("writes back to the recorded primary", () -> {
+                        guard.release();
+                        return null;
+                    });
+                }
                 if (!promoted) {
                     for (NodeStatus node : detached) {
                         steps.attempt("re-attach " + node.name() + " to " + old.name(), () -> repoint(node, old.config()));

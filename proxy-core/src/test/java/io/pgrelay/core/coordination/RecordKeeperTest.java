@@ -43,19 +43,21 @@ class RecordKeeperTest {
 
     @ParameterizedTest(name = "{0} with record primary {1}/{2} -> {3}/{4}")
     @CsvSource(delimiter = '|', textBlock = """
-            # leader's view                               | rec. primary | tl | wanted primary | wanted tl
-            pg1:p:up:1 pg2:r:up:1 pg3:r:up:1                | -            | 0  | pg1            | 1
+            # leader's view ('none': no record yet; '-': a record naming no primary)
+            pg1:p:up:1 pg2:r:up:1 pg3:r:up:1                | none         | 0  | pg1            | 1
+            pg1:p:up:1 pg2:r:up:1 pg3:r:up:1                | -            | 1  | -              | 1
+            pg1:p:fenced:1 pg2:p:up:2 pg3:r:up:2            | -            | 1  | pg2            | 2
             pg1:p:up:1 pg2:r:up:1 pg3:r:up:1                | pg1          | 1  | pg1            | 1
             pg1:p:down:1 pg2:r:up:1 pg3:r:up:1              | pg1          | 1  | pg1            | 1
             pg1:p:fenced:1 pg2:p:up:2 pg3:r:up:2            | pg1          | 1  | pg2            | 2
             pg1:r:up:2 pg2:p:up:2 pg3:r:up:2                | pg1          | 1  | pg2            | 2
             pg1:p:up:1 pg2:p:up:1 pg3:r:up:1                | pg1          | 1  | pg1            | 1
             pg1:p:up:1 pg2:r:up:1 pg3:r:up:1                | pg2          | 2  | pg2            | 2
-            pg1:p:down:1 pg2:r:down:1 pg3:r:down:1          | -            | 0  | -              | 0
+            pg1:p:down:1 pg2:r:down:1 pg3:r:down:1          | none         | 0  | -              | 0
             """)
     void theRecordNamesANewPrimaryOnlyOnAHigherTimeline(String view, String primary, long timeline,
                                                         String wantedPrimary, long wantedTimeline) {
-        ClusterRecord wanted = RecordKeeper.wanted(topology(view), primary.equals("-") ? null
+        ClusterRecord wanted = RecordKeeper.wanted(topology(view), primary.equals("none") ? null
                 : record(primary, timeline, "-"), "async", 0);
         assertThat(wanted.primary()).isEqualTo(wantedPrimary.equals("-") ? null : wantedPrimary);
         assertThat(wanted.timeline()).isEqualTo(wantedTimeline);

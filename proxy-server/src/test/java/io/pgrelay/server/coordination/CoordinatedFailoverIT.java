@@ -255,6 +255,9 @@ class CoordinatedFailoverIT {
             assertThat(rs.getLong(2)).isEqualTo(written);
         }
         assertThat(frozen.output()).contains("writes allowed (lease held, cluster record epoch");
+        // Before promoting, the leader held writes everywhere: the frozen instance could not acknowledge
+        // that epoch, so the leader waited for its lease to expire.
+        assertThat(leader.output()).contains("no primary for every pgrelay instance: ok: epoch");
     }
 
     private static int count(String text, String what) {
