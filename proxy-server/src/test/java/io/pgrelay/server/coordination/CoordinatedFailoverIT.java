@@ -260,6 +260,44 @@ class CoordinatedFailoverIT {
         assertThat(leader.output()).contains("no primary for every pgrelay instance: ok: epoch");
     }
 
+    @Test
+    void withoutAnEtcdQuorumNoInstanceWritesAndNoneFailsOver() throws Exception {
+        String primary = awaitConverged(Duration.ofSeconds(20), "-");
+        etcd.member(1).stop();
+        etcd.member(2).stop();
+        // No lease renewal without a quorum: after ttl/2 every instance stops writing; reads go on.
+        Thread.sleep(TTL.toMillis() / 2 + 1000);
+        Instance instance = fleet.get(0);
+        try (Connection c = DriverManager.getConnection(instance.jdbcUrl(), app()); Statement st = c.createStatement()) {
+            try (java.sql.ResultSet rs = st.executeQuery("SELECT count(*) FROM coordinated_writes")) {
+                assertThat(rs.next()).as("a read, served by a replica").isTrue();
+            }
+            long t0 = System.nanoTime();
+            SQLException refused = null;
+            try {
+                st.execute("INSERT INTO coordinated_writes VALUES (7, 7)");
+            } catch (SQLException e) {
+                refused = e;
+            }
+            assertThat((Throwable) refused).as("a write without a fresh lease").isNotNull();
+            assertThat(refused.getSQLState()).isEqualTo("57P03");
+            assertThat(refused.getMessage()).contains("coordination lease");
+            System.out.printf("CoordinatedFailoverIT: etcd without quorum: read served, write refused after %d ms: %s%n",
+                    (System.nanoTime() - t0) / 1_000_000, refused.getMessage());
+        }
+        cluster.node(primary).kill9();
+        Thread.sleep(TTL.toMillis() + 3000);
+        for (LocalNode node : cluster.nodes()) {
+            if (node.isRunning()) {
+                assertThat(node.isInRecovery()).as("%s still in recovery: no failover without etcd", node.name())
+                        .isTrue();
+            }
+        }
+        for (Instance each : fleet.instances) {
+            assertThat(count(each.output(), "failover requested by automatic")).as("failovers on %s", each).isZero();
+        }
+    }
+
     private static int count(String text, String what) {
         int count = 0;
         for (int at = text.indexOf(what); at >= 0; at = text.indexOf(what, at + 1)) {
