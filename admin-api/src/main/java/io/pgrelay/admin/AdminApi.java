@@ -19,6 +19,7 @@ import io.pgrelay.core.config.ConfigException;
 import io.pgrelay.core.config.ProxyConfig.NodeConfig;
 import io.pgrelay.core.coordination.Membership;
 import io.pgrelay.core.ops.ClusterOperations;
+import io.pgrelay.core.ops.LeaderRoutedOperations;
 import io.pgrelay.core.ops.OperationException;
 import io.pgrelay.core.ops.OperationResult;
 import io.pgrelay.core.ops.ProxyView;
@@ -190,6 +191,7 @@ final class AdminApi implements AutoCloseable {
                 throw e;
             }
             actor = authenticate(request, remote);
+            actor = forwardedActor(request, actor);
         } catch (Refusal e) {
             int code = e.response.status().code();
             if (code != 404 && code != 405) {
@@ -302,6 +304,23 @@ final class AdminApi implements AutoCloseable {
             }
         }
         throw new Refusal(error(HttpResponseStatus.NOT_FOUND, "no such endpoint: " + method + " " + path));
+    }
+
+    /**
+     * A call a follower carried here: run only while this instance leads (never passed on again, so
+     * a call cannot circle while leadership moves), audited under the original actor.
+     */
+    private String forwardedActor(FullHttpRequest request, String actor) {
+        String follower = request.headers().get(LeaderRoutedOperations.FORWARDED_BY);
+        if (follower == null) {
+            return actor;
+        }
+        if (!proxy.leadership().self()) {
+            throw new Refusal(error(HttpResponseStatus.SERVICE_UNAVAILABLE, "this instance no longer leads"
+                    + " (the leader is " + proxy.leadership().leaderId() + "); retry"));
+        }
+        String original = request.headers().get(LeaderRoutedOperations.ACTOR);
+        return (original == null ? actor : original) + " via " + follower;
     }
 
     private ClusterOperations operations() {
@@ -449,7 +468,9 @@ final class AdminApi implements AutoCloseable {
         }
         Membership membership = proxy.membership();
         if (membership.coordinated()) {
-            root.set("proxies", ProxiesJson.of(membership, mapper));
+            root.set("proxies", ProxiesJson.of(membership, proxy.leadership(), mapper));
+            root.put("leader", proxy.leadership().leaderId());
+            root.set("record", ProxiesJson.record(proxy.clusterRecord(), mapper));
         }
         Map<Integer, Integer> connections = new HashMap<>();
         for (ProxyView.PoolStats pool : proxy.pools()) {

@@ -8,6 +8,8 @@ import io.pgrelay.core.cluster.NodeStatus;
 import io.pgrelay.core.cluster.Topology;
 import io.pgrelay.core.config.ProxyConfig;
 import io.pgrelay.core.coordination.Coordinator;
+import io.pgrelay.core.coordination.ClusterRecord;
+import io.pgrelay.core.coordination.Leadership;
 import io.pgrelay.core.coordination.Membership;
 import io.pgrelay.core.metrics.ProxyMetrics;
 import io.prometheus.metrics.model.registry.MultiCollector;
@@ -99,6 +101,16 @@ final class LiveProxyView implements ProxyView {
     @Override
     public Membership membership() {
         return coordinator.membership();
+    }
+
+    @Override
+    public ClusterRecord clusterRecord() {
+        return coordinator.clusterRecord();
+    }
+
+    @Override
+    public Leadership leadership() {
+        return coordinator.leadership();
     }
 
     @Override

@@ -36,11 +36,16 @@ import io.pgrelay.core.console.ConsoleSession;
 import io.pgrelay.core.coordination.AdvertisedHost;
 import io.pgrelay.core.coordination.Coordinator;
 import io.pgrelay.core.coordination.ProxyMember;
+import io.pgrelay.core.coordination.RecordKeeper;
 import io.pgrelay.core.metrics.ProxyMetrics;
 import io.pgrelay.core.net.RelayBuffers;
 import io.pgrelay.core.net.Transport;
+import io.pgrelay.core.ops.ClusterOperations;
+import io.pgrelay.core.ops.LeaderRoutedOperations;
 import io.pgrelay.core.ops.PgClusterOperations;
+import io.pgrelay.core.ops.PromotionGuard;
 import io.pgrelay.core.ops.ProxyView;
+import io.pgrelay.core.ops.ReplicationMode;
 import io.pgrelay.core.reload.ConfigChanges;
 import io.pgrelay.core.reload.NodeChanges;
 import io.pgrelay.core.reload.ReloadReport;
@@ -158,8 +163,41 @@ public final class ProxyServer implements AutoCloseable {
         this.cancelForwarder = new CancelForwarder(coordinator::membership, metrics);
         this.cancels = new CancelRegistry(coordinator::slot, cancelForwarder);
         metrics.watchCoordination(() -> coordinator.membership().members().size());
+        // Only the leader fails over, and only when a majority of the live instances see the primary down.
+        operations.guardPromotions(new PromotionGuard() {
+            @Override
+            public String holdWrites() throws Exception {
+                return coordinator.holdWritesForPromotion();
+            }
+
+            @Override
+            public void release() {
+                coordinator.releaseWrites();
+            }
+        });
+        operations.failOverOnlyWhen(primary -> coordinator.leadership().self()
+                && coordinator.primaryDown(primary).down());
+        coordinator.bind(new RecordKeeper(cluster, new RecordKeeper.ModeAccess() {
+            @Override
+            public String mode() {
+                return operations.replicationMode().mode();
+            }
+
+            @Override
+            public int acks() {
+                return operations.replicationMode().acks();
+            }
+
+            @Override
+            public void adopt(String mode, int acks) {
+                operations.adoptReplicationMode(new ReplicationMode(mode, acks));
+            }
+        }, operations::nodesSeenDown));
+        // Operators' calls reach the leader wherever they arrive; standalone, this instance always leads.
+        ClusterOperations routed = new LeaderRoutedOperations(operations, coordinator::leadership,
+                () -> coordinator.membership().selfId(), () -> front.config().admin().token());
         this.view = new LiveProxyView(() -> front.config(), cluster, node -> front.readPolicy().canRead(node), pools,
-                clientRegistry, metrics, operations, coordinator);
+                clientRegistry, metrics, routed, coordinator);
         ClientTlsFiles tls = ClientTlsFiles.load(config.tls());
         this.front = front(config, tls, backendTls, new ConnectionLimits(config.limits()));
     }
@@ -234,8 +272,10 @@ public final class ProxyServer implements AutoCloseable {
         HostPort address = new HostPort(config.listen().host(), address().getPort());
         HostPort advertised = new HostPort(AdvertisedHost.of(config.coordination().advertiseHost(),
                 config.listen().host()), address.port());
-        coordinator.start(new ProxyMember(ProxyMember.newId(), address.toString(), admin.toString(), Version.CURRENT,
-                Instant.now()).advertisedAt(advertised.toString()));
+        HostPort adminReachable = new HostPort(AdvertisedHost.reachable(config.coordination().advertiseHost(),
+                admin.host()), admin.port());
+        coordinator.start(new ProxyMember(ProxyMember.newId(), address.toString(), adminReachable.toString(),
+                Version.CURRENT, Instant.now()).advertisedAt(advertised.toString()));
     }
 
     /**

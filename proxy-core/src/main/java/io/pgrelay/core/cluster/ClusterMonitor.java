@@ -290,7 +290,7 @@ public final class ClusterMonitor implements NodeProbes, AutoCloseable {
 
     /** Recomputes every replica's byte lag against the primary's latest position. */
     private static Topology withLagBytes(Topology topology) {
-        NodeStatus primary = topology.primary();
+        NodeStatus primary = topology.observedPrimary();
         Topology result = topology;
         for (NodeStatus node : topology.nodes()) {
             long lagBytes;

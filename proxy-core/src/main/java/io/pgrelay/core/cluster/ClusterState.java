@@ -21,6 +21,9 @@ public final class ClusterState {
 
     private final AtomicReference<Topology> current;
     private final List<Consumer<Topology>> listeners = new CopyOnWriteArrayList<>();
+    /** With coordination, writes need a fresh lease: {@link #requireWriteLease}. */
+    private volatile boolean leased;
+    private volatile long writableUntilNanos;
 
     public ClusterState(List<NodeConfig> nodes) {
         List<NodeStatus> initial = new ArrayList<>();
@@ -32,6 +35,32 @@ public final class ClusterState {
 
     public Topology current() {
         return current.get();
+    }
+
+    /**
+     * The snapshot sessions route by: {@link #current()}, but with no primary while this instance
+     * may not write ({@link #writable()}). Checked against the clock at each call, so an instance
+     * that wakes from a freeze sends no write before its coordinator has even run.
+     */
+    public Topology routable() {
+        Topology topology = current.get();
+        return writable() ? topology : topology.withoutWrites();
+    }
+
+    /** From now on writes need {@link #allowWritesUntil} (coordination); until then, none. */
+    public void requireWriteLease() {
+        writableUntilNanos = System.nanoTime();
+        leased = true;
+    }
+
+    /** Writes may go on until {@code deadline} ({@link System#nanoTime()}): a renewed lease extends it. */
+    public void allowWritesUntil(long deadline) {
+        writableUntilNanos = deadline;
+    }
+
+    /** Whether this instance may send writes now: always standalone; with coordination, while its lease is fresh. */
+    public boolean writable() {
+        return !leased || System.nanoTime() - writableUntilNanos < 0;
     }
 
     /** Applies {@code change} atomically; notifies listeners when the snapshot changed. */

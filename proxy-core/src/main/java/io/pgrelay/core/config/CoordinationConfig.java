@@ -132,5 +132,20 @@ public record CoordinationConfig(EtcdConfig etcd, String advertiseHost) {
         public String slotsPrefix() {
             return prefix + "/slots/";
         }
+
+        /** The leader key: the id of the instance that runs failover and operations, under its lease. */
+        public String leaderKey() {
+            return prefix + "/leader";
+        }
+
+        /** Where each instance publishes its health report, under its lease. */
+        public String healthPrefix() {
+            return prefix + "/health/";
+        }
+
+        /** The cluster record every instance routes by, written by the leader only. */
+        public String clusterKey() {
+            return prefix + "/cluster";
+        }
     }
 }

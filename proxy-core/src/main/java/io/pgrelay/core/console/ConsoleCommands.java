@@ -7,6 +7,7 @@ import io.pgrelay.core.cluster.NodeStatus;
 import io.pgrelay.core.cluster.Topology;
 import io.pgrelay.core.config.ConfigException;
 import io.pgrelay.core.config.ProxyConfig.NodeConfig;
+import io.pgrelay.core.coordination.Leadership;
 import io.pgrelay.core.coordination.Membership;
 import io.pgrelay.core.coordination.ProxyMember;
 import io.pgrelay.core.metrics.ProxyMetrics;
@@ -139,10 +140,13 @@ final class ConsoleCommands {
     /** Without coordination, this instance alone. */
     private ConsoleResult proxies() {
         Membership membership = proxy.membership();
-        ConsoleResult result = new ConsoleResult("SHOW").text("id", "address", "admin", "version", "started_at", "self");
+        Leadership leadership = proxy.leadership();
+        ConsoleResult result = new ConsoleResult("SHOW")
+                .text("id", "address", "admin", "version", "started_at", "self", "leader");
         for (ProxyMember member : membership.members()) {
             result.row(member.id(), member.address(), member.admin(), member.version(),
-                    TIMESTAMP.format(member.startedAt()), membership.isSelf(member) ? "t" : "f");
+                    TIMESTAMP.format(member.startedAt()), membership.isSelf(member) ? "t" : "f",
+                    leadership.isLeader(member) ? "t" : "f");
         }
         return result;
     }

@@ -29,6 +29,15 @@ public final class AdvertisedHost {
         return isWildcard(listenHost) ? firstNonLoopback() : listenHost;
     }
 
+    /**
+     * Where the other instances reach a listener bound to {@code bound} (the admin API, which a
+     * follower calls to have the leader carry out an operation): a wildcard is replaced as for the
+     * client listener; a specific address stays, since the listener answers only there.
+     */
+    public static String reachable(String configured, String bound) {
+        return isWildcard(bound) ? of(configured, bound) : bound;
+    }
+
     static boolean isWildcard(String host) {
         String bare = host.replace("[", "").replace("]", "");
         if (bare.isEmpty() || bare.equals("*")) {

@@ -17,6 +17,12 @@ public interface Coordinator extends AutoCloseable {
         return config.enabled() ? new EtcdCoordinator(config.etcd()) : new StandaloneCoordinator();
     }
 
+    /**
+     * Before {@link #start}: routes {@code keeper}'s cluster state by the shared cluster record (and,
+     * on the leader, writes that record). Standalone: nothing to share, ignored.
+     */
+    void bind(RecordKeeper keeper);
+
     /** Joins as {@code self} (registration goes on in the background and is retried until it succeeds). */
     void start(ProxyMember self);
 
@@ -30,6 +36,28 @@ public interface Coordinator extends AutoCloseable {
     default int slot() {
         return IssuedProcessIds.NO_SLOT;
     }
+
+    /**
+     * Whether enough instances see {@code primary} down to replace it: a majority of the live ones
+     * with coordination ({@link QuorumRule}); standalone, this instance's own view decides.
+     */
+    QuorumRule.Verdict primaryDown(String primary);
+
+    /**
+     * Before a promotion, on the leader (blocks; never on an event loop): publishes a record with
+     * no primary and waits until every live instance acknowledged its epoch or left (its lease
+     * expired). Returns what it did; throws when an instance neither acknowledged nor left in time.
+     */
+    String holdWritesForPromotion() throws Exception;
+
+    /** The promotion did not happen: the record names the previous primary again. */
+    void releaseWrites();
+
+    /** The shared cluster record as last seen; null standalone or before it was read. */
+    ClusterRecord clusterRecord();
+
+    /** Who leads now as last seen; cheap, safe on an event loop. Standalone: this instance, always. */
+    Leadership leadership();
 
     /** Leaves: the instance's registration disappears at once (not only when its lease expires). */
     @Override

@@ -14,7 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -47,6 +49,14 @@ final class EtcdCoordinator implements Coordinator {
     });
     private volatile ProxyMember self;
     private volatile MemberWatch watch;
+    private volatile LeaderElection election;
+    private volatile RecordKeeper keeper;
+    private volatile RecordSync records;
+    private volatile HealthBoard health;
+    private volatile String lastVerdict;
+    private final java.util.concurrent.atomic.AtomicBoolean confirmPending = new java.util.concurrent.atomic.AtomicBoolean();
+    /** The lease id registered under now, 0 while none; written on the coordinator's thread only. */
+    private volatile long heldLease;
     private volatile boolean closing;
     private volatile long lastRenewalNanos;
     // Only touched on the coordinator's thread:
@@ -83,8 +93,19 @@ final class EtcdCoordinator implements Coordinator {
             }
             slots = new SlotClaim(client.getKVClient(), config.slotsPrefix(), callTimeout);
             watch = new MemberWatch(client, config.membersPrefix(), key(), thread, callTimeout, this::selfDeleted);
+            election = new LeaderElection(client, config.leaderKey(), self.id(), thread, callTimeout, () -> heldLease);
             register();
             watch.start();
+            if (keeper != null) {
+                records = new RecordSync(keeper, client, config, self.id(), thread, callTimeout,
+                        () -> leadership().self());
+                records.start();
+                health = new HealthBoard(client, config.healthPrefix(), self.id(), thread, callTimeout,
+                        () -> heldLease, this::myReport);
+                keeper.cluster().addListener(topology -> health.requestPublish());
+                health.start();
+                requestConfirm();
+            }
         });
     }
 
@@ -107,11 +128,182 @@ final class EtcdCoordinator implements Coordinator {
     }
 
     @Override
+    public void bind(RecordKeeper keeper) {
+        if (self != null) {
+            throw new IllegalStateException("bind before start");
+        }
+        this.keeper = keeper;
+        // No write before this instance holds a lease and has read the record.
+        keeper.cluster().requireWriteLease();
+    }
+
+    /**
+     * The lease was renewed (any thread). Writes go on for half the TTL from now, as long as they
+     * never stopped; once they did (a freeze, etcd out of reach), only after a fresh read of the
+     * record, so an instance never writes by a record older than its lease.
+     */
+    private void renewed() {
+        long now = System.nanoTime();
+        long previous = lastRenewalNanos;
+        lastRenewalNanos = now;
+        RecordKeeper bound = keeper;
+        if (bound == null) {
+            return;
+        }
+        if (bound.cluster().writable()) {
+            bound.cluster().allowWritesUntil(now + config.ttl().toNanos() / 2);
+        } else {
+            if (previous != 0 && now - previous > config.ttl().toNanos() / 2) {
+                log.warn("coordination: lease renewed {} ms after the previous renewal (more than ttl/2):"
+                        + " writes refused until the cluster record is read again", (now - previous) / 1_000_000);
+            }
+            requestConfirm();
+        }
+    }
+
+    private void requestConfirm() {
+        if (confirmPending.compareAndSet(false, true)) {
+            thread.execute(this::confirm);
+        }
+    }
+
+    /** On the coordinator's thread: read the record afresh, then let writes go on for the rest of the lease's half. */
+    private void confirm() {
+        confirmPending.set(false);
+        RecordSync sync = records;
+        if (closing || sync == null || !renewedWithin(config.ttl().dividedBy(2))) {
+            return;
+        }
+        long renewal = lastRenewalNanos;
+        try {
+            if (sync.refresh()) {
+                keeper.cluster().allowWritesUntil(renewal + config.ttl().toNanos() / 2);
+                ClusterRecord record = sync.current();
+                log.info("coordination: writes allowed (lease held, cluster record epoch {} read)",
+                        record == null ? "(none yet)" : record.epoch());
+            } else {
+                thread.schedule(this::requestConfirm, 250, TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private HealthReport myReport() {
+        ClusterRecord record = clusterRecord();
+        return new HealthReport(keeper.seenDown(), record == null ? 0 : record.epoch());
+    }
+
+    /** The live members' reports, this instance's own as it is now (not as last published). */
+    @Override
+    public QuorumRule.Verdict primaryDown(String primary) {
+        HealthBoard board = health;
+        if (board == null) {
+            return new QuorumRule.Verdict(false, 0, 0);
+        }
+        Map<String, HealthReport> reports = new HashMap<>(board.reports());
+        reports.put(self.id(), myReport());
+        List<String> live = membership().members().stream().map(ProxyMember::id).toList();
+        QuorumRule.Verdict verdict = QuorumRule.primaryDown(primary, live, reports);
+        String text = verdict.describe(primary);
+        if (!text.equals(lastVerdict)) {
+            lastVerdict = text;
+            log.info("coordination: failover quorum: {}", text);
+        }
+        return verdict;
+    }
+
+    @Override
+    public String holdWritesForPromotion() throws Exception {
+        RecordSync sync = records;
+        HealthBoard board = health;
+        if (sync == null || board == null) {
+            throw new IllegalStateException("not coordinating yet (no cluster record)");
+        }
+        long epoch = thread.submit(sync::writeNoPrimary).get(callTimeout.toMillis() * 3, TimeUnit.MILLISECONDS);
+        // An instance that cannot acknowledge (frozen, cut off from etcd) loses its lease within the
+        // TTL and stopped writing at half of it: wait for that, and not longer.
+        long deadline = System.nanoTime() + config.ttl().plusSeconds(1).toNanos();
+        while (true) {
+            List<String> waiting = new java.util.ArrayList<>();
+            Map<String, HealthReport> reports = board.reports();
+            for (ProxyMember member : membership().members()) {
+                HealthReport report = reports.get(member.id());
+                if (!member.id().equals(self.id()) && (report == null || report.epoch() < epoch)) {
+                    waiting.add(member.id());
+                }
+            }
+            int live = membership().members().size();
+            if (waiting.isEmpty()) {
+                return "epoch " + epoch + " acknowledged by all " + live + " live instance(s)";
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new IllegalStateException("instance(s) " + waiting + " neither acknowledged epoch " + epoch
+                        + " nor lost their lease within " + config.ttl().plusSeconds(1).toMillis() + " ms");
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    @Override
+    public void releaseWrites() {
+        RecordSync sync = records;
+        if (sync != null) {
+            try {
+                thread.submit(() -> {
+                    sync.restorePrimary();
+                    return null;
+                }).get(callTimeout.toMillis() * 2, TimeUnit.MILLISECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                log.warn("coordination: cannot name the previous primary again ({})", EtcdErrors.describe(e));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public ClusterRecord clusterRecord() {
+        RecordSync sync = records;
+        return sync == null ? null : sync.current();
+    }
+
+    @Override
     public Membership membership() {
         ProxyMember member = self;
         MemberWatch members = watch;
         return new Membership(Membership.Mode.ETCD, member == null ? null : member.id(),
                 members == null ? List.of() : members.members());
+    }
+
+    /**
+     * Leader only while the leader key names us and our lease was renewed within half the TTL: etcd
+     * cannot have let the lease (and the key with it) expire, so no other instance can hold it.
+     */
+    @Override
+    public Leadership leadership() {
+        ProxyMember member = self;
+        LeaderElection leader = election;
+        String id = leader == null ? null : leader.leaderId();
+        boolean self = member != null && member.id().equals(id) && renewedWithin(config.ttl().dividedBy(2));
+        return new Leadership(true, self, id, id == null ? null : find(id));
+    }
+
+    /** Whether this instance holds a lease renewed no longer than {@code age} ago. */
+    boolean renewedWithin(Duration age) {
+        return heldLease != 0 && System.nanoTime() - lastRenewalNanos < age.toNanos();
+    }
+
+    private ProxyMember find(String id) {
+        MemberWatch members = watch;
+        if (members != null) {
+            for (ProxyMember member : members.members()) {
+                if (member.id().equals(id)) {
+                    return member;
+                }
+            }
+        }
+        return null;
     }
 
     /** The first registration; later ones replace a lease, see {@link #reRegister}. */
@@ -150,12 +342,14 @@ final class EtcdCoordinator implements Coordinator {
             leaseId = lease;
             registeredRevision = revision;
             slot = claimed;
-            lastRenewalNanos = System.nanoTime();
+            heldLease = lease;
+            renewed();
             log.info("coordination: registered as {} under {} (lease {} of {}s{})", self.id(), config.prefix(),
                     Long.toHexString(lease), config.ttl().toSeconds(),
                     failures > 0 ? ", after " + failures + " failed attempt(s)" : "");
             failures = 0;
             revokeQuietly(previous);
+            election.contend();
         } catch (ExecutionException | TimeoutException e) {
             revokeQuietly(lease);
             failures++;
@@ -200,7 +394,7 @@ final class EtcdCoordinator implements Coordinator {
         return new StreamObserver<>() {
             @Override
             public void onNext(LeaseKeepAliveResponse response) {
-                lastRenewalNanos = System.nanoTime();
+                renewed();
             }
 
             @Override
@@ -244,6 +438,7 @@ final class EtcdCoordinator implements Coordinator {
         }
         log.warn("coordination: lease {} of {} lost ({}), last renewed {} ms ago; registering again",
                 Long.toHexString(lease), self.id(), why, (System.nanoTime() - lastRenewalNanos) / 1_000_000);
+        heldLease = 0;
         reRegister(lease);
     }
 
@@ -280,6 +475,16 @@ final class EtcdCoordinator implements Coordinator {
             if (watch != null) {
                 watch.close();
             }
+            if (election != null) {
+                election.close();
+            }
+            if (records != null) {
+                records.close();
+            }
+            if (health != null) {
+                health.close();
+            }
+            heldLease = 0;
             stopRenewal();
             if (leaseId != 0) {
                 try {

@@ -19,6 +19,36 @@ final class StandaloneCoordinator implements Coordinator {
     }
 
     @Override
+    public void bind(RecordKeeper keeper) {
+        // alone, the instance's own view is the record
+    }
+
+    @Override
+    public QuorumRule.Verdict primaryDown(String primary) {
+        return new QuorumRule.Verdict(true, 1, 1);
+    }
+
+    @Override
+    public String holdWritesForPromotion() {
+        return "no other pgrelay instance";
+    }
+
+    @Override
+    public void releaseWrites() {
+        // nothing was held
+    }
+
+    @Override
+    public ClusterRecord clusterRecord() {
+        return null;
+    }
+
+    @Override
+    public Leadership leadership() {
+        return Leadership.alone(self);
+    }
+
+    @Override
     public void close() {
         // nothing registered anywhere
     }

@@ -33,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 
 /**
  * {@link ClusterOperations} on PostgreSQL streaming replication: promotion with
@@ -71,6 +72,9 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
     /** The last node seen as primary: the one an automatic failover replaces. */
     private volatile int lastPrimary = -1;
     private volatile long automaticRetryAfter;
+    /** With coordination: whether this instance may replace the named primary (it leads, a quorum sees it down). */
+    private volatile Predicate<String> mayFailOver = primary -> true;
+    private volatile PromotionGuard guard = PromotionGuard.NONE;
     private volatile Runnable failoverDone = () -> { };
     private volatile Runnable switchoverDone = () -> { };
 
@@ -88,6 +92,40 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
     public void countEvents(Runnable failover, Runnable switchover) {
         this.failoverDone = failover;
         this.switchoverDone = switchover;
+    }
+
+    /** With coordination: what runs just before a promotion ({@link PromotionGuard}). */
+    public void guardPromotions(PromotionGuard guard) {
+        this.guard = guard;
+    }
+
+    /** With coordination: automatic failover only when {@code allowed} accepts the primary's name. */
+    public void failOverOnlyWhen(Predicate<String> allowed) {
+        this.mayFailOver = allowed;
+    }
+
+    /**
+     * The nodes this instance sees down for the whole detection window: {@code failover.detect}
+     * failed probes in a row and no answer for {@code detect - 1} intervals. What it publishes
+     * for the quorum rule; cheap, any thread.
+     */
+    public Set<String> nodesSeenDown() {
+        Set<String> down = new java.util.TreeSet<>();
+        for (NodeStatus node : cluster.current().nodes()) {
+            if (seenDown(node)) {
+                down.add(node.name());
+            }
+        }
+        return down;
+    }
+
+    private boolean seenDown(NodeStatus node) {
+        if (node.health().isSticky() || node.observedAtMillis() == 0
+                || node.consecutiveFailures() < config.failover().detect()) {
+            return false;
+        }
+        long silentMillis = System.currentTimeMillis() - node.observedAtMillis();
+        return silentMillis >= (config.failover().detect() - 1) * monitor.interval().toMillis();
     }
 
     // ------------------------------------------------------------------ watching the topology
@@ -159,7 +197,7 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
         }
         for (NodeStatus node : topology.nodes()) {
             if (node.role() == Role.REPLICA && node.isUp()) {
-                return automaticPending.compareAndSet(false, true);
+                return mayFailOver.test(old.name()) && automaticPending.compareAndSet(false, true);
             }
         }
         return false;
@@ -198,6 +236,7 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
             Steps steps = new Steps("failover", actor);
             Health oldHealth = old == null ? null : old.health();
             boolean promoted = false;
+            boolean held = false;
             try {
                 if (old != null) {
                     steps.run("fence old primary " + old.name(), () -> {
@@ -217,11 +256,13 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
                 }
                 List<String> standbys = standbyNamesAfter(chosen, old);
                 steps.run("replication mode on " + chosen.name(), () -> applyMode(chosen.config(), standbys));
+                held = true;
+                steps.run("no primary for every pgrelay instance", guard::holdWrites);
                 steps.run("promote " + chosen.name(), () -> promote(chosen.config()));
                 promoted = true;
                 steps.run("probe " + chosen.name(), () -> {
                     monitor.probe(chosen.index());
-                    NodeStatus now = cluster.current().primary();
+                    NodeStatus now = routedPrimary(chosen);
                     return "primary is " + (now == null ? "(none)" : now.name());
                 });
                 repointOthers(steps, chosen, old);
@@ -234,6 +275,12 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
                 failoverDone.run();
                 return steps.success();
             } catch (Steps.Failed e) {
+                if (held && !promoted) {
+                    steps.attempt("writes back to the recorded primary", () -> {
+                        guard.release();
+                        return null;
+                    });
+                }
                 if (!promoted && old != null && oldHealth != Health.FENCED) {
                     // Nothing changed on the cluster: give the old primary back its state.
                     steps.attempt("restore " + old.name() + " to " + oldHealth.label(), () -> {
@@ -372,6 +419,7 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
             boolean gateOpen = false;
             boolean readOnly = false;
             boolean promoted = false;
+            boolean held = false;
             List<NodeStatus> detached = new ArrayList<>();
             gate.close();
             try {
@@ -408,12 +456,14 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
                     setHealth(old.index(), Health.FENCED);
                     return "stays read-only; rejoining it as a replica needs a restart (see failover.hooks)";
                 });
+                held = true;
+                steps.run("no primary for every pgrelay instance", guard::holdWrites);
                 steps.run("promote " + chosen.name(), () -> promote(chosen.config()));
                 promoted = true;
                 repointOthers(steps, chosen, old);
                 steps.run("probe all nodes", () -> {
                     monitor.probeAll(PROBE_TIMEOUT);
-                    NodeStatus now = cluster.current().primary();
+                    NodeStatus now = routedPrimary(chosen);
                     if (now == null || now.index() != chosen.index()) {
                         throw new IllegalStateException("the monitor does not see " + chosen.name()
                                 + " as primary: " + cluster.current());
@@ -428,6 +478,12 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
                 switchoverDone.run();
                 return steps.success();
             } catch (Steps.Failed e) {
+                if (held && !promoted) {
+                    steps.attempt("writes back to the recorded primary", () -> {
+                        guard.release();
+                        return null;
+                    });
+                }
                 if (!promoted) {
                     for (NodeStatus node : detached) {
                         steps.attempt("re-attach " + node.name() + " to " + old.name(), () -> repoint(node, old.config()));
@@ -559,6 +615,29 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
     @Override
     public ReplicationMode replicationMode() {
         return mode;
+    }
+
+    /** Takes the mode the cluster record names (another instance set it); changes nothing on the nodes. */
+    public void adoptReplicationMode(ReplicationMode recorded) {
+        if (!recorded.equals(mode)) {
+            log.info("replication mode {} (acks {}) from the cluster record", recorded.mode(), recorded.acks());
+            mode = recorded;
+        }
+    }
+
+    /**
+     * The primary writes go to once {@code promoted} is seen as primary. Bound to a cluster record,
+     * the leader publishes the new primary as soon as its monitor sees it: wait briefly for that.
+     */
+    private NodeStatus routedPrimary(NodeStatus promoted) throws InterruptedException {
+        long deadline = System.nanoTime() + PROBE_TIMEOUT.toNanos();
+        Topology now = cluster.current();
+        while (now.bound() && now.observedPrimary() != null && now.observedPrimary().index() == promoted.index()
+                && now.primary() == null && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+            now = cluster.current();
+        }
+        return now.primary();
     }
 
     /** The standbys the mode applies to: every node but the primary, the excluded one, fenced and removed ones. */

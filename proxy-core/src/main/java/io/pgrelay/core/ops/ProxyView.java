@@ -4,6 +4,8 @@ import com.codahale.metrics.MetricRegistry;
 import io.pgrelay.core.cluster.NodeStatus;
 import io.pgrelay.core.cluster.Topology;
 import io.pgrelay.core.config.ProxyConfig;
+import io.pgrelay.core.coordination.ClusterRecord;
+import io.pgrelay.core.coordination.Leadership;
 import io.pgrelay.core.coordination.Membership;
 import io.pgrelay.core.metrics.ProxyMetrics;
 import io.prometheus.metrics.model.registry.MultiCollector;
@@ -48,6 +50,12 @@ public interface ProxyView {
      * this one alone (empty before it started).
      */
     Membership membership();
+
+    /** The shared cluster record as last seen; null without coordination or before it was read. */
+    ClusterRecord clusterRecord();
+
+    /** Which instance runs the cluster operations now; without coordination, this one. */
+    Leadership leadership();
 
     /** The cluster operations; empty for a proxy that runs without them. */
     Optional<ClusterOperations> operations();

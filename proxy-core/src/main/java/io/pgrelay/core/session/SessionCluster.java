@@ -20,7 +20,17 @@ final class SessionCluster {
     }
 
     Topology topology() {
+        return state.routable();
+    }
+
+    /** The topology whatever this instance's write lease says: for logging in, which writes nothing. */
+    Topology loginTopology() {
         return state.current();
+    }
+
+    /** Whether this instance refuses writes now because its coordination lease is not fresh. */
+    boolean writesSuspended() {
+        return !state.writable();
     }
 
     /** The session lost or could not reach this node: the monitor should look now. */
@@ -51,13 +61,13 @@ final class SessionCluster {
     }
 
     boolean isPrimary(int node) {
-        NodeStatus primary = state.current().primary();
+        NodeStatus primary = state.routable().primary();
         return primary != null && primary.index() == node;
     }
 
     /** The primary's index, or -1 while there is none. */
     int primaryIndex() {
-        NodeStatus primary = state.current().primary();
+        NodeStatus primary = state.routable().primary();
         return primary == null ? -1 : primary.index();
     }
 }

@@ -336,6 +336,7 @@ final class SessionEngine {
      */
     void park(Decision.WaitCause cause) {
         long now = System.nanoTime();
+
         if (parkDeadlineNanos == 0) {
             parkDeadlineNanos = now + parts.clientWaitNanos();
             if (cause == Decision.WaitCause.NO_PRIMARY) {
@@ -343,8 +344,13 @@ final class SessionEngine {
             }
         } else if (now - parkDeadlineNanos >= 0) {
             parkDeadlineNanos = 0;
-            failRequest(ErrorResponse.error(SqlState.CANNOT_CONNECT_NOW, gate.isClosed()
-                    ? "the primary is being switched over; please retry" : "no primary node is available"));
+            // A lapsed coordination lease waits like a missing primary (a late renewal passes unseen), but says so.
+            failRequest(ErrorResponse.error(SqlState.CANNOT_CONNECT_NOW, cluster.writesSuspended()
+                    ? "this pgrelay instance has not renewed its coordination lease in time; it sends no writes"
+                    + " until it holds the current cluster record (reads on replicas go on); retry, or connect"
+                    + " through another instance"
+                    : gate.isClosed() ? "the primary is being switched over; please retry"
+                    : "no primary node is available"));
             return;
         }
         wait = Wait.PRIMARY;

@@ -91,7 +91,8 @@ final class SessionLogin implements BackendListener {
         if (done) {
             return;
         }
-        NodeStatus node = parts.cluster().topology().primary();
+        // Logging in writes nothing: an instance whose write lease lapsed still lets clients in for reads.
+        NodeStatus node = parts.cluster().loginTopology().primary();
         if (node == null) {
             if (waitedTooLong()) {
                 fail(SqlState.CANNOT_CONNECT_NOW, "no primary node is available");

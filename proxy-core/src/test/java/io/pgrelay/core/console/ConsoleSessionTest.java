@@ -123,6 +123,16 @@ class ConsoleSessionTest {
         public Membership membership() {
             return new Membership(Membership.Mode.STANDALONE, SELF.id(), List.of(SELF));
         }
+
+        @Override
+        public io.pgrelay.core.coordination.ClusterRecord clusterRecord() {
+            return null;
+        }
+
+        @Override
+        public io.pgrelay.core.coordination.Leadership leadership() {
+            return io.pgrelay.core.coordination.Leadership.alone(SELF);
+        }
     }
 
     private List<Frame> open(Optional<ClusterOperations> operations) {
@@ -203,9 +213,9 @@ class ConsoleSessionTest {
         List<Frame> frames = drainFrames(channel);
         assertThat(frames).extracting(Frame::typeChar).containsExactly('T', 'D', 'C', 'Z');
         assertThat(frames.get(0).decode(RowDescription::decode).fields()).extracting(RowDescription.Field::name)
-                .containsExactly("id", "address", "admin", "version", "started_at", "self");
+                .containsExactly("id", "address", "admin", "version", "started_at", "self", "leader");
         assertThat(frames.get(1).decode(DataRow::decode).textValues()).containsExactly("host-0000cafe",
-                "127.0.0.1:6432", "127.0.0.1:6480", "0.1.0-TEST", "2026-01-02 03:04:05+00", "t");
+                "127.0.0.1:6432", "127.0.0.1:6480", "0.1.0-TEST", "2026-01-02 03:04:05+00", "t", "t");
     }
 
     @Test
