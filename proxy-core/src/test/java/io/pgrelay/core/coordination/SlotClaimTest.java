@@ -75,4 +75,12 @@ class SlotClaimTest {
         assertThat(AdvertisedHost.isWildcard("[::]")).isTrue();
         assertThat(AdvertisedHost.isWildcard("10.0.0.1")).isFalse();
     }
+
+    @Test
+    void anAdminListenerIsReachableWhereItIsBound() {
+        assertThat(AdvertisedHost.reachable("proxy.example", "127.0.0.1"))
+                .as("a specific address answers only there").isEqualTo("127.0.0.1");
+        assertThat(AdvertisedHost.reachable("proxy.example", "0.0.0.0")).isEqualTo("proxy.example");
+        assertThat(AdvertisedHost.reachable(null, "0.0.0.0")).isNotEqualTo("0.0.0.0").isNotBlank();
+    }
 }
