@@ -142,11 +142,12 @@ final class ConsoleCommands {
         Membership membership = proxy.membership();
         Leadership leadership = proxy.leadership();
         ConsoleResult result = new ConsoleResult("SHOW")
-                .text("id", "address", "admin", "version", "started_at", "self", "leader");
+                .text("id", "address", "admin", "version", "started_at", "self", "leader", "advertised", "slot");
         for (ProxyMember member : membership.members()) {
             result.row(member.id(), member.address(), member.admin(), member.version(),
                     TIMESTAMP.format(member.startedAt()), membership.isSelf(member) ? "t" : "f",
-                    leadership.isLeader(member) ? "t" : "f");
+                    leadership.isLeader(member) ? "t" : "f", member.advertised(),
+                    member.hasSlot() ? member.slot() : null);
         }
         return result;
     }

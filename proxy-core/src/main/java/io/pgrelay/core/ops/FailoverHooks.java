@@ -1,5 +1,7 @@
 package io.pgrelay.core.ops;
 
+import io.pgrelay.core.cluster.NodeStatus;
+import io.pgrelay.core.cluster.Topology;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -8,6 +10,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -41,6 +44,33 @@ final class FailoverHooks implements AutoCloseable {
 
     int size() {
         return commands.size();
+    }
+
+    /** {@code node-down}: {@code node} went down while {@code topology} names the primary (old = new). */
+    void nodeDown(NodeStatus node, Topology topology) {
+        NodeStatus primary = topology.primary();
+        fire("node-down", values(node, primary, primary));
+    }
+
+    /** {@code failover} or {@code switchover}: {@code promoted} replaced {@code old}. */
+    void promoted(String event, NodeStatus old, NodeStatus promoted) {
+        fire(event, values(promoted, old, promoted));
+    }
+
+    private static Map<String, String> values(NodeStatus node, NodeStatus oldPrimary, NodeStatus newPrimary) {
+        Map<String, String> values = new LinkedHashMap<>();
+        values.put("node", node.name());
+        values.put("host", node.host());
+        values.put("port", String.valueOf(node.port()));
+        putNode(values, "old", oldPrimary);
+        putNode(values, "new", newPrimary);
+        return values;
+    }
+
+    private static void putNode(Map<String, String> values, String prefix, NodeStatus node) {
+        values.put(prefix + "_primary", node == null ? "" : node.name());
+        values.put(prefix + "_host", node == null ? "" : node.host());
+        values.put(prefix + "_port", node == null ? "" : String.valueOf(node.port()));
     }
 
     /** Queues every hook for {@code event}; {@code values} maps placeholder names (without braces) to values. */

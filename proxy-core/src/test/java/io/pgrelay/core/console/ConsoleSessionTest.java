@@ -213,9 +213,11 @@ class ConsoleSessionTest {
         List<Frame> frames = drainFrames(channel);
         assertThat(frames).extracting(Frame::typeChar).containsExactly('T', 'D', 'C', 'Z');
         assertThat(frames.get(0).decode(RowDescription::decode).fields()).extracting(RowDescription.Field::name)
-                .containsExactly("id", "address", "admin", "version", "started_at", "self", "leader");
+                .containsExactly("id", "address", "admin", "version", "started_at", "self", "leader", "advertised",
+                        "slot");
         assertThat(frames.get(1).decode(DataRow::decode).textValues()).containsExactly("host-0000cafe",
-                "127.0.0.1:6432", "127.0.0.1:6480", "0.1.0-TEST", "2026-01-02 03:04:05+00", "t", "t");
+                "127.0.0.1:6432", "127.0.0.1:6480", "0.1.0-TEST", "2026-01-02 03:04:05+00", "t", "t",
+                "127.0.0.1:6432", null);
     }
 
     @Test

@@ -248,7 +248,10 @@ class ConsoleIT {
     void jdbcShowProxiesWithoutCoordinationListsThisInstance() throws SQLException {
         try (Connection c = console()) {
             assertThat(rows(c, "SHOW PROXIES")).singleElement().satisfies(row -> {
-                assertThat(row.keySet()).containsExactly("id", "address", "admin", "version", "started_at", "self");
+                assertThat(row.keySet()).containsExactly("id", "address", "admin", "version", "started_at", "self",
+                        "leader", "advertised", "slot");
+                assertThat(row.get("leader")).as("alone, an instance leads").isEqualTo("t");
+                assertThat(row.get("slot")).as("alone, no cancel-key slot").isNull();
                 assertThat(row.get("address")).isEqualTo("127.0.0.1:" + proxy.port());
                 assertThat(row.get("admin")).isEqualTo("127.0.0.1:" + proxy.relay().adminAddress().getPort());
                 assertThat(row.get("version")).isEqualTo("0.1.0-SNAPSHOT");

@@ -75,12 +75,17 @@ class CoordinatedFailoverIT {
 
     /** Every instance's record names the same primary and epoch; returns that primary. */
     private String awaitConverged(Duration within, String notThis) {
+        return awaitConverged(fleet.instances, within, notThis);
+    }
+
+    /** As {@link #awaitConverged(Duration, String)}, over {@code instances} only (the others are gone). */
+    private static String awaitConverged(List<Instance> instances, Duration within, String notThis) {
         String[] primary = new String[1];
         await().atMost(within).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
             Set<String> primaries = new HashSet<>();
             Set<Long> epochs = new HashSet<>();
             Set<String> leaders = new HashSet<>();
-            for (Instance instance : fleet.instances) {
+            for (Instance instance : instances) {
                 JsonNode view = instance.cluster();
                 assertThat(view).as("%s answers", instance).isNotNull();
                 primaries.add(view.path("primary").asText("(none)"));
@@ -258,6 +263,48 @@ class CoordinatedFailoverIT {
         // Before promoting, the leader held writes everywhere: the frozen instance could not acknowledge
         // that epoch, so the leader waited for its lease to expire.
         assertThat(leader.output()).contains("no primary for every pgrelay instance: ok: epoch");
+    }
+
+    @Test
+    void theLeaderKilledInTheMiddleOfAFailoverIsReplacedAndThereIsOnePromotion() throws Exception {
+        String old = awaitConverged(Duration.ofSeconds(20), "-");
+        String leaderId = fleet.get(0).leader();
+        Instance leader = fleet.instances.stream().filter(i -> leaderId.equals(i.id())).findFirst().orElseThrow();
+        List<Instance> followers = fleet.instances.stream().filter(i -> i != leader).toList();
+        // A frozen follower cannot acknowledge the "no primary" epoch: the leader waits for its
+        // lease (about the TTL) between publishing that epoch and promoting. It dies in that window.
+        Instance frozen = followers.get(0);
+        Instance survivor = followers.get(1);
+        frozen.signal("STOP");
+        long t0 = System.nanoTime();
+        cluster.node(old).kill9();
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(5))
+                .until(() -> leader.output().contains("no primary (was " + old + ") while a promotion runs"));
+        leader.kill9();
+        long killedAt = System.nanoTime();
+        assertThat(leader.output()).as("the leader died before it promoted")
+                .doesNotContain("failover by automatic succeeded");
+        await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(100))
+                .until(() -> survivor.output().contains("failover by automatic succeeded"));
+        long promotedAt = System.nanoTime();
+        frozen.signal("CONT");
+        String next = awaitConverged(followers, Duration.ofSeconds(30), old);
+        int promotions = 0;
+        for (Instance instance : fleet.instances) {
+            promotions += count(instance.output(), "failover by automatic succeeded");
+        }
+        System.out.printf("CoordinatedFailoverIT: leader %s killed %d ms after the primary %s, in the middle of its"
+                        + " failover; %s finished it %d ms later (%s promoted); promotions %d%n", leader.name,
+                (killedAt - t0) / 1_000_000, old, survivor.name, (promotedAt - killedAt) / 1_000_000, next, promotions);
+        assertThat(promotions).as("automatic failovers that succeeded, over all instances").isEqualTo(1);
+        int notInRecovery = 0;
+        for (LocalNode node : cluster.nodes()) {
+            if (node.isRunning() && !node.isInRecovery()) {
+                notInRecovery++;
+                assertThat(node.name()).isEqualTo(next);
+            }
+        }
+        assertThat(notInRecovery).as("nodes out of recovery").isEqualTo(1);
     }
 
     @Test
