@@ -83,7 +83,9 @@ final class FailoverTrigger {
     }
 
     private boolean seenDown(NodeStatus node) {
-        if (node.health().isSticky() || node.observedAtMillis() == 0
+        // Fenced or drained, a node still answers probes or not: a dead primary fenced by a failover
+        // that did not finish must count as down, or no quorum could ever finish it.
+        if (node.health() == Health.REMOVED || node.observedAtMillis() == 0
                 || node.consecutiveFailures() < config.failover().detect()) {
             return false;
         }
@@ -140,7 +142,11 @@ final class FailoverTrigger {
             return false;
         }
         NodeStatus old = topology.node(index);
-        if (old.health() == Health.FENCED || old.health() == Health.REMOVED
+        // The primary is fenced only by a failover (an operator cannot fence the primary). With no
+        // primary now, that failover did not finish: its leader died between fencing and promoting
+        // (the cluster record then names no primary). The next leader finishes it.
+        boolean unfinished = old.health() == Health.FENCED && topology.primary() == null;
+        if (old.health() == Health.REMOVED || old.health() == Health.FENCED && !unfinished
                 || old.consecutiveFailures() < config.failover().detect()) {
             return false;
         }
