@@ -3,19 +3,16 @@ package io.pgrelay.core.coordination;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
-import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.PutOption;
-import io.etcd.jetcd.options.WatchOption;
-import io.etcd.jetcd.watch.WatchEvent;
-import io.etcd.jetcd.watch.WatchResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -23,14 +20,13 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
- * {@code <prefix>/cluster} in memory: read once, then watched from the revision of that read. Writes
+ * {@code <prefix>/cluster} in memory, followed by a {@link KeyWatch}. Writes
  * are compare-and-swap on the key's mod revision, and also on the leader key still naming the
  * writer, so a leader that lost its lease (and with it the leader key) cannot overwrite the record
  * its successor wrote. Blocking calls run on the coordinator's thread.
  */
-final class ClusterRecordStore {
+final class ClusterRecordStore implements KeyWatch.Listener {
     private static final Logger log = LoggerFactory.getLogger(ClusterRecordStore.class);
-    private static final Duration RESYNC_DELAY = Duration.ofSeconds(1);
 
     /** The record as last read, with the key's mod revision (0 = the key does not exist). */
     record Versioned(ClusterRecord record, long modRevision) {
@@ -41,14 +37,11 @@ final class ClusterRecordStore {
     private final String keyText;
     private final ByteSequence leaderKey;
     private final ByteSequence selfId;
-    private final ScheduledExecutorService thread;
     private final Duration callTimeout;
     private final Consumer<ClusterRecord> onRecord;
     /** null until the first read answered. */
     private volatile Versioned current;
-    private volatile long generation;
-    private volatile boolean closed;
-    private Watch.Watcher watcher;
+    private final KeyWatch watch;
 
     ClusterRecordStore(Client client, String key, String leaderKey, String selfId, ScheduledExecutorService thread,
                        Duration callTimeout, Consumer<ClusterRecord> onRecord) {
@@ -57,9 +50,9 @@ final class ClusterRecordStore {
         this.key = MemberWatch.bytes(key);
         this.leaderKey = MemberWatch.bytes(leaderKey);
         this.selfId = MemberWatch.bytes(selfId);
-        this.thread = thread;
         this.callTimeout = callTimeout;
         this.onRecord = onRecord;
+        this.watch = new KeyWatch(client, key, false, thread, callTimeout, Duration.ofSeconds(1), this);
     }
 
     /** The record as last seen; null before the first read. */
@@ -69,53 +62,27 @@ final class ClusterRecordStore {
 
     /** Reads the record and watches it; on the coordinator's thread; retried until closed. */
     void start() {
-        if (closed) {
-            return;
-        }
-        long of = ++generation;
-        if (watcher != null) {
-            watcher.close();
-            watcher = null;
-        }
-        try {
-            GetResponse response = client.getKVClient().get(key).get(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            if (response.getKvs().isEmpty()) {
-                current = new Versioned(null, 0);
-            } else {
-                seen(response.getKvs().get(0));
-            }
-            long revision = response.getHeader().getRevision();
-            watcher = client.getWatchClient().watch(key, WatchOption.builder().withRevision(revision + 1).build(),
-                    Watch.listener(events -> onEvents(of, events), error -> onEnd(of, EtcdErrors.describe(error)),
-                            () -> onEnd(of, "ended")));
-        } catch (ExecutionException | TimeoutException e) {
-            log.warn("coordination: cannot read {} ({}); retrying in {} ms", keyText, EtcdErrors.describe(e),
-                    RESYNC_DELAY.toMillis());
-            thread.schedule(this::start, RESYNC_DELAY.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        watch.start();
+    }
+
+    @Override
+    public void read(List<KeyValue> kvs, long revision) {
+        if (kvs.isEmpty()) {
+            current = new Versioned(null, 0);
+        } else {
+            seen(kvs.get(0));
         }
     }
 
-    private void onEvents(long of, WatchResponse response) {
-        if (of != generation) {
-            return;
-        }
-        for (WatchEvent event : response.getEvents()) {
-            if (event.getEventType() == WatchEvent.EventType.PUT) {
-                seen(event.getKeyValue());
-            } else if (event.getEventType() == WatchEvent.EventType.DELETE) {
-                log.warn("coordination: {} was deleted; the leader writes it again from its view", keyText);
-                current = new Versioned(null, 0);
-            }
-        }
+    @Override
+    public void put(KeyValue kv) {
+        seen(kv);
     }
 
-    private void onEnd(long of, String why) {
-        if (!closed && of == generation) {
-            log.warn("coordination: the watch of {} {}; reading it again", keyText, why);
-            thread.schedule(this::start, RESYNC_DELAY.toMillis(), TimeUnit.MILLISECONDS);
-        }
+    @Override
+    public void deleted(KeyValue kv) {
+        log.warn("coordination: {} was deleted; the leader writes it again from its view", keyText);
+        current = new Versioned(null, 0);
     }
 
     private void seen(KeyValue kv) {
@@ -189,11 +156,6 @@ final class ClusterRecordStore {
     }
 
     void close() {
-        closed = true;
-        generation++;
-        if (watcher != null) {
-            watcher.close();
-            watcher = null;
-        }
+        watch.close();
     }
 }

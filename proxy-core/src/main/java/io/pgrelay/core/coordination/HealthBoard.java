@@ -3,18 +3,13 @@ package io.pgrelay.core.coordination;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
-import io.etcd.jetcd.Watch;
-import io.etcd.jetcd.kv.GetResponse;
-import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
-import io.etcd.jetcd.options.WatchOption;
-import io.etcd.jetcd.watch.WatchEvent;
-import io.etcd.jetcd.watch.WatchResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -28,16 +23,14 @@ import java.util.function.Supplier;
 /**
  * The instances' health reports under {@code <prefix>/health/}: this instance publishes its own
  * (under its lease, so it vanishes with the instance) whenever it changes or the lease does, and
- * reads everyone's (read once, then watched from that revision). Blocking calls run on the
- * coordinator's thread.
+ * reads everyone's (a {@link KeyWatch}). Blocking calls run on the coordinator's thread.
  */
-final class HealthBoard {
+final class HealthBoard implements KeyWatch.Listener {
     private static final Logger log = LoggerFactory.getLogger(HealthBoard.class);
     private static final Duration PERIODIC = Duration.ofMillis(500);
 
     private final Client client;
     private final String prefix;
-    private final ByteSequence prefixBytes;
     private final String selfKey;
     private final ScheduledExecutorService thread;
     private final Duration callTimeout;
@@ -45,9 +38,8 @@ final class HealthBoard {
     private final Supplier<HealthReport> mine;
     private final Map<String, HealthReport> reports = new ConcurrentHashMap<>();
     private final AtomicBoolean publishPending = new AtomicBoolean();
-    private volatile long generation;
+    private final KeyWatch watch;
     private volatile boolean closed;
-    private Watch.Watcher watcher;
     private HealthReport published;
     private long publishedLease;
 
@@ -55,12 +47,12 @@ final class HealthBoard {
                 LongSupplier lease, Supplier<HealthReport> mine) {
         this.client = client;
         this.prefix = prefix;
-        this.prefixBytes = MemberWatch.bytes(prefix);
         this.selfKey = prefix + selfId;
         this.thread = thread;
         this.callTimeout = callTimeout;
         this.lease = lease;
         this.mine = mine;
+        this.watch = new KeyWatch(client, prefix, true, thread, callTimeout, Duration.ofSeconds(1), this);
     }
 
     /** Every live instance's last report, by member id. */
@@ -69,7 +61,7 @@ final class HealthBoard {
     }
 
     void start() {
-        read();
+        watch.start();
         thread.scheduleWithFixedDelay(this::publish, PERIODIC.toMillis(), PERIODIC.toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -101,51 +93,19 @@ final class HealthBoard {
         }
     }
 
-    private void read() {
-        if (closed) {
-            return;
-        }
-        long of = ++generation;
-        if (watcher != null) {
-            watcher.close();
-            watcher = null;
-        }
-        try {
-            GetResponse response = client.getKVClient().get(prefixBytes, GetOption.builder().isPrefix(true).build())
-                    .get(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            reports.clear();
-            response.getKvs().forEach(this::put);
-            watcher = client.getWatchClient().watch(prefixBytes, WatchOption.builder().isPrefix(true)
-                            .withRevision(response.getHeader().getRevision() + 1).build(),
-                    Watch.listener(events -> onEvents(of, events), error -> onEnd(of), () -> onEnd(of)));
-        } catch (ExecutionException | TimeoutException e) {
-            log.debug("coordination: cannot read {} ({})", prefix, EtcdErrors.describe(e));
-            thread.schedule(this::read, 1, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+    @Override
+    public void read(List<KeyValue> kvs, long revision) {
+        reports.clear();
+        kvs.forEach(this::put);
     }
 
-    private void onEvents(long of, WatchResponse response) {
-        if (of != generation) {
-            return;
-        }
-        for (WatchEvent event : response.getEvents()) {
-            if (event.getEventType() == WatchEvent.EventType.PUT) {
-                put(event.getKeyValue());
-            } else if (event.getEventType() == WatchEvent.EventType.DELETE) {
-                reports.remove(idOf(event.getKeyValue()));
-            }
-        }
+    @Override
+    public void deleted(KeyValue kv) {
+        reports.remove(idOf(kv));
     }
 
-    private void onEnd(long of) {
-        if (!closed && of == generation) {
-            thread.schedule(this::read, 1, TimeUnit.SECONDS);
-        }
-    }
-
-    private void put(KeyValue kv) {
+    @Override
+    public void put(KeyValue kv) {
         try {
             reports.put(idOf(kv), HealthReport.decode(kv.getValue().getBytes()));
         } catch (IllegalArgumentException e) {
@@ -159,10 +119,6 @@ final class HealthBoard {
 
     void close() {
         closed = true;
-        generation++;
-        if (watcher != null) {
-            watcher.close();
-            watcher = null;
-        }
+        watch.close();
     }
 }
