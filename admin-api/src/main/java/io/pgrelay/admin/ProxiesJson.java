@@ -1,12 +1,17 @@
 package io.pgrelay.admin;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgrelay.core.coordination.ClusterRecord;
+import io.pgrelay.core.coordination.ClusterRecordCodec;
 import io.pgrelay.core.coordination.Leadership;
 import io.pgrelay.core.coordination.Membership;
 import io.pgrelay.core.coordination.ProxyMember;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
 
 /**
  * The {@code "proxies"} of {@code GET /api/v1/cluster}: the live pgrelay instances, {@code self} marking
@@ -16,20 +21,16 @@ final class ProxiesJson {
     private ProxiesJson() {
     }
 
-    /** The shared cluster record this instance routes by; null before it read one. */
-    static ObjectNode record(ClusterRecord record, ObjectMapper mapper) {
+    /** The shared cluster record this instance routes by, as etcd holds it; null before it read one. */
+    static JsonNode record(ClusterRecord record, ObjectMapper mapper) {
         if (record == null) {
             return null;
         }
-        ObjectNode node = mapper.createObjectNode();
-        node.put("epoch", record.epoch());
-        node.put("primary", record.primary());
-        node.put("timeline", record.timeline());
-        record.fenced().stream().sorted().forEach(node.putArray("fenced")::add);
-        record.drained().stream().sorted().forEach(node.putArray("drained")::add);
-        record.removed().stream().sorted().forEach(node.putArray("removed")::add);
-        node.putObject("replicationMode").put("mode", record.mode()).put("acks", record.acks());
-        return node;
+        try {
+            return mapper.readTree(ClusterRecordCodec.encode(record));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     static ArrayNode of(Membership membership, Leadership leadership, ObjectMapper mapper) {

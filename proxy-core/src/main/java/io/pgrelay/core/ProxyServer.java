@@ -174,9 +174,16 @@ public final class ProxyServer implements AutoCloseable {
             public void release() {
                 coordinator.releaseWrites();
             }
+
+            @Override
+            public void reinstate(String primary) throws Exception {
+                coordinator.reinstatePrimary(primary);
+            }
         });
         operations.failOverOnlyWhen(primary -> coordinator.leadership().self()
                 && coordinator.primaryDown(primary).down());
+        operations.reinstateOnlyWhen(primary -> coordinator.leadership().self()
+                && !coordinator.primaryDown(primary).down());
         coordinator.bind(new RecordKeeper(cluster, new RecordKeeper.ModeAccess() {
             @Override
             public String mode() {
@@ -192,7 +199,22 @@ public final class ProxyServer implements AutoCloseable {
             public void adopt(String mode, int acks) {
                 operations.adoptReplicationMode(new ReplicationMode(mode, acks));
             }
-        }, operations::nodesSeenDown));
+        }, operations::nodesSeenDown, new RecordKeeper.NodeList() {
+            @Override
+            public void add(NodeConfig node) {
+                if (cluster.current().nodes().size() >= ReplicaBalancer.MAX_NODES) {
+                    log.warn("coordination: cannot add node {} from the cluster record: at most {} nodes over the "
+                            + "proxy's lifetime; restart to take it", node.name(), ReplicaBalancer.MAX_NODES);
+                    return;
+                }
+                monitor.addNode(cluster.addNode(node), node);
+            }
+
+            @Override
+            public void drop(int index) {
+                monitor.removeNode(index);
+            }
+        }));
         // Operators' calls reach the leader wherever they arrive; standalone, this instance always leads.
         ClusterOperations routed = new LeaderRoutedOperations(operations, coordinator::leadership,
                 () -> coordinator.membership().selfId(), () -> front.config().admin().token());

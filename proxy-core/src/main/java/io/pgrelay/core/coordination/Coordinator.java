@@ -53,6 +53,12 @@ public interface Coordinator extends AutoCloseable {
     /** The promotion did not happen: the record names the previous primary again. */
     void releaseWrites();
 
+    /**
+     * On the leader (blocks): a failover another leader left unfinished is rolled back; the record,
+     * which names no primary, names {@code primary} again and no longer fences it.
+     */
+    void reinstatePrimary(String primary) throws Exception;
+
     /** The shared cluster record as last seen; null standalone or before it was read. */
     ClusterRecord clusterRecord();
 

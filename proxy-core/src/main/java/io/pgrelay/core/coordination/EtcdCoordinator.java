@@ -263,6 +263,18 @@ final class EtcdCoordinator implements Coordinator {
     }
 
     @Override
+    public void reinstatePrimary(String primary) throws Exception {
+        RecordSync sync = records;
+        if (sync == null) {
+            throw new IllegalStateException("not coordinating yet (no cluster record)");
+        }
+        thread.submit(() -> {
+            sync.reinstate(primary);
+            return null;
+        }).get(callTimeout.toMillis() * 3, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
     public ClusterRecord clusterRecord() {
         RecordSync sync = records;
         return sync == null ? null : sync.current();

@@ -6,6 +6,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -71,9 +73,7 @@ final class RecordSync {
             if (now == null || now.record() == null) {
                 throw new IllegalStateException("no cluster record to change yet");
             }
-            ClusterRecord wanted = keeper.wanted(now.record());
-            ClusterRecord next = new ClusterRecord(now.record().epoch() + 1, null, wanted.timeline(), wanted.fenced(),
-                    wanted.drained(), wanted.removed(), wanted.mode(), wanted.acks());
+            ClusterRecord next = keeper.wanted(now.record()).nextWithPrimary(null);
             if (store.compareAndPut(next, now.modRevision())) {
                 heldFrom = now.record().primary();
                 log.warn("coordination: cluster record epoch {}: no primary (was {}) while a promotion runs",
@@ -91,9 +91,38 @@ final class RecordSync {
         if (now == null || now.record() == null || now.record().primary() != null || heldFrom == null) {
             return;
         }
-        ClusterRecord r = now.record();
-        store.compareAndPut(new ClusterRecord(r.epoch() + 1, heldFrom, r.timeline(), r.fenced(), r.drained(),
-                r.removed(), r.mode(), r.acks()), now.modRevision());
+        store.compareAndPut(now.record().nextWithPrimary(heldFrom), now.modRevision());
+    }
+
+    /**
+     * On the coordinator's thread, on the leader: a record naming no primary names {@code primary}
+     * again, unfenced. Refuses when the record names another primary meanwhile.
+     */
+    void reinstate(String primary) throws InterruptedException {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            ClusterRecordStore.Versioned now = store.current();
+            ClusterRecord r = now == null ? null : now.record();
+            if (r == null) {
+                throw new IllegalStateException("no cluster record to change yet");
+            }
+            if (r.primary() != null) {
+                if (r.primary().equals(primary)) {
+                    return;
+                }
+                throw new IllegalStateException("the cluster record names " + r.primary() + " meanwhile");
+            }
+            Set<String> fenced = new TreeSet<>(r.fenced());
+            fenced.remove(primary);
+            ClusterRecord next = new ClusterRecord(r.epoch() + 1, primary, r.timeline(), fenced, r.drained(),
+                    r.removed(), r.mode(), r.acks(), r.nodes());
+            if (store.compareAndPut(next, now.modRevision())) {
+                log.warn("coordination: cluster record epoch {}: {} is primary again (a failover left unfinished "
+                        + "is rolled back)", next.epoch(), primary);
+                return;
+            }
+            store.refresh();
+        }
+        throw new IllegalStateException("cannot write the cluster record (it changes under us, or we no longer lead)");
     }
 
     void requestCheck() {
@@ -131,5 +160,6 @@ final class RecordSync {
 
     void close() {
         store.close();
+        keeper.close();
     }
 }

@@ -39,6 +39,11 @@ final class StandaloneCoordinator implements Coordinator {
     }
 
     @Override
+    public void reinstatePrimary(String primary) {
+        // no record: the topology names the primary
+    }
+
+    @Override
     public ClusterRecord clusterRecord() {
         return null;
     }

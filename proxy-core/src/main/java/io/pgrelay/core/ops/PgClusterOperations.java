@@ -54,6 +54,7 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
     private final ReplicationModeControl modes;
     private final NodeChanges nodes;
     private final FailoverTrigger trigger;
+    private final AbandonedFailover abandoned;
     private final ExecutorService background = Executors.newSingleThreadExecutor(r -> {
         Thread thread = new Thread(r, "pgrelay-failover");
         thread.setDaemon(true);
@@ -75,6 +76,10 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
         this.trigger = new FailoverTrigger(config, cluster, monitor, lock, background, hooks, nodes,
                 () -> failover(null, "automatic"));
         cluster.addListener(trigger::onTopology);
+        // A leader's lease lapses within the TTL; a promotion it sent shows within another.
+        this.abandoned = new AbandonedFailover(cluster, lock, background, nodes, standbySql, () -> guard,
+                config.coordination().etcd() == null ? null : config.coordination().etcd().ttl().multipliedBy(2));
+        cluster.addListener(abandoned::onTopology);
     }
 
     /** Counts completed failovers and switchovers (the metrics live in the context built after this). */
@@ -91,6 +96,11 @@ public final class PgClusterOperations implements ClusterOperations, AutoCloseab
     /** With coordination: automatic failover only when {@code allowed} accepts the primary's name. */
     public void failOverOnlyWhen(Predicate<String> allowed) {
         trigger.failOverOnlyWhen(allowed);
+    }
+
+    /** With coordination: an abandoned failover's old primary is named again only when {@code allowed} accepts it. */
+    public void reinstateOnlyWhen(Predicate<String> allowed) {
+        abandoned.reinstateOnlyWhen(allowed);
     }
 
     /**

@@ -16,6 +16,10 @@ public interface PromotionGuard {
         @Override
         public void release() {
         }
+
+        @Override
+        public void reinstate(String primary) {
+        }
     };
 
     /** Returns what it did; throws when some instance may still write (the promotion must not go on). */
@@ -23,4 +27,10 @@ public interface PromotionGuard {
 
     /** The promotion did not happen: give writes back to the primary named before {@link #holdWrites}. */
     void release();
+
+    /**
+     * A failover another leader left unfinished: the record names no primary, yet {@code primary}
+     * is the only one and answers. Names it primary again for every instance; throws when it cannot.
+     */
+    void reinstate(String primary) throws Exception;
 }

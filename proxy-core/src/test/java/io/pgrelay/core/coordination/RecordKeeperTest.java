@@ -38,7 +38,7 @@ class RecordKeeperTest {
 
     private static ClusterRecord record(String primary, long timeline, String fenced) {
         return new ClusterRecord(5, primary.equals("-") ? null : primary, timeline,
-                fenced.equals("-") ? Set.of() : Set.of(fenced.split(",")), Set.of(), Set.of(), "async", 0);
+                fenced.equals("-") ? Set.of() : Set.of(fenced.split(",")), Set.of(), Set.of(), "async", 0, List.of());
     }
 
     @ParameterizedTest(name = "{0} with record primary {1}/{2} -> {3}/{4}")
@@ -98,6 +98,44 @@ class RecordKeeperTest {
         Topology applied = RecordKeeper.applied(view, record("pg1", 1, "-"));
         assertThat(applied.node("pg2").health()).isEqualTo(Health.UP);
         assertThat(applied.node("pg3").health()).isEqualTo(Health.UP);
+        assertThat(applied.primary().name()).isEqualTo("pg1");
+    }
+
+    @Test
+    void theRecordCarriesTheLeadersNodesWithWeightsAndKeepsThoseItHasNotTakenIn() {
+        Topology view = topology("pg1:p:up:1 pg2:r:up:1 pg3:r:up:1");
+        view = view.with(view.node("pg2").withConfig(new NodeConfig("pg2", "127.0.0.1", 5433, 4)));
+        view = view.with(view.node("pg3").withHealth(Health.REMOVED));
+        ClusterRecord current = new ClusterRecord(5, "pg1", 1, Set.of(), Set.of(), Set.of("old"), "async", 0,
+                List.of(new NodeConfig("pg9", "db9", 5432, 2), new NodeConfig("pg3", "127.0.0.1", 5434, 1)));
+        ClusterRecord wanted = RecordKeeper.wanted(view, current, "async", 0);
+        assertThat(wanted.nodes()).extracting(NodeConfig::name).containsExactly("pg1", "pg2", "pg9");
+        assertThat(wanted.node("pg2").weight()).isEqualTo(4);
+        assertThat(wanted.removed()).containsExactlyInAnyOrder("pg3", "old");
+        assertThat(wanted.sameStateAs(current)).isFalse();
+    }
+
+    @Test
+    void aNodeRemovedAndAddedAgainUnderItsNameIsLiveNotRemoved() {
+        Topology view = topology("pg1:p:up:1 pg2:r:removed:1");
+        view = view.withAdded(NodeStatus.initial(2, new NodeConfig("pg2", "10.0.0.2", 5432, 1)));
+        ClusterRecord wanted = RecordKeeper.wanted(view, null, "async", 0);
+        assertThat(wanted.removed()).isEmpty();
+        assertThat(wanted.node("pg2").host()).isEqualTo("10.0.0.2");
+    }
+
+    @Test
+    void anInstanceTakesTheRecordsWeightsAndKeepsItsOwnAddressForANodeItKnows() {
+        Topology view = topology("pg1:p:up:1 pg2:r:up:1 pg3:r:up:1");
+        ClusterRecord record = new ClusterRecord(5, "pg1", 1, Set.of(), Set.of(), Set.of(), "async", 0,
+                List.of(new NodeConfig("pg1", "127.0.0.1", 5432, 1), new NodeConfig("pg2", "127.0.0.1", 5433, 5),
+                        new NodeConfig("pg3", "10.0.0.3", 5432, 1), new NodeConfig("pg4", "10.0.0.4", 5432, 1)));
+        Topology applied = RecordKeeper.applied(view, record);
+        assertThat(applied.node("pg2").config().weight()).isEqualTo(5);
+        assertThat(applied.node("pg2").health()).isEqualTo(Health.UP);
+        assertThat(applied.node("pg3").host()).as("pg3 at this instance's address").isEqualTo("127.0.0.1");
+        assertThat(applied.node("pg3").health()).isEqualTo(Health.UP);
+        assertThat(applied.node("pg4")).as("added apart, asynchronously").isNull();
         assertThat(applied.primary().name()).isEqualTo("pg1");
     }
 }

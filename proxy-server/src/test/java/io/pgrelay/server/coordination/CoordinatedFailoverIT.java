@@ -177,7 +177,7 @@ class CoordinatedFailoverIT {
             }
         }
         assertThat(notInRecovery).as("nodes out of recovery").isEqualTo(1);
-        assertThat(worst).as("ms until writes came back through every instance").isLessThan(15_000);
+        assertThat(worst).as("ms until writes came back through every instance").isLessThanOrEqualTo(5_000);
     }
 
     @Test
@@ -305,6 +305,62 @@ class CoordinatedFailoverIT {
             }
         }
         assertThat(notInRecovery).as("nodes out of recovery").isEqualTo(1);
+    }
+
+    @Test
+    void aFailoverItsLeaderLeftUnfinishedWhileThePrimaryLivesIsRolledBack() throws Exception {
+        String old = awaitConverged(Duration.ofSeconds(20), "-");
+        String leaderId = fleet.get(0).leader();
+        Instance leader = fleet.instances.stream().filter(i -> leaderId.equals(i.id())).findFirst().orElseThrow();
+        List<Instance> followers = fleet.instances.stream().filter(i -> i != leader).toList();
+        // As above, a frozen follower keeps the leader waiting between "no primary" and promoting;
+        // this time the failover is an operator's, with the primary alive, and the leader dies there.
+        Instance frozen = followers.get(0);
+        Instance survivor = followers.get(1);
+        frozen.signal("STOP");
+        Thread operator = new Thread(() -> {
+            try {
+                leader.post("/failover", "");
+            } catch (Exception e) {
+                // the leader dies under the call
+            }
+        });
+        operator.start();
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(5))
+                .until(() -> leader.output().contains("no primary (was " + old + ") while a promotion runs"));
+        leader.kill9();
+        long killedAt = System.nanoTime();
+        operator.join(10_000);
+        // The next leader sees the old primary answer, fenced, the only one out of recovery, and no
+        // quorum seeing it down: after twice the TTL it names it primary again.
+        await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(100))
+                .until(() -> survivor.output().contains(old + " is primary again"));
+        long reinstatedAt = System.nanoTime();
+        try (Connection c = DriverManager.getConnection(survivor.jdbcUrl(), app());
+             Statement st = c.createStatement()) {
+            await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
+                    .until(() -> st.executeUpdate("INSERT INTO coordinated_writes VALUES (8, 8)") == 1);
+        }
+        frozen.signal("CONT");
+        String primary = awaitConverged(followers, Duration.ofSeconds(30), "-");
+        System.out.printf("CoordinatedFailoverIT: leader %s killed in the middle of a failover with %s alive; %s named"
+                + " it primary again %d ms later%n", leader.name, old, survivor.name,
+                (reinstatedAt - killedAt) / 1_000_000);
+        assertThat(primary).as("the primary every instance routes to").isEqualTo(old);
+        assertThat((reinstatedAt - killedAt) / 1_000_000).as("ms until the rollback")
+                .isGreaterThanOrEqualTo(2 * TTL.toMillis());
+        for (LocalNode node : cluster.nodes()) {
+            assertThat(node.isInRecovery()).as("%s in recovery", node.name()).isEqualTo(!node.name().equals(old));
+        }
+        try (Connection c = cluster.node(old).connect("app", "postgres", "postgres");
+             Statement st = c.createStatement(); java.sql.ResultSet rs = st.executeQuery(
+                     "SELECT current_setting('default_transaction_read_only')")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).as("%s made writable again", old).isEqualTo("off");
+        }
+        for (Instance each : fleet.instances) {
+            assertThat(count(each.output(), "failover by automatic succeeded")).as("failovers on %s", each).isZero();
+        }
     }
 
     @Test

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -31,7 +32,9 @@ import static org.awaitility.Awaitility.await;
 /**
  * Leader election among three pgrelay processes over a three-member etcd: exactly one leads and
  * all agree on it, the cluster record it seeds names the primary, a mutating REST call or console
- * command on a follower is carried out by the leader and reaches everyone through the record, and after kill -9 of the leader another one leads within the TTL plus a monitor interval.
+ * command on a follower is carried out by the leader and reaches everyone through the record (node
+ * additions, removals and weights included), and after kill -9 of the leader another one leads
+ * within the TTL plus a monitor interval.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LeaderIT {
@@ -176,8 +179,69 @@ class LeaderIT {
         throw new AssertionError(node + " not listed by " + instance);
     }
 
+    /** {@code name}'s entry in {@code instance}'s cluster view, or null when it lists none (or a removed one). */
+    private static JsonNode listed(Instance instance, String name) {
+        JsonNode cluster = instance.cluster();
+        assertThat(cluster).as("%s answers", instance).isNotNull();
+        for (JsonNode n : cluster.get("nodes")) {
+            if (n.get("name").asText().equals(name) && !n.get("state").asText().equals("removed")) {
+                return n;
+            }
+        }
+        return null;
+    }
+
     @Test
     @Order(3)
+    void nodesAddedRemovedAndReweightedAtRuntimeReachEveryInstanceThroughTheRecord() throws Exception {
+        Instance leader = awaitOneLeader(fleet.instances, Duration.ofSeconds(20));
+        List<Instance> followers = followers(leader);
+        // A second name for the last replica: a node no instance's configuration lists.
+        var server = cluster.replicas().get(cluster.replicas().size() - 1);
+        HttpResponse<String> added = followers.get(0).post("/nodes", """
+                {"name": "extra", "host": "%s", "port": %d, "weight": 3}""".formatted(server.host(), server.port()));
+        assertThat(added.statusCode()).as(added.body()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            for (Instance instance : fleet.instances) {
+                JsonNode extra = listed(instance, "extra");
+                assertThat(extra).as("extra on %s", instance).isNotNull();
+                assertThat(extra.get("weight").asInt()).isEqualTo(3);
+                assertThat(extra.get("state").asText()).as("extra on %s, probed by it", instance).isEqualTo("up");
+                assertThat(extra.get("role").asText()).isEqualTo("replica");
+                assertThat(instance.cluster().get("record").get("nodes").toString()).contains("\"extra\"");
+            }
+        });
+
+        // A weight changed in the leader's configuration and reloaded there reaches the others.
+        String replica = cluster.replicas().get(0).name();
+        String yaml = Files.readString(leader.config);
+        String changed = yaml.replaceFirst("(\\{ name: " + replica + ", [^}]*?) \\}", "$1, weight: 5 }");
+        assertThat(changed).as("the leader's configuration with a new weight for %s", replica).isNotEqualTo(yaml);
+        Files.writeString(leader.config, changed);
+        HttpResponse<String> reloaded = leader.post("/reload", "");
+        assertThat(reloaded.statusCode()).as(reloaded.body()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            for (Instance instance : fleet.instances) {
+                assertThat(listed(instance, replica).get("weight").asInt()).as("%s on %s", replica, instance)
+                        .isEqualTo(5);
+            }
+        });
+
+        // Removed through another follower: gone everywhere, and the record no longer names it.
+        HttpResponse<String> removed = followers.get(1).delete("/nodes/extra");
+        assertThat(removed.statusCode()).as(removed.body()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            for (Instance instance : fleet.instances) {
+                assertThat(listed(instance, "extra")).as("extra on %s", instance).isNull();
+                JsonNode record = instance.cluster().get("record");
+                assertThat(record.get("nodes").toString()).doesNotContain("\"extra\"");
+                assertThat(record.get("removed").toString()).contains("extra");
+            }
+        });
+    }
+
+    @Test
+    @Order(4)
     void afterKill9OfTheLeaderAnotherLeadsWithinTheTtlPlusAMonitorInterval() {
         Instance leader = awaitOneLeader(fleet.instances, Duration.ofSeconds(20));
         String oldId = leader.id();

@@ -138,6 +138,12 @@ final class ProxyFleet implements AutoCloseable {
                     .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         }
 
+        HttpResponse<String> delete(String path) throws IOException, InterruptedException {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(admin() + "/api/v1" + path))
+                    .timeout(Duration.ofSeconds(120)).header("Authorization", "Bearer " + TOKEN)
+                    .DELETE().build(), HttpResponse.BodyHandlers.ofString());
+        }
+
         @Override
         public String toString() {
             return name + "(:" + port + ")";
