@@ -162,29 +162,18 @@ class CoordinatedFailoverIT {
             worst = Math.max(worst, millis);
             figures.append(fleet.get(i).name).append(' ').append(millis).append(" ms; ");
         }
-        int promotions = 0;
-        for (Instance instance : fleet.instances) {
-            promotions += count(instance.output(), "failover by automatic succeeded");
-        }
+        int promotions = promotions();
         System.out.printf("CoordinatedFailoverIT: kill -9 of %s; %s promoted; longest time without a commit"
                 + " through each instance: %sworst %d ms; promotions %d%n", old, next, figures, worst, promotions);
         assertThat(promotions).as("automatic failovers that succeeded, over all instances").isEqualTo(1);
-        int notInRecovery = 0;
-        for (LocalNode node : cluster.nodes()) {
-            if (node.isRunning() && !node.isInRecovery()) {
-                notInRecovery++;
-                assertThat(node.name()).isEqualTo(next);
-            }
-        }
-        assertThat(notInRecovery).as("nodes out of recovery").isEqualTo(1);
+        assertOnlyOutOfRecovery(next);
         assertThat(worst).as("ms until writes came back through every instance").isLessThanOrEqualTo(5_000);
     }
 
     @Test
     void theLeaderAloneCutOffFromThePrimaryTriggersNoFailover() throws Exception {
         String primary = awaitConverged(Duration.ofSeconds(20), "-");
-        String leaderId = fleet.get(0).leader();
-        Instance leader = fleet.instances.stream().filter(i -> leaderId.equals(i.id())).findFirst().orElseThrow();
+        Instance leader = leader();
         fleet.links.get(fleet.instances.indexOf(leader)).cut();
         // The leader sees the primary down within detect (3) probes; the others still see it: no majority.
         await().atMost(Duration.ofSeconds(30)).until(() -> leader.output().contains("1 of 3 live instance(s) see "
@@ -268,8 +257,7 @@ class CoordinatedFailoverIT {
     @Test
     void theLeaderKilledInTheMiddleOfAFailoverIsReplacedAndThereIsOnePromotion() throws Exception {
         String old = awaitConverged(Duration.ofSeconds(20), "-");
-        String leaderId = fleet.get(0).leader();
-        Instance leader = fleet.instances.stream().filter(i -> leaderId.equals(i.id())).findFirst().orElseThrow();
+        Instance leader = leader();
         List<Instance> followers = fleet.instances.stream().filter(i -> i != leader).toList();
         // A frozen follower cannot acknowledge the "no primary" epoch: the leader waits for its
         // lease (about the TTL) between publishing that epoch and promoting. It dies in that window.
@@ -289,29 +277,18 @@ class CoordinatedFailoverIT {
         long promotedAt = System.nanoTime();
         frozen.signal("CONT");
         String next = awaitConverged(followers, Duration.ofSeconds(30), old);
-        int promotions = 0;
-        for (Instance instance : fleet.instances) {
-            promotions += count(instance.output(), "failover by automatic succeeded");
-        }
+        int promotions = promotions();
         System.out.printf("CoordinatedFailoverIT: leader %s killed %d ms after the primary %s, in the middle of its"
                         + " failover; %s finished it %d ms later (%s promoted); promotions %d%n", leader.name,
                 (killedAt - t0) / 1_000_000, old, survivor.name, (promotedAt - killedAt) / 1_000_000, next, promotions);
         assertThat(promotions).as("automatic failovers that succeeded, over all instances").isEqualTo(1);
-        int notInRecovery = 0;
-        for (LocalNode node : cluster.nodes()) {
-            if (node.isRunning() && !node.isInRecovery()) {
-                notInRecovery++;
-                assertThat(node.name()).isEqualTo(next);
-            }
-        }
-        assertThat(notInRecovery).as("nodes out of recovery").isEqualTo(1);
+        assertOnlyOutOfRecovery(next);
     }
 
     @Test
     void aFailoverItsLeaderLeftUnfinishedWhileThePrimaryLivesIsRolledBack() throws Exception {
         String old = awaitConverged(Duration.ofSeconds(20), "-");
-        String leaderId = fleet.get(0).leader();
-        Instance leader = fleet.instances.stream().filter(i -> leaderId.equals(i.id())).findFirst().orElseThrow();
+        Instance leader = leader();
         List<Instance> followers = fleet.instances.stream().filter(i -> i != leader).toList();
         // As above, a frozen follower keeps the leader waiting between "no primary" and promoting;
         // this time the failover is an operator's, with the primary alive, and the leader dies there.
@@ -349,18 +326,14 @@ class CoordinatedFailoverIT {
         assertThat(primary).as("the primary every instance routes to").isEqualTo(old);
         assertThat((reinstatedAt - killedAt) / 1_000_000).as("ms until the rollback")
                 .isGreaterThanOrEqualTo(2 * TTL.toMillis());
-        for (LocalNode node : cluster.nodes()) {
-            assertThat(node.isInRecovery()).as("%s in recovery", node.name()).isEqualTo(!node.name().equals(old));
-        }
+        assertOnlyOutOfRecovery(old);
         try (Connection c = cluster.node(old).connect("app", "postgres", "postgres");
              Statement st = c.createStatement(); java.sql.ResultSet rs = st.executeQuery(
                      "SELECT current_setting('default_transaction_read_only')")) {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1)).as("%s made writable again", old).isEqualTo("off");
         }
-        for (Instance each : fleet.instances) {
-            assertThat(count(each.output(), "failover by automatic succeeded")).as("failovers on %s", each).isZero();
-        }
+        assertThat(promotions()).as("automatic failovers that succeeded, over all instances").isZero();
     }
 
     @Test
@@ -399,6 +372,33 @@ class CoordinatedFailoverIT {
         for (Instance each : fleet.instances) {
             assertThat(count(each.output(), "failover requested by automatic")).as("failovers on %s", each).isZero();
         }
+    }
+
+    /** The instance every instance names as leader (the first one's view). */
+    private Instance leader() {
+        String leaderId = fleet.get(0).leader();
+        return fleet.instances.stream().filter(i -> leaderId.equals(i.id())).findFirst().orElseThrow();
+    }
+
+    /** Automatic failovers that succeeded, over all instances. */
+    private int promotions() {
+        int promotions = 0;
+        for (Instance instance : fleet.instances) {
+            promotions += count(instance.output(), "failover by automatic succeeded");
+        }
+        return promotions;
+    }
+
+    /** {@code primary} is the one running node out of recovery. */
+    private void assertOnlyOutOfRecovery(String primary) {
+        int notInRecovery = 0;
+        for (LocalNode node : cluster.nodes()) {
+            if (node.isRunning() && !node.isInRecovery()) {
+                notInRecovery++;
+                assertThat(node.name()).isEqualTo(primary);
+            }
+        }
+        assertThat(notInRecovery).as("nodes out of recovery").isEqualTo(1);
     }
 
     private static int count(String text, String what) {
