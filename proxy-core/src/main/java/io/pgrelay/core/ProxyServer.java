@@ -71,6 +71,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -408,6 +409,10 @@ public final class ProxyServer implements AutoCloseable {
         // Leave the other instances at once: a draining instance no longer counts as a live member.
         coordinator.close();
         new ClientShutdown(clients).run(front.config().shutdownTimeout());
+        // The statements cancelled at the timeout: their requests must reach the servers before the loops stop.
+        if (!cancelSender.awaitDelivered(Duration.ofSeconds(5))) {
+            log.warn("shutdown: cancel requests still under way after 5 s");
+        }
         cancelForwarder.close();
         operations.close();
         pools.close();
