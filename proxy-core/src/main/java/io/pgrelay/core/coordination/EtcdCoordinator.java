@@ -14,15 +14,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Membership through etcd. At start the instance takes a lease of {@code ttl}, keeps it alive
@@ -53,8 +52,8 @@ final class EtcdCoordinator implements Coordinator {
     private volatile RecordKeeper keeper;
     private volatile RecordSync records;
     private volatile HealthBoard health;
-    private volatile String lastVerdict;
-    private final java.util.concurrent.atomic.AtomicBoolean confirmPending = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile PromotionFence promotions;
+    private final AtomicBoolean confirmPending = new AtomicBoolean();
     /** The lease id registered under now, 0 while none; written on the coordinator's thread only. */
     private volatile long heldLease;
     private volatile boolean closing;
@@ -104,6 +103,8 @@ final class EtcdCoordinator implements Coordinator {
                         () -> heldLease, this::myReport);
                 keeper.cluster().addListener(topology -> health.requestPublish());
                 health.start();
+                promotions = new PromotionFence(records, health, this::membership, this::myReport, self.id(), thread,
+                        callTimeout, config.ttl());
                 requestConfirm();
             }
         });
@@ -194,84 +195,36 @@ final class EtcdCoordinator implements Coordinator {
         return new HealthReport(keeper.seenDown(), record == null ? 0 : record.epoch());
     }
 
-    /** The live members' reports, this instance's own as it is now (not as last published). */
     @Override
     public QuorumRule.Verdict primaryDown(String primary) {
-        HealthBoard board = health;
-        if (board == null) {
-            return new QuorumRule.Verdict(false, 0, 0);
-        }
-        Map<String, HealthReport> reports = new HashMap<>(board.reports());
-        reports.put(self.id(), myReport());
-        List<String> live = membership().members().stream().map(ProxyMember::id).toList();
-        QuorumRule.Verdict verdict = QuorumRule.primaryDown(primary, live, reports);
-        String text = verdict.describe(primary);
-        if (!text.equals(lastVerdict)) {
-            lastVerdict = text;
-            log.info("coordination: failover quorum: {}", text);
-        }
-        return verdict;
+        PromotionFence fence = promotions;
+        return fence == null ? new QuorumRule.Verdict(false, 0, 0) : fence.primaryDown(primary);
     }
 
     @Override
     public String holdWritesForPromotion() throws Exception {
-        RecordSync sync = records;
-        HealthBoard board = health;
-        if (sync == null || board == null) {
-            throw new IllegalStateException("not coordinating yet (no cluster record)");
-        }
-        long epoch = thread.submit(sync::writeNoPrimary).get(callTimeout.toMillis() * 3, TimeUnit.MILLISECONDS);
-        // An instance that cannot acknowledge (frozen, cut off from etcd) loses its lease within the
-        // TTL and stopped writing at half of it: wait for that, and not longer.
-        long deadline = System.nanoTime() + config.ttl().plusSeconds(1).toNanos();
-        while (true) {
-            List<String> waiting = new java.util.ArrayList<>();
-            Map<String, HealthReport> reports = board.reports();
-            for (ProxyMember member : membership().members()) {
-                HealthReport report = reports.get(member.id());
-                if (!member.id().equals(self.id()) && (report == null || report.epoch() < epoch)) {
-                    waiting.add(member.id());
-                }
-            }
-            int live = membership().members().size();
-            if (waiting.isEmpty()) {
-                return "epoch " + epoch + " acknowledged by all " + live + " live instance(s)";
-            }
-            if (System.nanoTime() - deadline > 0) {
-                throw new IllegalStateException("instance(s) " + waiting + " neither acknowledged epoch " + epoch
-                        + " nor lost their lease within " + config.ttl().plusSeconds(1).toMillis() + " ms");
-            }
-            Thread.sleep(20);
-        }
+        return coordinating().holdWrites();
     }
 
     @Override
     public void releaseWrites() {
-        RecordSync sync = records;
-        if (sync != null) {
-            try {
-                thread.submit(() -> {
-                    sync.restorePrimary();
-                    return null;
-                }).get(callTimeout.toMillis() * 2, TimeUnit.MILLISECONDS);
-            } catch (ExecutionException | TimeoutException e) {
-                log.warn("coordination: cannot name the previous primary again ({})", EtcdErrors.describe(e));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        PromotionFence fence = promotions;
+        if (fence != null) {
+            fence.release();
         }
     }
 
     @Override
     public void reinstatePrimary(String primary) throws Exception {
-        RecordSync sync = records;
-        if (sync == null) {
+        coordinating().reinstate(primary);
+    }
+
+    private PromotionFence coordinating() {
+        PromotionFence fence = promotions;
+        if (fence == null) {
             throw new IllegalStateException("not coordinating yet (no cluster record)");
         }
-        thread.submit(() -> {
-            sync.reinstate(primary);
-            return null;
-        }).get(callTimeout.toMillis() * 3, TimeUnit.MILLISECONDS);
+        return fence;
     }
 
     @Override
