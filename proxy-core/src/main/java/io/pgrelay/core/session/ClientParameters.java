@@ -18,6 +18,9 @@ final class ClientParameters {
 
     private TreeMap<String, String> values = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     private boolean shared;
+    /** The two values every statement consults, kept decoded: a map lookup per statement is not free. */
+    private boolean standardConformingStrings = true;
+    private boolean defaultTransactionReadOnly;
 
     String get(String name) {
         return values.get(name);
@@ -32,6 +35,20 @@ final class ClientParameters {
             shared = false;
         }
         values.put(name, value);
+        if (name.equalsIgnoreCase("standard_conforming_strings")) {
+            standardConformingStrings = !"off".equalsIgnoreCase(value);
+        } else if (name.equalsIgnoreCase("default_transaction_read_only")) {
+            defaultTransactionReadOnly = "on".equalsIgnoreCase(value);
+        }
+    }
+
+    /** What the client was told of standard_conforming_strings: on unless told off. */
+    boolean standardConformingStrings() {
+        return standardConformingStrings;
+    }
+
+    boolean defaultTransactionReadOnly() {
+        return defaultTransactionReadOnly;
     }
 
     /** The login told the client everything: from now on it shares the map of sessions told the same. */

@@ -4,10 +4,13 @@ import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
 import io.pgrelay.protocol.message.backend.ReadyForQuery.TransactionStatus;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -15,7 +18,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * Every authenticated client connection, for {@code SHOW CLIENTS}. An entry is added when
  * authentication succeeds and removed when the channel closes. The session updates its
  * entry's volatile fields (backend node, transaction status) on its own event loop; readers
- * on other threads see a recent value, never a torn one, and take no lock.
+ * on other threads see a recent value, never a torn one, and take no lock. Each unit changes them,
+ * so a value is written only when it changes, and with release (not volatile) order: on x86 that
+ * is a plain store instead of a full fence per write.
  */
 public final class ClientRegistry {
     private static final AttributeKey<Entry> ENTRY = AttributeKey.valueOf("pgrelay.client");
@@ -25,6 +30,21 @@ public final class ClientRegistry {
 
     /** One client connection. */
     public static final class Entry {
+        private static final VarHandle NODE;
+        private static final VarHandle TRANSACTION_STATUS;
+        private static final VarHandle ACTIVE;
+
+        static {
+            try {
+                MethodHandles.Lookup lookup = MethodHandles.lookup();
+                NODE = lookup.findVarHandle(Entry.class, "node", String.class);
+                TRANSACTION_STATUS = lookup.findVarHandle(Entry.class, "transactionStatus", TransactionStatus.class);
+                ACTIVE = lookup.findVarHandle(Entry.class, "active", boolean.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
         private final long id;
         private final SocketAddress address;
         private final String user;
@@ -54,17 +74,21 @@ public final class ClientRegistry {
 
         /** The node whose backend serves the session now, null when it holds none. */
         public void node(String nodeName) {
-            this.node = nodeName;
+            if (!Objects.equals((String) NODE.getAcquire(this), nodeName)) {
+                NODE.setRelease(this, nodeName);
+            }
         }
 
         /** As the last ReadyForQuery told it. */
         public void transactionStatus(TransactionStatus status) {
-            this.transactionStatus = status;
+            if ((TransactionStatus) TRANSACTION_STATUS.getAcquire(this) != status) {
+                TRANSACTION_STATUS.setRelease(this, status);
+            }
         }
 
         /** True while a statement of the session is running (sent, not yet answered). */
         public void active(boolean running) {
-            this.active = running;
+            ACTIVE.setRelease(this, running);
         }
 
         public long id() {

@@ -57,7 +57,7 @@ final class EngineView implements SessionView {
 
     @Override
     public boolean defaultTransactionReadOnly() {
-        return "on".equalsIgnoreCase(engine.parts.clientParameters().get("default_transaction_read_only"));
+        return engine.parts.clientParameters().defaultTransactionReadOnly();
     }
 
     @Override

@@ -129,7 +129,7 @@ final class SessionParts {
     }
 
     boolean standardConformingStrings() {
-        return !"off".equalsIgnoreCase(clientParameters.get("standard_conforming_strings"));
+        return clientParameters.standardConformingStrings();
     }
 
     boolean transactionPooling() {

@@ -38,4 +38,19 @@ class ClientParametersTest {
         assertThat(toldAtLogin("UTC").get("TimeZone")).isEqualTo("UTC");
         assertThat(toldAtLogin("Asia/Tokyo").get("TimeZone")).isEqualTo("Asia/Tokyo");
     }
+
+    @Test
+    void theValuesEveryStatementConsultsFollowWhatTheClientWasTold() {
+        ClientParameters parameters = toldAtLogin("UTC");
+        assertThat(parameters.standardConformingStrings()).as("on unless told otherwise").isTrue();
+        assertThat(parameters.defaultTransactionReadOnly()).isFalse();
+        parameters.put("Standard_Conforming_Strings", "OFF");
+        parameters.put("default_transaction_read_only", "on");
+        assertThat(parameters.standardConformingStrings()).isFalse();
+        assertThat(parameters.defaultTransactionReadOnly()).isTrue();
+        parameters.put("standard_conforming_strings", "on");
+        parameters.put("DEFAULT_TRANSACTION_READ_ONLY", "off");
+        assertThat(parameters.standardConformingStrings()).isTrue();
+        assertThat(parameters.defaultTransactionReadOnly()).isFalse();
+    }
 }

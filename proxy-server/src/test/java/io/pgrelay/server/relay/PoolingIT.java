@@ -4,6 +4,7 @@ import io.pgrelay.core.ops.ProxyView.PoolStats;
 import io.pgrelay.protocol.message.frontend.Query;
 import io.pgrelay.server.testing.RawPgClient;
 import io.pgrelay.server.testing.TestProxy;
+import io.pgrelay.testkit.LocalCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -13,11 +14,13 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Backend connections are reused, never dirty: session state is reset, an abandoned
@@ -164,5 +167,35 @@ class PoolingIT {
                 }
             }
         }
+    }
+
+    @Test
+    void aServerConnectionIdleLongerThanTheIdleTimeoutIsClosed() throws Exception {
+        try (TestProxy shortIdle = TestProxy.start("""
+                routing: { reads-to-replicas: false }
+                pool: { idle-timeout: 1s }
+                """)) {
+            int pid;
+            try (Connection c = shortIdle.connect(); Statement s = c.createStatement()) {
+                pid = backendPid(s);
+            }
+            // Reset and back in its pool first, then closed by the idle sweep.
+            await().atMost(Duration.ofSeconds(5)).until(() -> pool(shortIdle).idle() >= 1);
+            PoolStats afterUse = pool(shortIdle);
+            await().atMost(Duration.ofSeconds(10)).until(() -> pool(shortIdle).total() == 0);
+            assertThat(pool(shortIdle).closed()).isGreaterThan(afterUse.closed());
+            try (Connection direct = shortIdle.cluster().primary().connect("app", LocalCluster.SUPERUSER,
+                    shortIdle.cluster().superuser().password());
+                 Statement s = direct.createStatement()) {
+                await().atMost(Duration.ofSeconds(10)).until(() ->
+                        scalar(s, "SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid).equals("0"));
+            }
+        }
+    }
+
+    private static PoolStats pool(TestProxy of) {
+        return of.relay().proxy().view().pools().stream()
+                .filter(p -> p.user().equals("app") && p.database().equals("app"))
+                .findFirst().orElseThrow();
     }
 }
