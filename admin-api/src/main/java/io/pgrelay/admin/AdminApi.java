@@ -3,29 +3,20 @@ package io.pgrelay.admin;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.pgrelay.core.cluster.Health;
-import io.pgrelay.core.cluster.Lsn;
-import io.pgrelay.core.cluster.NodeStatus;
-import io.pgrelay.core.cluster.Role;
-import io.pgrelay.core.cluster.Topology;
 import io.pgrelay.core.config.ConfigException;
 import io.pgrelay.core.config.ProxyConfig.NodeConfig;
-import io.pgrelay.core.coordination.Membership;
 import io.pgrelay.core.ops.ClusterOperations;
 import io.pgrelay.core.ops.LeaderRoutedOperations;
 import io.pgrelay.core.ops.OperationException;
 import io.pgrelay.core.ops.OperationResult;
 import io.pgrelay.core.ops.ProxyView;
-import io.pgrelay.core.ops.ReplicationMode;
 import io.pgrelay.core.reload.ConfigReload;
-import io.pgrelay.core.reload.ReloadReport;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import org.slf4j.Logger;
@@ -37,7 +28,6 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
@@ -99,6 +89,7 @@ final class AdminApi implements AutoCloseable {
     private final ProxyView proxy;
     private final ConfigReload reload;
     private final ObjectMapper mapper = new ObjectMapper();
+    private final ClusterJson json;
     private final PrometheusRegistry prometheus = new PrometheusRegistry();
     private final PrometheusTextFormatWriter textFormat = PrometheusTextFormatWriter.create();
     private final byte[] token;
@@ -106,6 +97,7 @@ final class AdminApi implements AutoCloseable {
 
     AdminApi(ProxyView proxy, ConfigReload reload) {
         this.proxy = proxy;
+        this.json = new ClusterJson(proxy, mapper);
         this.reload = reload;
         String configured = proxy.config().admin().token();
         this.token = configured == null || configured.isEmpty() ? null : configured.getBytes(StandardCharsets.UTF_8);
@@ -158,9 +150,9 @@ final class AdminApi implements AutoCloseable {
                 return metrics();
             case API + "/cluster":
                 requireMethod(get, "GET");
-                return Response.json(HttpResponseStatus.OK, cluster(proxy.topology()), mapper);
+                return Response.json(HttpResponseStatus.OK, json.cluster(proxy.topology()), mapper);
             case API + "/replication-mode":
-                return get ? Response.json(HttpResponseStatus.OK, mode(), mapper) : null;
+                return get ? Response.json(HttpResponseStatus.OK, json.mode(), mapper) : null;
             default:
                 return null;
         }
@@ -240,13 +232,13 @@ final class AdminApi implements AutoCloseable {
         if (path.equals(API + "/reload")) {
             requireMethod(method.equals(HttpMethod.POST), "POST");
             body(request, Set.of());
-            return actor -> Response.json(HttpResponseStatus.OK, reloadReport(reload.reload(actor)), mapper);
+            return actor -> Response.json(HttpResponseStatus.OK, json.reloadReport(reload.reload(actor)), mapper);
         }
         Function<String, OperationResult> operation = operation(method, path, request);
         return actor -> {
             OperationResult result = operation.apply(actor);
             return Response.json(result.success() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
-                    result(result), mapper);
+                    json.result(result), mapper);
         };
     }
 
@@ -427,113 +419,6 @@ final class AdminApi implements AutoCloseable {
             return error(HttpResponseStatus.INTERNAL_SERVER_ERROR, e.getMessage());
         }
         return new Response(HttpResponseStatus.OK, textFormat.getContentType(), out.toByteArray());
-    }
-
-    private ObjectNode reloadReport(ReloadReport report) {
-        ObjectNode root = mapper.createObjectNode();
-        root.put("changed", !report.changedNothing());
-        ArrayNode applied = root.putArray("applied");
-        for (ReloadReport.Applied key : report.applied()) {
-            applied.addObject().put("key", key.key()).put("change", key.change());
-        }
-        ArrayNode restart = root.putArray("restartRequired");
-        report.restartRequired().forEach(restart::add);
-        return root;
-    }
-
-    private ObjectNode mode() {
-        ReplicationMode mode = proxy.operations().map(ClusterOperations::replicationMode).orElse(ReplicationMode.ASYNC);
-        ObjectNode node = mapper.createObjectNode();
-        node.put("mode", mode.mode());
-        node.put("acks", mode.acks());
-        return node;
-    }
-
-    ObjectNode cluster(Topology topology) {
-        ObjectNode root = mapper.createObjectNode();
-        NodeStatus primary = topology.primary();
-        root.put("primary", primary != null ? primary.name() : null);
-        root.set("replicationMode", mode());
-        root.put("splitBrain", topology.splitBrain());
-        if (topology.splitBrain()) {
-            StringBuilder names = new StringBuilder();
-            for (NodeStatus node : topology.claimedPrimaries()) {
-                names.append(names.length() == 0 ? "" : ", ").append(node.name());
-            }
-            root.put("writes", "refused: " + names + " all claim to be primary on timeline "
-                    + topology.claimedPrimaries().get(0).timeline()
-                    + "; fence all but one (POST /api/v1/nodes/{name}/fence)");
-        } else {
-            root.put("writes", primary != null ? "accepted" : "refused: no primary");
-        }
-        Membership membership = proxy.membership();
-        if (membership.coordinated()) {
-            root.set("proxies", ProxiesJson.of(membership, proxy.leadership(), mapper));
-            root.put("leader", proxy.leadership().leaderId());
-            root.set("record", ProxiesJson.record(proxy.clusterRecord(), mapper));
-        }
-        Map<Integer, Integer> connections = new HashMap<>();
-        for (ProxyView.PoolStats pool : proxy.pools()) {
-            connections.merge(pool.nodeIndex(), pool.total(), Integer::sum);
-        }
-        ArrayNode nodes = root.putArray("nodes");
-        for (NodeStatus node : topology.visibleNodes()) {
-            ObjectNode n = nodes.addObject();
-            n.put("name", node.name());
-            n.put("host", node.host());
-            n.put("port", node.port());
-            n.put("role", node.role().label());
-            n.put("state", state(node));
-            n.put("lagBytes", node.lagBytes());
-            n.put("lagMillis", node.lagMillis());
-            n.put("replayLsn", node.replayLsn() != 0 ? Lsn.format(node.replayLsn()) : null);
-            n.put("currentLsn", node.currentLsn() != 0 ? Lsn.format(node.currentLsn()) : null);
-            n.put("timeline", node.timeline());
-            n.put("weight", node.config().weight());
-            n.put("connections", connections.getOrDefault(node.index(), 0));
-            n.put("lastError", node.lastError());
-            if (node.ban() != null) {
-                ObjectNode ban = n.putObject("ban");
-                ban.put("cause", node.ban().cause().label());
-                ban.put("detail", node.ban().detail());
-                ban.put("since", Instant.ofEpochMilli(node.ban().sinceMillis()).toString());
-                ban.put("until", Instant.ofEpochMilli(node.ban().untilMillis()).toString());
-            }
-        }
-        return root;
-    }
-
-    /**
-     * up | down | lagging | fenced | drained: an up replica the read policy refuses is lagging, a
-     * banned one is down (its "ban" says why and until when).
-     */
-    private String state(NodeStatus node) {
-        if (node.health() == Health.UP && node.ban() != null) {
-            return Health.DOWN.label();
-        }
-        if (node.health() == Health.UP && node.role() == Role.REPLICA && !proxy.canRead(node)) {
-            return Health.LAGGING.label();
-        }
-        return node.health().label();
-    }
-
-    private ObjectNode result(OperationResult result) {
-        ObjectNode root = mapper.createObjectNode();
-        root.put("operation", result.operation());
-        root.put("success", result.success());
-        if (result.error() != null) {
-            root.put("error", result.error());
-        }
-        root.put("durationMillis", result.durationMillis());
-        ArrayNode steps = root.putArray("steps");
-        for (OperationResult.Step step : result.steps()) {
-            ObjectNode s = steps.addObject();
-            s.put("name", step.name());
-            s.put("outcome", step.outcome());
-            s.put("millis", step.millis());
-        }
-        root.set("cluster", cluster(proxy.topology()));
-        return root;
     }
 
     Response error(HttpResponseStatus status, String message) {

@@ -117,9 +117,9 @@ final class PrometheusExport implements MultiCollector {
         CounterSnapshot.Builder replicaReads = CounterSnapshot.builder().name("pgrelay_routing_replica_reads")
                 .help("Units routed to the node as a replica for reading.");
 
-        ProxyMetrics.NodeMetrics[] counters = metrics.nodes();
+        NodeMetrics[] counters = metrics.nodes();
         for (NodeStatus node : metrics.cluster().current().nodes()) {
-            ProxyMetrics.NodeMetrics m = node.index() < counters.length ? counters[node.index()] : null;
+            NodeMetrics m = node.index() < counters.length ? counters[node.index()] : null;
             if (node.health() == Health.REMOVED || m == null || !m.name.equals(node.name())) {
                 continue;
             }

@@ -9,17 +9,12 @@ import io.pgrelay.core.classify.Classifier;
 import io.pgrelay.core.classify.Route;
 import io.pgrelay.core.classify.StatementKind;
 import io.pgrelay.core.cluster.ClusterState;
-import io.pgrelay.core.cluster.Health;
-import io.pgrelay.core.cluster.NodeStatus;
-import io.pgrelay.core.cluster.Topology;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
@@ -102,59 +97,7 @@ public final class ProxyMetrics {
     private final LatencyHistogram statementLatency = new LatencyHistogram();
     private final LatencyHistogram transactionLatency = new LatencyHistogram();
     private final PrometheusExport prometheus;
-    /** Per-node metrics by node index; replaced (never mutated) when the node list changes. */
-    private volatile NodeMetrics[] byIndex = new NodeMetrics[0];
-    private final Map<String, NodeMetrics> byName = new HashMap<>();
-    private long lastVersion = -1;
-
-    /** One node's counters. */
-    static final class NodeMetrics {
-        final String name;
-        final String key;
-        final Counter[][] statements = new Counter[ROUTES.length][KINDS.length];
-        final Counter bytesSent;
-        final Counter bytesReceived;
-        final Counter replicaReads;
-        final Counter upTransitions;
-        final Counter downTransitions;
-        Health lastHealth;
-        boolean probed;
-
-        NodeMetrics(String name, String key, MetricRegistry registry) {
-            this.name = name;
-            this.key = key;
-            String base = "pgrelay.node." + key + ".";
-            for (Route route : ROUTES) {
-                for (StatementKind kind : KINDS) {
-                    statements[route.ordinal()][kind.ordinal()] = registry.counter(
-                            base + "statements." + route.jsonName() + "." + kind.jsonName());
-                }
-            }
-            bytesSent = registry.counter(base + "bytes_sent");
-            bytesReceived = registry.counter(base + "bytes_received");
-            replicaReads = registry.counter(REPLICA_READS + key);
-            upTransitions = registry.counter(base + "up_transitions");
-            downTransitions = registry.counter(base + "down_transitions");
-        }
-
-        long statements() {
-            long sum = 0;
-            for (Counter[] byKind : statements) {
-                for (Counter counter : byKind) {
-                    sum += counter.getCount();
-                }
-            }
-            return sum;
-        }
-
-        long statements(Route route) {
-            long sum = 0;
-            for (Counter counter : statements[route.ordinal()]) {
-                sum += counter.getCount();
-            }
-            return sum;
-        }
-    }
+    private final NodeMetricsTable nodes;
 
     /** What {@code SHOW STATS} prints for a node. */
     public record NodeStats(String node, long statements, long primaryOnly, long replicaSafe, long bytesSent,
@@ -189,9 +132,10 @@ public final class ProxyMetrics {
         }
         replace(STATEMENT_LATENCY, statementLatency);
         replace(TRANSACTION_LATENCY, transactionLatency);
+        nodes = new NodeMetricsTable(r);
         prometheus = new PrometheusExport(this);
-        onTopology(cluster.current());
-        cluster.addListener(this::onTopology);
+        nodes.onTopology(cluster.current());
+        cluster.addListener(nodes::onTopology);
     }
 
     public MetricRegistry registry() {
@@ -307,8 +251,7 @@ public final class ProxyMetrics {
     }
 
     private NodeMetrics node(int index) {
-        NodeMetrics[] nodes = byIndex;
-        return index >= 0 && index < nodes.length ? nodes[index] : null;
+        return nodes.node(index);
     }
 
     // ------------------------------------------------------------ live state, read when scraped
@@ -366,71 +309,6 @@ public final class ProxyMetrics {
         return sum;
     }
 
-    /** The cluster changed: count health transitions, register metrics of new nodes, drop removed ones. */
-    private synchronized void onTopology(Topology topology) {
-        if (topology.version() < lastVersion) {
-            return;
-        }
-        lastVersion = topology.version();
-        List<NodeStatus> nodes = topology.nodes();
-        boolean changed = byIndex.length != nodes.size();
-        for (NodeStatus node : nodes) {
-            NodeMetrics metrics = byName.get(node.name());
-            if (metrics == null) {
-                metrics = addNode(node.name());
-                changed = true;
-            } else if (node.index() >= byIndex.length || byIndex[node.index()] != metrics) {
-                changed = true;
-            }
-            countTransition(metrics, node);
-        }
-        if (!changed) {
-            return;
-        }
-        NodeMetrics[] fresh = new NodeMetrics[nodes.size()];
-        Map<String, NodeMetrics> gone = new HashMap<>(byName);
-        for (NodeStatus node : nodes) {
-            NodeMetrics metrics = byName.get(node.name());
-            if (node.index() < fresh.length) {
-                fresh[node.index()] = metrics;
-            }
-            gone.remove(node.name());
-        }
-        for (NodeMetrics removed : gone.values()) {
-            byName.remove(removed.name);
-            registry.removeMatching((name, metric) -> name.startsWith("pgrelay.node." + removed.key + ".")
-                    || name.equals(REPLICA_READS + removed.key));
-        }
-        byIndex = fresh;
-    }
-
-    private static void countTransition(NodeMetrics metrics, NodeStatus node) {
-        boolean probed = node.observedAtMillis() != 0;
-        Health before = metrics.lastHealth;
-        metrics.lastHealth = node.health();
-        if (!probed) {
-            return;
-        }
-        if (!metrics.probed) {
-            metrics.probed = true;
-            if (node.health() == Health.DOWN) {
-                metrics.downTransitions.inc();
-            }
-            return;
-        }
-        if (before != Health.DOWN && node.health() == Health.DOWN) {
-            metrics.downTransitions.inc();
-        } else if (before == Health.DOWN && node.health() != Health.DOWN) {
-            metrics.upTransitions.inc();
-        }
-    }
-
-    private NodeMetrics addNode(String name) {
-        NodeMetrics metrics = new NodeMetrics(name, sanitize(name), registry);
-        byName.put(name, metrics);
-        return metrics;
-    }
-
     /** Registers {@code metric}, replacing one of the same name (a test may build several contexts on one registry). */
     private void replace(String name, Metric metric) {
         registry.remove(name);
@@ -441,21 +319,11 @@ public final class ProxyMetrics {
         }
     }
 
-    /** Keeps Dropwizard names dot-separated whatever a node is called (Prometheus sees the name as a label). */
-    static String sanitize(String name) {
-        StringBuilder sb = new StringBuilder(name.length());
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            sb.append(c < 128 && (Character.isLetterOrDigit(c) || c == '_') ? c : '_');
-        }
-        return sb.toString();
-    }
-
     // ------------------------------------------------------------ reading, for the console
 
     /** Per-node figures, or null for an unknown node. */
-    public synchronized NodeStats nodeStats(String name) {
-        NodeMetrics m = byName.get(name);
+    public NodeStats nodeStats(String name) {
+        NodeMetrics m = nodes.byName(name);
         if (m == null) {
             return null;
         }
@@ -466,7 +334,7 @@ public final class ProxyMetrics {
 
     /** Per-node counters by node index, for the export; an entry may be null while the node list changes. */
     NodeMetrics[] nodes() {
-        return byIndex;
+        return nodes.nodes();
     }
 
     ClusterState cluster() {
