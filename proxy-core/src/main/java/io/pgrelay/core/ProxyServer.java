@@ -278,6 +278,7 @@ public final class ProxyServer implements AutoCloseable {
         if (config.listenReusePort()) {
             transport.reusePort(bootstrap);
         }
+        transport.readFromSharedBuffers(bootstrap);
         serverChannel = bootstrap.bind(config.listen().host(), config.listen().port()).sync().channel();
         log.info("pgrelay listening on {} ({} transport, {} workers, pool mode {}{})", serverChannel.localAddress(),
                 transport.name().toLowerCase(Locale.ROOT), loops.size(), config.poolMode().name().toLowerCase(Locale.ROOT),

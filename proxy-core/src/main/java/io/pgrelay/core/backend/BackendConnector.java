@@ -10,7 +10,6 @@ import io.netty.channel.ChannelOption;
 import io.pgrelay.core.net.RelayBuffers;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
-import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -88,6 +87,11 @@ public final class BackendConnector {
         this.maxMessageSize = maxMessageSize;
     }
 
+    /** Whether a pooled connection can be handed to a session on another event loop as it is. */
+    boolean movesConnectionsBetweenLoops() {
+        return transport.movesChannelsBetweenLoops();
+    }
+
     /** Connects, authenticates and waits for the first ReadyForQuery. Never blocks. */
     public Future<BackendConnection> connect(EventLoop loop, String host, int port, PoolKey key, String password) {
         Promise<BackendConnection> promise = loop.newPromise();
@@ -100,12 +104,10 @@ public final class BackendConnector {
                 .option(ChannelOption.ALLOCATOR, RelayBuffers.ALLOCATOR)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
                 .handler(new StartupHandler(key, host, port, tls.get(), password, promise));
-        if (transport == Transport.EPOLL) {
-            // The kernel's defaults notice a vanished server after more than two hours.
-            bootstrap.option(EpollChannelOption.TCP_KEEPIDLE, (int) config.keepaliveIdle().toSeconds())
-                    .option(EpollChannelOption.TCP_KEEPINTVL, (int) config.keepaliveInterval().toSeconds())
-                    .option(EpollChannelOption.TCP_KEEPCNT, config.keepaliveCount());
-        }
+        // The kernel's defaults notice a vanished server after more than two hours.
+        transport.readFromSharedBuffers(bootstrap);
+        transport.keepalive(bootstrap, (int) config.keepaliveIdle().toSeconds(),
+                (int) config.keepaliveInterval().toSeconds(), config.keepaliveCount());
         ChannelFuture connected = bootstrap.connect(new InetSocketAddress(host, port));
         ScheduledFuture<?> timeout = loop.schedule(() -> {
             if (promise.tryFailure(BackendStartupException.connectionFailure("timeout connecting to " + key.nodeName()

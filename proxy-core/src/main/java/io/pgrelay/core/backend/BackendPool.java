@@ -222,10 +222,17 @@ public final class BackendPool {
     }
 
     /**
-     * Moves a connection to another event loop for a waiter there. If the move fails the
-     * connection is closed and the waiter queued again, so the freed slot serves it.
+     * Moves a connection to another event loop for a waiter there. If the move fails, or the
+     * transport cannot move a connection (io_uring), the connection is closed and the waiter
+     * queued again, so the freed slot serves it.
      */
     private void handOver(BackendConnection connection, Waiter waiter) {
+        if (!connector.movesConnectionsBetweenLoops()) {
+            // The slot this connection frees opens a new one on the waiter's loop.
+            waiters.add(waiter);
+            connection.close();
+            return;
+        }
         Channel channel = connection.channel();
         channel.deregister().addListener(deregistered -> {
             if (!deregistered.isSuccess()) {
