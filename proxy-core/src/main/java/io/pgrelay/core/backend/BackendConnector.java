@@ -104,8 +104,8 @@ public final class BackendConnector {
                 .option(ChannelOption.ALLOCATOR, RelayBuffers.ALLOCATOR)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
                 .handler(new StartupHandler(key, host, port, tls.get(), password, promise));
-        // The kernel's defaults notice a vanished server after more than two hours.
         transport.readFromSharedBuffers(bootstrap);
+        // The kernel's defaults notice a vanished server after more than two hours.
         transport.keepalive(bootstrap, (int) config.keepaliveIdle().toSeconds(),
                 (int) config.keepaliveInterval().toSeconds(), config.keepaliveCount());
         ChannelFuture connected = bootstrap.connect(new InetSocketAddress(host, port));

@@ -84,15 +84,19 @@ public enum Transport {
         return config;
     }
 
+    private boolean sharedReadBuffers() {
+        return this == IO_URING && IoUring.isRegisterBufferRingSupported();
+    }
+
     /** Client and server connections read into their loop's shared buffers where the transport has them. */
     public void readFromSharedBuffers(ServerBootstrap bootstrap) {
-        if (this == IO_URING && IoUring.isRegisterBufferRingSupported()) {
+        if (sharedReadBuffers()) {
             bootstrap.childOption(IoUringChannelOption.IO_URING_BUFFER_GROUP_ID, READ_BUFFER_GROUP);
         }
     }
 
     public void readFromSharedBuffers(Bootstrap bootstrap) {
-        if (this == IO_URING && IoUring.isRegisterBufferRingSupported()) {
+        if (sharedReadBuffers()) {
             bootstrap.option(IoUringChannelOption.IO_URING_BUFFER_GROUP_ID, READ_BUFFER_GROUP);
         }
     }
