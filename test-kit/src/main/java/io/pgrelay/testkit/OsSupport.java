@@ -425,18 +425,12 @@ final class OsSupport {
 
     // ------------------------------------------------------------------ ports
 
-    /** A port on 127.0.0.1 that was free a moment ago (bound with port 0, then released). */
+    /** A port on 127.0.0.1 for a process that binds it later (see {@link FreePorts}), not in {@code avoid}. */
     static int pickFreePort(Set<Integer> avoid) {
         for (int attempt = 0; attempt < 100; attempt++) {
-            try (ServerSocket socket = new ServerSocket()) {
-                socket.setReuseAddress(false);
-                socket.bind(new InetSocketAddress(LOOPBACK, 0), 1);
-                int port = socket.getLocalPort();
-                if (!avoid.contains(port)) {
-                    return port;
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot bind an ephemeral port on " + LOOPBACK, e);
+            int port = FreePorts.next();
+            if (!avoid.contains(port)) {
+                return port;
             }
         }
         throw new LocalClusterException("cannot find a free port on " + LOOPBACK);

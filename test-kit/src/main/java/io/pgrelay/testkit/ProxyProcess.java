@@ -185,7 +185,7 @@ public final class ProxyProcess implements AutoCloseable {
         if (lines.isEmpty()) {
             return "; it printed nothing";
         }
-        return "; its last output:\n    " + String.join("\n    ", lines);
+        return "; its last output (stack frames left out):\n    " + String.join("\n    ", lines);
     }
 
     private void copyOutput(PrintStream out) {
@@ -193,11 +193,15 @@ public final class ProxyProcess implements AutoCloseable {
                 StandardCharsets.UTF_8))) {
             String line;
             while ((line = reader.readLine()) != null) {
-                synchronized (tail) {
-                    if (tail.size() == TAIL_LINES) {
-                        tail.removeFirst();
+                // Stack frames are left out of the tail, which would otherwise hold only frames
+                // and not the exception's message.
+                if (!line.stripLeading().startsWith("at ") && !line.stripLeading().startsWith("... ")) {
+                    synchronized (tail) {
+                        if (tail.size() == TAIL_LINES) {
+                            tail.removeFirst();
+                        }
+                        tail.addLast(line);
                     }
-                    tail.addLast(line);
                 }
                 out.println(name + " | " + line);
             }

@@ -2,6 +2,7 @@ package io.pgrelay.server.coordination;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgrelay.testkit.FreePorts;
 import io.pgrelay.testkit.LocalCluster;
 import io.pgrelay.testkit.LocalEtcd;
 import io.pgrelay.testkit.LocalNode;
@@ -13,7 +14,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -167,8 +167,8 @@ final class ProxyFleet implements AutoCloseable {
         this.prefix = "/pgrelay/fleet-" + UUID.randomUUID().toString().substring(0, 8);
         try {
             for (int i = 0; i < count; i++) {
-                int port = freePort();
-                int adminPort = freePort();
+                int port = FreePorts.next();
+                int adminPort = FreePorts.next();
                 Path config = Files.createTempFile("pgrelay-fleet-", ".yaml");
                 NetworkLink link = null;
                 if (primaryThroughLinks) {
@@ -221,12 +221,6 @@ final class ProxyFleet implements AutoCloseable {
         }
         yaml.append(extraYaml);
         return yaml.toString();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 
     @Override

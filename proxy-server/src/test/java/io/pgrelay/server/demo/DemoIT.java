@@ -1,5 +1,6 @@
 package io.pgrelay.server.demo;
 
+import io.pgrelay.testkit.FreePorts;
 import io.pgrelay.testkit.Processes;
 import org.junit.jupiter.api.Test;
 
@@ -48,8 +49,8 @@ class DemoIT {
                         + "job control, or under nohup-like wrappers): the demo inherits that and cannot be stopped "
                         + "with Ctrl-C, so this test cannot run here; run the build in the foreground")
                 .isFalse();
-        int port = freePort();
-        int adminPort = freePort();
+        int port = FreePorts.next();
+        int adminPort = FreePorts.next();
         try (Demo demo = Demo.start(port, adminPort)) {
             String output = demo.awaitRunning();
             assertThat(output).contains("psql postgresql://app:app@127.0.0.1:" + port + "/app")
@@ -122,7 +123,7 @@ class DemoIT {
 
     @Test
     void aProxyThatDiesIsReportedAndTheDemoEnds() throws Exception {
-        try (Demo demo = Demo.start(freePort(), freePort())) {
+        try (Demo demo = Demo.start(FreePorts.next(), FreePorts.next())) {
             demo.awaitRunning();
             List<Integer> nodePorts = demo.nodePorts();
             long proxyPid = Long.parseLong(demo.find(PROXY).group(3));
@@ -132,7 +133,7 @@ class DemoIT {
             demo.awaitEndOfOutput();
             assertThat(demo.process.exitValue()).isEqualTo(1);
             assertThat(demo.output()).contains("pgrelay (pid " + proxyPid + ") was killed by signal 9 (SIGKILL)")
-                    .contains("its last output:")
+                    .contains("its last output")
                     .contains("no pgrelay is left running");
             for (int nodePort : nodePorts) {
                 assertThat(accepting(nodePort)).as("node on port " + nodePort + " stopped").isFalse();
@@ -189,7 +190,7 @@ class DemoIT {
     /** The first of {@code count} consecutive free loopback ports. */
     private static int freeConsecutivePorts(int count) throws IOException {
         for (int attempt = 0; attempt < 50; attempt++) {
-            int first = freePort();
+            int first = FreePorts.next();
             boolean free = first + count <= 65535;
             for (int i = 1; i < count && free; i++) {
                 free = !accepting(first + i) && bindable(first + i);
@@ -302,12 +303,6 @@ class DemoIT {
     private static HttpResponse<String> http(HttpRequest.Builder request) throws Exception {
         return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()
                 .send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 
     private static boolean accepting(int port) {

@@ -1,5 +1,6 @@
 package io.pgrelay.server.lag;
 
+import io.pgrelay.testkit.FreePorts;
 import io.pgrelay.testkit.LocalCluster;
 import io.pgrelay.testkit.LocalNode;
 import io.pgrelay.testkit.ProxyProcess;
@@ -11,7 +12,6 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,12 +70,12 @@ class GlobalConsistencyIT {
         cluster = TestCluster.get();
         replicaPorts = cluster.replicas().stream().map(LocalNode::port).collect(Collectors.toSet());
         assertThat(replicaPorts).as("replicas in the test cluster").isNotEmpty();
-        portA = freePort();
-        portB = freePort();
-        portC = freePort();
-        int adminA = freePort();
-        adminB = freePort();
-        adminC = freePort();
+        portA = FreePorts.next();
+        portB = FreePorts.next();
+        portC = FreePorts.next();
+        int adminA = FreePorts.next();
+        adminB = FreePorts.next();
+        adminC = FreePorts.next();
         // A is a plain eventual proxy; B serves global reads by configuration (sessions may SET another mode);
         // C waits less for a replica than the replicas are late, so its global reads end on the primary.
         proxyA = start("pgrelay-a", portA, adminA, "");
@@ -354,11 +354,5 @@ class GlobalConsistencyIT {
 
     private static URI readyz(int adminPort) {
         return URI.create("http://127.0.0.1:" + adminPort + "/readyz");
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -1,5 +1,6 @@
 package io.pgrelay.server.ops;
 
+import io.pgrelay.testkit.FreePorts;
 import io.pgrelay.testkit.LocalCluster;
 import io.pgrelay.testkit.LocalNode;
 import io.pgrelay.testkit.ProxyProcess;
@@ -12,7 +13,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.ConnectException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -54,8 +54,8 @@ class ProcessLifecycleIT {
     @Test
     void sighupReloadsTheFileAndAnInvalidOneChangesNothing() throws Exception {
         LocalCluster cluster = TestCluster.get();
-        int port = freePort();
-        int adminPort = freePort();
+        int port = FreePorts.next();
+        int adminPort = FreePorts.next();
         Path config = Files.createTempFile("pgrelay-sighup-", ".yaml");
         Files.writeString(config, yaml(cluster, port, adminPort, ""));
         Output output = new Output();
@@ -85,9 +85,9 @@ class ProcessLifecycleIT {
             s.execute("CREATE TABLE " + table + " (client int, n int)");
             s.execute("GRANT ALL ON " + table + " TO app");
         }
-        int port = freePort();
-        int oldAdmin = freePort();
-        int newAdmin = freePort();
+        int port = FreePorts.next();
+        int oldAdmin = FreePorts.next();
+        int newAdmin = FreePorts.next();
         // Same client port; the admin ports differ only so the test can tell which instance is ready.
         Path oldConfig = Files.createTempFile("pgrelay-old-", ".yaml");
         Files.writeString(oldConfig, yaml(cluster, port, oldAdmin, ""));
@@ -223,12 +223,6 @@ class ProcessLifecycleIT {
 
     private static URI readyz(int adminPort) {
         return URI.create("http://127.0.0.1:" + adminPort + "/readyz");
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 
     /** A child's output: copied to ours and kept, to check what it logged. */

@@ -3,6 +3,7 @@ package io.pgrelay.server.packaging;
 import io.pgrelay.core.config.ProxyConfig;
 import io.pgrelay.server.ConfigLoader;
 import io.pgrelay.server.PgRelay;
+import io.pgrelay.testkit.FreePorts;
 import io.pgrelay.testkit.Processes;
 import org.junit.jupiter.api.Test;
 
@@ -30,8 +31,8 @@ class HealthcheckScriptTest {
 
     @Test
     void passesWhileTheAdminApiAnswersAndFailsWhenItIsGone() throws Exception {
-        int port = freePort();
-        int adminPort = freePort();
+        int port = FreePorts.next();
+        int adminPort = FreePorts.next();
         Map<String, String> environment = new HashMap<>(ComposeFile.read(Repository.file("docker/compose.yml"),
                 name -> null).service("pgrelay").environment());
         environment.put("PGRELAY_PORT", String.valueOf(port));
@@ -75,11 +76,5 @@ class HealthcheckScriptTest {
 
     private static Processes.Result run(Map<String, String> environment) throws Exception {
         return Processes.run(List.of(Repository.file(SCRIPT).toString()), environment, null, TIMEOUT);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 }
