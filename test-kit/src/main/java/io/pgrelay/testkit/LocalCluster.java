@@ -224,11 +224,11 @@ public final class LocalCluster implements AutoCloseable {
         return replicas;
     }
 
-    private static boolean isUp(LocalNode n) {
+    static boolean isUp(LocalNode n) {
         return !n.isSuspended() && n.isRunning();
     }
 
-    private static boolean inRecoveryOrTrue(LocalNode n) {
+    static boolean inRecoveryOrTrue(LocalNode n) {
         try {
             return n.isInRecovery();
         } catch (LocalClusterException e) {
@@ -268,145 +268,7 @@ public final class LocalCluster implements AutoCloseable {
      */
     public synchronized void resetToInitialTopology() {
         resets.incrementAndGet();
-        long t0 = System.nanoTime();
-        log.info("resetting to initial topology; before:\n{}", describe());
-        LocalNode first = nodes.get(0);
-        for (LocalNode n : nodes) {
-            try {
-                n.sigcont();
-            } catch (RuntimeException e) {
-                log.warn("{}: sigcont failed: {}", n.name(), e.getMessage());
-            }
-        }
-        makePrimary(first);
-        resetOverrides(first);
-        for (LocalNode n : nodes.subList(1, nodes.size())) {
-            makeReplicaOf(n, first);
-            resetOverrides(n);
-        }
-        waitForReplication(Duration.ofSeconds(60));
-        log.info("topology reset in {} ms:\n{}", (System.nanoTime() - t0) / 1_000_000, describe());
-    }
-
-    private void makePrimary(LocalNode first) {
-        List<LocalNode> others = nodes.subList(1, nodes.size());
-        if (!first.isRunning() && first.hasStandbySignal()) {
-            startQuietly(first);
-        }
-        if (isUp(first) && !inRecoveryOrTrue(first)) {
-            return;
-        }
-        Optional<LocalNode> otherPrimary = others.stream()
-                .filter(n -> isUp(n) && !inRecoveryOrTrue(n)).findFirst();
-        if (otherPrimary.isPresent()) {
-            // switch over from the current primary, keeping its data
-            LocalNode source = otherPrimary.get();
-            boolean following = isUp(first) && inRecoveryOrTrue(first)
-                    && awaitStreaming(first, source, Duration.ofSeconds(3));
-            if (following) {
-                resumeReplayQuietly(first);
-            } else {
-                first.rebuildAsReplicaOf(source);
-            }
-            first.waitForReplay(source.currentWalLsn(), Duration.ofSeconds(60));
-            // a clean shutdown hands every connected standby all of the source's WAL, so the
-            // remaining replicas can follow pg1's new timeline without a rebuild
-            log.info("switching the primary role from {} back to {}", source.name(), first.name());
-            source.stop();
-            first.promote();
-            return;
-        }
-        // nobody is primary: bring pg1 up and promote it if it comes up as a standby
-        if (!first.isRunning()) {
-            first.start();
-        }
-        if (first.isInRecovery()) {
-            resumeReplayQuietly(first);
-            first.promote();
-        }
-    }
-
-    private void makeReplicaOf(LocalNode n, LocalNode primary) {
-        if (!n.isRunning()) {
-            if (!n.hasStandbySignal()) {
-                // it would come up as a (diverged) primary
-                n.rebuildAsReplicaOf(primary);
-                return;
-            }
-            if (!startQuietly(n)) {
-                n.rebuildAsReplicaOf(primary);
-                return;
-            }
-        }
-        if (!inRecoveryOrTrue(n)) {
-            n.rebuildAsReplicaOf(primary);
-            return;
-        }
-        resumeReplayQuietly(n);
-        if (awaitStreaming(n, primary, Duration.ofSeconds(3))) {
-            return;
-        }
-        try {
-            n.repointTo(primary, Duration.ofSeconds(10));
-        } catch (RuntimeException e) {
-            log.warn("{}: repointing to {} failed ({}); rebuilding", n.name(), primary.name(),
-                    firstLine(e.getMessage()));
-            n.rebuildAsReplicaOf(primary);
-        }
-    }
-
-    private static boolean startQuietly(LocalNode n) {
-        try {
-            n.start();
-            return true;
-        } catch (RuntimeException e) {
-            log.warn("{}: cannot start ({})", n.name(), firstLine(e.getMessage()));
-            return false;
-        }
-    }
-
-    private static boolean awaitStreaming(LocalNode n, LocalNode primary, Duration timeout) {
-        if (n.upstreamPort() != primary.port()) {
-            return false;
-        }
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            if (n.isStreamingFrom(primary)) {
-                return true;
-            }
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            LocalNode.sleep(50);
-        }
-    }
-
-    private static void resumeReplayQuietly(LocalNode n) {
-        try {
-            if (n.isReplayPaused()) {
-                n.resumeReplay();
-            }
-        } catch (RuntimeException e) {
-            log.debug("{}: resume replay: {}", n.name(), e.getMessage());
-        }
-    }
-
-    private static void resetOverrides(LocalNode n) {
-        for (String key : n.confOverrides()) {
-            try {
-                n.resetConf(key);
-            } catch (RuntimeException e) {
-                log.warn("{}: cannot reset {}: {}", n.name(), key, e.getMessage());
-            }
-        }
-    }
-
-    private static String firstLine(String s) {
-        if (s == null) {
-            return "";
-        }
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
+        new TopologyReset(this, nodes).run();
     }
 
     /**
@@ -534,7 +396,7 @@ public final class LocalCluster implements AutoCloseable {
                         .orElse(""));
 
         LocalNode primary = nodes.get(0);
-        primary.initPrimary();
+        primary.files().initPrimary();
         primary.start(true);
         createRolesAndDatabases(primary);
         startReplicasInParallel(primary, nodes.subList(1, nodes.size()));
@@ -556,9 +418,9 @@ public final class LocalCluster implements AutoCloseable {
             List<Future<?>> futures = new ArrayList<>();
             for (LocalNode replica : replicas) {
                 futures.add(pool.submit(() -> {
-                    replica.baseBackupFrom(primary);
+                    replica.files().baseBackupFrom(primary);
                     replica.start(true);
-                    replica.waitUntilStreamingFrom(primary, Duration.ofSeconds(60));
+                    replica.replication().waitUntilStreamingFrom(primary, Duration.ofSeconds(60));
                 }));
             }
             RuntimeException failure = null;

@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
@@ -55,11 +54,8 @@ public final class LocalNode {
     private volatile int port;
     private volatile boolean suspended;
     private final Set<String> confOverrides = ConcurrentHashMap.newKeySet();
-    /** The certificate and key this node serves; null without {@link ServerTls}. */
-    private volatile ServedCertificate servedCertificate;
-
-    private record ServedCertificate(String certificatePem, String keyPem) {
-    }
+    private final NodeFiles files;
+    private final NodeReplication replication;
 
     LocalNode(LocalCluster cluster, String name, Path nodeDir, Path socketDir, int port, boolean fixedPort) {
         this.cluster = cluster;
@@ -70,8 +66,8 @@ public final class LocalNode {
         this.socketDir = socketDir;
         this.port = port;
         this.fixedPort = fixedPort;
-        ServerTls tls = cluster.serverTls();
-        this.servedCertificate = tls == null ? null : new ServedCertificate(tls.certificatePem(), tls.keyPem());
+        this.files = new NodeFiles(this);
+        this.replication = new NodeReplication(this);
     }
 
     // ------------------------------------------------------------------ identity
@@ -164,7 +160,7 @@ public final class LocalNode {
         return connect(db, su.name(), su.password(), props);
     }
 
-    private <T> T withAdmin(String what, SqlFunction<T> body) {
+    <T> T withAdmin(String what, SqlFunction<T> body) {
         try (Connection c = adminConnection(ADMIN_DB)) {
             return body.apply(c);
         } catch (SQLException e) {
@@ -177,7 +173,7 @@ public final class LocalNode {
         T apply(Connection connection) throws SQLException;
     }
 
-    private static String queryString(Connection c, String sql, Object... params) throws SQLException {
+    static String queryString(Connection c, String sql, Object... params) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             for (int i = 0; i < params.length; i++) {
                 ps.setObject(i + 1, params[i]);
@@ -280,7 +276,7 @@ public final class LocalNode {
         }
     }
 
-    // ------------------------------------------------------------------ setup
+    // ------------------------------------------------------------------ files
 
     private String pg(String executable) {
         return cluster.binDir().resolve(executable).toString();
@@ -290,56 +286,8 @@ public final class LocalNode {
         return cluster.os();
     }
 
-    /** initdb, then write our configuration. Called once, for the initial primary. */
-    void initPrimary() {
-        os().createServerDirectory(nodeDir);
-        Path pwfile = nodeDir.resolve("initdb.pwfile");
-        os().writeServerFile(pwfile, cluster.superuser().password() + "\n");
-        log.info("{}: initdb in {}", name, dataDir);
-        try {
-            OsSupport.CommandResult result = os().runAsServer(List.of(pg("initdb"), "-D", dataDir.toString(),
-                    "--auth-local=trust", "--auth-host=scram-sha-256", "-U", cluster.superuser().name(),
-                    "--encoding=UTF8", "--locale=C", "--pwfile=" + pwfile, "--no-sync",
-                            // 1 MB WAL segments: base backups and initdb write far less
-                            "--wal-segsize=1"),
-                    Map.of(), nodeDir, Duration.ofMinutes(3));
-            if (!result.ok()) {
-                throw new LocalClusterException(name + ": initdb failed: " + result.describe());
-            }
-        } finally {
-            try {
-                Files.deleteIfExists(pwfile);
-            } catch (IOException ignored) {
-                // harmless
-            }
-        }
-        os().appendServerFile(dataDir.resolve("postgresql.conf"), "\n# added by pgrelay LocalCluster\n"
-                + "include '" + COMMON_CONF + "'\n"
-                + "include '" + NODE_CONF + "'\n");
-        os().writeServerFile(dataDir.resolve(COMMON_CONF), cluster.commonConf());
-        os().writeServerFile(dataDir.resolve("pg_hba.conf"), cluster.hbaConf());
-        writeNodeConf();
-    }
-
-    /** Per-node settings; rewritten after every base backup (which copies the primary's). */
-    private void writeNodeConf() {
-        os().writeServerFile(dataDir.resolve(NODE_CONF), "# written by pgrelay LocalCluster for " + name + "\n"
-                + "port = " + port + "\n"
-                + "unix_socket_directories = " + confQuote(socketDir.toString()) + "\n"
-                + "cluster_name = " + confQuote(name) + "\n");
-        writeTlsFiles();
-    }
-
-    /** The TLS files named in the common configuration, owned by the server user (the key mode 0600). */
-    private void writeTlsFiles() {
-        ServerTls tls = cluster.serverTls();
-        ServedCertificate served = servedCertificate;
-        if (tls == null || served == null) {
-            return;
-        }
-        os().writeServerFile(dataDir.resolve(ServerTls.CERT_FILE), served.certificatePem());
-        os().writeServerFile(dataDir.resolve(ServerTls.KEY_FILE), served.keyPem());
-        os().writeServerFile(dataDir.resolve(ServerTls.CA_FILE), tls.clientCaPem());
+    NodeFiles files() {
+        return files;
     }
 
     /**
@@ -351,69 +299,9 @@ public final class LocalNode {
         if (cluster.serverTls() == null) {
             throw new IllegalStateException(name + ": the cluster runs without TLS (LocalCluster.Builder.serverTls)");
         }
-        servedCertificate = new ServedCertificate(certificatePem, keyPem);
-        writeTlsFiles();
+        files.serve(certificatePem, keyPem);
         reloadAndWait();
         log.info("{}: serving a new TLS certificate", name);
-    }
-
-    /** pg_basebackup from {@code primary} into an empty data dir, configured as a streaming standby. */
-    void baseBackupFrom(LocalNode primary) {
-        os().createServerDirectory(nodeDir);
-        primary.dropSlot(name);
-        log.info("{}: pg_basebackup from {} ({}:{}) with slot {}", name, primary.name(), primary.host(),
-                primary.port(), name);
-        ClusterUser su = cluster.superuser();
-        long t0 = System.nanoTime();
-        OsSupport.CommandResult result = os().runAsServer(List.of(pg("pg_basebackup"),
-                        "-h", primary.host(), "-p", Integer.toString(primary.port()), "-U", su.name(), "-w",
-                        "-D", dataDir.toString(), "-R", "-C", "-S", name, "-X", "stream", "-c", "fast",
-                        "--no-sync"),
-                Map.of("PGPASSWORD", su.password(), "PGAPPNAME", name + "_basebackup"), nodeDir,
-                Duration.ofMinutes(5));
-        if (!result.ok()) {
-            throw new LocalClusterException(name + ": base backup from " + primary.name() + " failed: "
-                    + result.describe());
-        }
-        log.debug("{}: base backup took {} ms", name, (System.nanoTime() - t0) / 1_000_000);
-        writeNodeConf();
-        writeStandbyConnection(primary);
-    }
-
-    /** Replaces primary_conninfo / primary_slot_name written by {@code pg_basebackup -R}. */
-    private void writeStandbyConnection(LocalNode primary) {
-        Path auto = dataDir.resolve("postgresql.auto.conf");
-        List<String> kept = new ArrayList<>();
-        try {
-            for (String line : Files.readAllLines(auto, StandardCharsets.UTF_8)) {
-                String key = line.strip();
-                if (!key.startsWith("primary_conninfo") && !key.startsWith("primary_slot_name")) {
-                    kept.add(line);
-                }
-            }
-        } catch (NoSuchFileException e) {
-            kept.add("# Do not edit this file manually!");
-            kept.add("# It will be overwritten by the ALTER SYSTEM command.");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        kept.add("primary_conninfo = " + confQuote(conninfoFor(primary)));
-        kept.add("primary_slot_name = " + confQuote(name));
-        os().writeServerFile(auto, String.join("\n", kept) + "\n");
-        try {
-            if (!Files.exists(dataDir.resolve("standby.signal"))) {
-                os().writeServerFile(dataDir.resolve("standby.signal"), "");
-            }
-        } catch (RuntimeException e) {
-            throw new LocalClusterException(name + ": cannot write standby.signal", e);
-        }
-    }
-
-    /** The libpq connection string this node uses to stream from {@code primary}. */
-    String conninfoFor(LocalNode primary) {
-        ClusterUser su = cluster.superuser();
-        return "host=" + primary.host() + " port=" + primary.port() + " user=" + su.name()
-                + " password=" + conninfoQuote(su.password()) + " application_name=" + name;
     }
 
     // ------------------------------------------------------------------ lifecycle
@@ -443,7 +331,7 @@ public final class LocalNode {
                 int old = port;
                 port = OsSupport.pickFreePort(cluster.portsInUse());
                 log.info("{}: port {} was taken meanwhile, using {}", name, old, port);
-                writeNodeConf();
+                files.writeNodeConf();
             }
             long logOffset = OsSupport.sizeOrZero(logFile);
             log.info("{}: starting on {}:{}", name, host(), port);
@@ -470,7 +358,7 @@ public final class LocalNode {
                 int old = port;
                 port = OsSupport.pickFreePort(cluster.portsInUse());
                 log.warn("{}: port {} clashed with another process, retrying on {}", name, old, port);
-                writeNodeConf();
+                files.writeNodeConf();
                 continue;
             }
             throw new LocalClusterException(name + ": server failed to start on " + host() + ":" + port
@@ -696,24 +584,12 @@ public final class LocalNode {
      * the startup process reports "paused"; replay is stopped before the next record either way.
      */
     public void pauseReplay() {
-        withAdmin("pg_wal_replay_pause()", c -> {
-            queryString(c, "SELECT pg_wal_replay_pause()");
-            if (cluster.serverVersionNum() >= 140000) {
-                long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-                while (!"paused".equals(queryString(c, "SELECT pg_get_wal_replay_pause_state()"))
-                        && System.nanoTime() < deadline) {
-                    sleep(10);
-                }
-            }
-            return null;
-        });
-        log.info("{}: WAL replay paused", name);
+        replication.pauseReplay();
     }
 
     /** {@code pg_wal_replay_resume()}. */
     public void resumeReplay() {
-        withAdmin("pg_wal_replay_resume()", c -> queryString(c, "SELECT pg_wal_replay_resume()"));
-        log.info("{}: WAL replay resumed", name);
+        replication.resumeReplay();
     }
 
     /**
@@ -764,7 +640,7 @@ public final class LocalNode {
     }
 
     /** pg_reload_conf(), then waits until a new session's pg_conf_load_time() moved on. */
-    private void reloadAndWait() {
+    void reloadAndWait() {
         String before = withAdmin("pg_reload_conf()", c -> {
             String t = queryString(c, "SELECT pg_conf_load_time()::text");
             queryString(c, "SELECT pg_reload_conf()");
@@ -792,28 +668,7 @@ public final class LocalNode {
      * it has not replayed past the promotion point; otherwise use {@link #rebuildAsReplicaOf}.
      */
     public void repointTo(LocalNode newPrimary) {
-        repointTo(newPrimary, Duration.ofSeconds(30));
-    }
-
-    synchronized void repointTo(LocalNode newPrimary, Duration timeout) {
-        if (newPrimary == this) {
-            throw new IllegalArgumentException(name + " cannot stream from itself");
-        }
-        if (!isInRecovery()) {
-            throw new IllegalStateException(name + " is not a standby; use rebuildAsReplicaOf(" + newPrimary.name()
-                    + ")");
-        }
-        log.info("{}: repointing to {} ({}:{})", name, newPrimary.name(), newPrimary.host(), newPrimary.port());
-        newPrimary.ensureSlot(name);
-        withAdmin("ALTER SYSTEM SET primary_conninfo", c -> {
-            try (Statement st = c.createStatement()) {
-                st.execute("ALTER SYSTEM SET primary_conninfo = " + sqlLiteral(conninfoFor(newPrimary)));
-                st.execute("ALTER SYSTEM SET primary_slot_name = " + sqlLiteral(name));
-            }
-            return null;
-        });
-        reloadAndWait();
-        waitUntilStreamingFrom(newPrimary, timeout);
+        replication.repointTo(newPrimary, Duration.ofSeconds(30));
     }
 
     /**
@@ -836,10 +691,10 @@ public final class LocalNode {
             throw new UncheckedIOException(name + ": cannot wipe " + dataDir, e);
         }
         appendLogMarker("rebuilding as a replica of " + primary.name());
-        baseBackupFrom(primary);
+        files.baseBackupFrom(primary);
         confOverrides.clear();
         start();
-        waitUntilStreamingFrom(primary, STREAMING_TIMEOUT);
+        replication.waitUntilStreamingFrom(primary, STREAMING_TIMEOUT);
     }
 
     private void appendLogMarker(String text) {
@@ -853,163 +708,30 @@ public final class LocalNode {
         }
     }
 
-    /**
-     * Waits until {@code primary}'s pg_stat_replication shows this node (application_name) as
-     * 'streaming' and a marker row inserted on the primary afterwards is visible here.
-     */
-    void waitUntilStreamingFrom(LocalNode primary, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        String lastState = "(not connected)";
-        SQLException lastError = null;
-        while (true) {
-            try (Connection c = primary.adminConnection(ADMIN_DB)) {
-                String state = queryString(c,
-                        "SELECT state FROM pg_stat_replication WHERE application_name = ? ORDER BY backend_start DESC",
-                        name);
-                if ("streaming".equals(state)) {
-                    break;
-                }
-                lastState = state == null ? "(not connected)" : state;
-            } catch (SQLException e) {
-                lastError = e;
-            }
-            if (!isRunning()) {
-                throw new LocalClusterException(name + ": server exited while waiting to stream from "
-                        + primary.name() + logTailForMessage());
-            }
-            if (System.nanoTime() > deadline) {
-                throw new LocalClusterException(name + ": not streaming from " + primary.name() + " within "
-                        + timeout + "; replication state on " + primary.name() + ": " + lastState
-                        + (lastError == null ? "" : "; last error: " + lastError.getMessage())
-                        + logTailForMessage());
-            }
-            sleep(20);
-        }
-        String token = UUID.randomUUID().toString();
-        primary.withAdmin("insert marker", c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO " + MARKER_TABLE + " (token, written_on, for_node) VALUES (?, ?, ?)")) {
-                ps.setString(1, token);
-                ps.setString(2, primary.name());
-                ps.setString(3, name);
-                return ps.executeUpdate();
-            }
-        });
-        while (true) {
-            try (Connection c = adminConnection(ADMIN_DB)) {
-                if (queryString(c, "SELECT token FROM " + MARKER_TABLE + " WHERE token = ?", token) != null) {
-                    break;
-                }
-            } catch (SQLException e) {
-                lastError = e;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new LocalClusterException(name + ": marker row written on " + primary.name()
-                        + " not visible within " + timeout
-                        + (lastError == null ? "" : "; last error: " + lastError.getMessage()) + logTailForMessage());
-            }
-            sleep(10);
-        }
-        log.info("{}: streaming from {} on {}:{}", name, primary.name(), host(), port);
-    }
-
     /** Whether {@code primary}'s pg_stat_replication shows this node streaming. */
     public boolean isStreamingFrom(LocalNode primary) {
-        try (Connection c = primary.adminConnection(ADMIN_DB)) {
-            return "streaming".equals(queryString(c,
-                    "SELECT state FROM pg_stat_replication WHERE application_name = ? AND state = 'streaming'",
-                    name));
-        } catch (SQLException e) {
-            return false;
-        }
+        return replication.isStreamingFrom(primary);
     }
 
-    /** The port in this standby's primary_conninfo, or -1 when unknown. */
-    int upstreamPort() {
-        try (Connection c = adminConnection(ADMIN_DB)) {
-            String conninfo = queryString(c, "SELECT setting FROM pg_settings WHERE name = 'primary_conninfo'");
-            java.util.regex.Matcher m = PORT_IN_CONNINFO.matcher(conninfo == null ? "" : conninfo);
-            return m.find() ? Integer.parseInt(m.group(1)) : -1;
-        } catch (SQLException e) {
-            return -1;
-        }
-    }
-
-    private static final Pattern PORT_IN_CONNINFO = Pattern.compile("(?:^|\\s)port=(\\d+)");
-
-    /** Creates a physical slot on this node unless it exists. */
-    void ensureSlot(String slot) {
-        withAdmin("create slot " + slot, c -> queryString(c,
-                "SELECT pg_create_physical_replication_slot(?, true) WHERE NOT EXISTS "
-                        + "(SELECT 1 FROM pg_replication_slots WHERE slot_name = ?)", slot, slot));
-    }
-
-    /** Drops a slot on this node if it exists, terminating a walsender still using it. */
-    void dropSlot(String slot) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        withAdmin("drop slot " + slot, c -> {
-            while (true) {
-                try (PreparedStatement ps = c.prepareStatement(
-                        "SELECT active, active_pid FROM pg_replication_slots WHERE slot_name = ?")) {
-                    ps.setString(1, slot);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        if (!rs.next()) {
-                            return null;
-                        }
-                        if (rs.getBoolean(1)) {
-                            int activePid = rs.getInt(2);
-                            queryString(c, "SELECT pg_terminate_backend(?)", activePid);
-                        } else {
-                            try {
-                                queryString(c, "SELECT pg_drop_replication_slot(?)", slot);
-                                log.debug("{}: dropped slot {}", name, slot);
-                                return null;
-                            } catch (SQLException e) {
-                                // became active again, or is being dropped concurrently: retry
-                                if (System.nanoTime() > deadline) {
-                                    throw e;
-                                }
-                            }
-                        }
-                    }
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new SQLException("slot " + slot + " stayed active for 15 s");
-                }
-                sleep(20);
-            }
-        });
+    NodeReplication replication() {
+        return replication;
     }
 
     // ------------------------------------------------------------------ LSNs
 
     /** {@code pg_last_wal_replay_lsn()} of a standby (or of a promoted node: the last replayed LSN). */
     public String replayLsn() {
-        String lsn = withAdmin("pg_last_wal_replay_lsn()", c -> queryString(c, "SELECT pg_last_wal_replay_lsn()::text"));
-        if (lsn == null) {
-            throw new IllegalStateException(name + " has not replayed any WAL (it is not a standby)");
-        }
-        return lsn;
+        return replication.replayLsn();
     }
 
     /** {@code pg_last_wal_receive_lsn()} of a standby: WAL received (not necessarily replayed). */
     public String receiveLsn() {
-        String lsn = withAdmin("pg_last_wal_receive_lsn()",
-                c -> queryString(c, "SELECT pg_last_wal_receive_lsn()::text"));
-        if (lsn == null) {
-            throw new IllegalStateException(name + " has not received any WAL by streaming");
-        }
-        return lsn;
+        return replication.receiveLsn();
     }
 
     /** {@code pg_current_wal_lsn()} of a primary; fails on a standby. */
     public String currentWalLsn() {
-        return withAdmin("pg_current_wal_lsn()", c -> {
-            if ("t".equals(queryString(c, "SELECT pg_is_in_recovery()"))) {
-                throw new IllegalStateException(name + " is a standby; currentWalLsn() needs a primary");
-            }
-            return queryString(c, "SELECT pg_current_wal_lsn()::text");
-        });
+        return replication.currentWalLsn();
     }
 
     /**
@@ -1018,24 +740,7 @@ public final class LocalNode {
      * @throws LocalClusterException on timeout, naming the replay position and pause state
      */
     public void waitForReplay(String lsn, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        String sql = "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() >= ?::pg_lsn "
-                + "ELSE pg_current_wal_lsn() >= ?::pg_lsn END";
-        while (true) {
-            boolean done = withAdmin("wait for replay", c -> "t".equals(queryString(c, sql, lsn, lsn)));
-            if (done) {
-                return;
-            }
-            if (System.nanoTime() > deadline) {
-                String state = withAdmin("replay state", c -> queryString(c,
-                        "SELECT 'replayed ' || coalesce(pg_last_wal_replay_lsn()::text, '?') || ', received '"
-                                + " || coalesce(pg_last_wal_receive_lsn()::text, '?') || ', paused '"
-                                + " || pg_is_wal_replay_paused()"));
-                throw new LocalClusterException(name + ": did not replay " + lsn + " within " + timeout + " ("
-                        + state + ")");
-            }
-            sleep(10);
-        }
+        replication.waitForReplay(lsn, timeout);
     }
 
     // ------------------------------------------------------------------ helpers
