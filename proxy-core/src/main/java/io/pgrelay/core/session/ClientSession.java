@@ -149,6 +149,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     close();
                     return;
                 }
+                if (endAtBoundary && engine.atBoundary()) {
+                    // Shutting down and between transactions: the next statement must not start,
+                    // even when it arrived before the task that quiet() queued has run.
+                    frame.release();
+                    ClientShutdown.end(client);
+                    return;
+                }
                 engine.frame(frame);
             }
         } catch (RuntimeException e) {
