@@ -109,7 +109,11 @@ class JdbcRelayIT {
                 c.commit();
             }
         }
-        try (Connection c = proxy.connect(); Statement s = c.createStatement();
+        // Another session: by default (eventual) its read may reach a replica that has not
+        // replayed the commit yet; global consistency is how a client asks to see it.
+        Properties global = new Properties();
+        global.setProperty("options", "-c pgrelay.consistency=global");
+        try (Connection c = proxy.connect("app", "app", "app", global); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT name FROM relay_items WHERE id = 1")) {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1)).isEqualTo("one");
