@@ -52,6 +52,8 @@ class FailoverIT {
         admin = new AdminClient(proxy);
         Processes.Result init = Pgbench.run(proxy.host(), proxy.port(), "-i", "-s", "1", "-q");
         assertThat(init.exitCode()).as(init.output()).isZero();
+        // pgbench's first reads (the scale, the tables) may go to a replica.
+        cluster.waitForReplication(Duration.ofSeconds(30));
     }
 
     @AfterAll

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -34,6 +35,8 @@ class SwitchoverIT {
         admin = new AdminClient(proxy);
         Processes.Result init = Pgbench.run(proxy.host(), proxy.port(), "-i", "-s", "1", "-q");
         assertThat(init.exitCode()).as(init.output()).isZero();
+        // pgbench's first reads (the scale, the tables) may go to a replica.
+        cluster.waitForReplication(Duration.ofSeconds(30));
     }
 
     @AfterAll

@@ -7,6 +7,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.time.Duration;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** pgbench through pgrelay in each query mode, with zero failed transactions. */
@@ -18,6 +20,8 @@ class PgbenchIT {
         proxy = TestProxy.shared();
         Processes.Result init = pgbench("-i", "-s", "1", "-q");
         assertThat(init.exitCode()).as(init.output()).isZero();
+        // pgbench's first reads (the scale, the tables) may go to a replica.
+        proxy.cluster().waitForReplication(Duration.ofSeconds(30));
     }
 
     static Processes.Result pgbench(String... args) {

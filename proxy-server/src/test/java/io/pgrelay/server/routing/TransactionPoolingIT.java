@@ -108,6 +108,8 @@ class TransactionPoolingIT {
     void pgbenchPreparedTpcbWithoutFailures() {
         Processes.Result init = pgbench("-i", "-s", "1", "-q");
         assertThat(init.exitCode()).as(init.output()).isZero();
+        // pgbench's first reads (the scale, the tables) may go to a replica.
+        TestCluster.get().waitForReplication(Duration.ofSeconds(30));
         // One pgbench thread per client: pgbench prepares statements synchronously, so a thread blocked
         // waiting for a pooled backend would otherwise stall its other clients holding the rest.
         Processes.Result run = pgbench("-c", "16", "-j", "16", "-T", "8", "-M", "prepared");
