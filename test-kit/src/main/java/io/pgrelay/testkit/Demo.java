@@ -138,7 +138,7 @@ public final class Demo implements Callable<Integer> {
         }
 
         System.out.println("pgrelay demo: starting a primary and two streaming replicas in " + dir + " ...");
-        LocalCluster.Builder builder = LocalCluster.builder().replicas(2).baseDir(dir.resolve("cluster"))
+        LocalClusterBuilder builder = LocalCluster.builder().replicas(2).baseDir(dir.resolve("cluster"))
                 .keepData(!temporaryDir).closeOnJvmExit(false);
         LocalCluster cluster;
         try {

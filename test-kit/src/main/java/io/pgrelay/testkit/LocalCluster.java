@@ -1,9 +1,6 @@
 package io.pgrelay.testkit;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -17,12 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.stream.Stream;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,7 +66,7 @@ public final class LocalCluster implements AutoCloseable {
     private final int serverVersionNum;
     private volatile Duration startupTime = Duration.ZERO;
 
-    private LocalCluster(Builder b, Path binDir, OsSupport os, Path baseDir, String serverVersion) {
+    LocalCluster(LocalClusterBuilder b, Path binDir, OsSupport os, Path baseDir, String serverVersion) {
         this.binDir = binDir;
         this.os = os;
         this.baseDir = baseDir;
@@ -94,8 +86,8 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /** A builder with the defaults described in the class comment. */
-    public static Builder builder() {
-        return new Builder();
+    public static LocalClusterBuilder builder() {
+        return new LocalClusterBuilder();
     }
 
     /** Starts a cluster with all defaults (pg1 primary, pg2 and pg3 replicas, temp base dir). */
@@ -132,7 +124,7 @@ public final class LocalCluster implements AutoCloseable {
         return serverVersionNum;
     }
 
-    /** How long {@link Builder#start()} took. */
+    /** How long {@link LocalClusterBuilder#start()} took. */
     public Duration startupTime() {
         return startupTime;
     }
@@ -173,7 +165,7 @@ public final class LocalCluster implements AutoCloseable {
         return os;
     }
 
-    /** TLS on the nodes, or null when they run without ({@link Builder#serverTls}). */
+    /** TLS on the nodes, or null when they run without ({@link LocalClusterBuilder#serverTls(ServerTls)}). */
     ServerTls serverTls() {
         return serverTls;
     }
@@ -365,143 +357,12 @@ public final class LocalCluster implements AutoCloseable {
 
     // ------------------------------------------------------------------ start-up
 
-    private void bootstrap(Builder b) {
+    /** Creates and starts the nodes, roles and databases; once, from {@link LocalClusterBuilder#start()}. */
+    void bootstrap(LocalClusterBuilder b) {
         long t0 = System.nanoTime();
-        int count = 1 + b.replicas;
-        Set<Integer> taken = new HashSet<>();
-        for (int i = 0; i < count; i++) {
-            String name = "pg" + (i + 1);
-            Path nodeDir = baseDir.resolve(name);
-            int port;
-            boolean fixed;
-            if (b.ports != null) {
-                port = b.ports[i];
-                fixed = true;
-            } else if (b.basePort > 0) {
-                port = b.basePort + i;
-                fixed = true;
-            } else {
-                port = OsSupport.pickFreePort(taken);
-                fixed = false;
-            }
-            if (fixed && !OsSupport.isPortFree(port)) {
-                throw new LocalClusterException("port " + port + " for " + name + " on " + HOST
-                        + " is already in use; choose other ports or let LocalCluster pick free ones");
-            }
-            taken.add(port);
-            nodes.add(new LocalNode(this, name, nodeDir, socketDirFor(nodeDir), port, fixed));
-        }
-        log.info("starting PostgreSQL {} cluster ({} + {} replicas) in {} with binaries from {}{}", serverVersion,
-                1, b.replicas, baseDir, binDir, os.serverUser().map(u -> ", running servers as OS user " + u)
-                        .orElse(""));
-
-        LocalNode primary = nodes.get(0);
-        primary.files().initPrimary();
-        primary.start(true);
-        createRolesAndDatabases(primary);
-        startReplicasInParallel(primary, nodes.subList(1, nodes.size()));
+        new ClusterBootstrap(this, nodes, extraDirs).run(b);
         startupTime = Duration.ofNanos(System.nanoTime() - t0);
         log.info("cluster started in {} ms:\n{}", startupTime.toMillis(), describe());
-    }
-
-    /** Base backup, start and streaming check of each replica, all replicas at once. */
-    private void startReplicasInParallel(LocalNode primary, List<LocalNode> replicas) {
-        if (replicas.isEmpty()) {
-            return;
-        }
-        ExecutorService pool = Executors.newFixedThreadPool(replicas.size(), r -> {
-            Thread t = new Thread(r, "pgrelay-localcluster-start");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
-            List<Future<?>> futures = new ArrayList<>();
-            for (LocalNode replica : replicas) {
-                futures.add(pool.submit(() -> {
-                    replica.files().baseBackupFrom(primary);
-                    replica.start(true);
-                    replica.replication().waitUntilStreamingFrom(primary, Duration.ofSeconds(60));
-                }));
-            }
-            RuntimeException failure = null;
-            for (Future<?> f : futures) {
-                try {
-                    f.get();
-                } catch (ExecutionException e) {
-                    RuntimeException cause = e.getCause() instanceof RuntimeException re ? re
-                            : new LocalClusterException("replica start failed", e.getCause());
-                    if (failure == null) {
-                        failure = cause;
-                    } else {
-                        failure.addSuppressed(cause);
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new LocalClusterException("interrupted while starting replicas", e);
-                }
-            }
-            if (failure != null) {
-                throw failure;
-            }
-        } finally {
-            pool.shutdownNow();
-        }
-    }
-
-    /** The node dir when the socket path fits (sun_path is 108 bytes), else a short dir under /tmp. */
-    private Path socketDirFor(Path nodeDir) {
-        String socketPath = nodeDir + "/.s.PGSQL.65535.lock";
-        if (socketPath.getBytes(StandardCharsets.UTF_8).length <= 100) {
-            return nodeDir;
-        }
-        try {
-            Path dir = Files.createTempDirectory(Path.of("/tmp"), "pgrelay-s");
-            extraDirs.add(dir);
-            os.createServerDirectory(dir);
-            log.info("{} is too long for a Unix socket path; sockets go to {}", nodeDir, dir);
-            return dir;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create a socket directory under /tmp", e);
-        }
-    }
-
-    private void createRolesAndDatabases(LocalNode primary) {
-        log.info("{}: creating roles {} and databases {}", primary.name(),
-                users.stream().map(ClusterUser::name).toList(), databases.keySet());
-        try (Connection c = primary.adminConnection(LocalNode.ADMIN_DB); Statement st = c.createStatement()) {
-            st.execute("CREATE TABLE " + LocalNode.MARKER_TABLE + " (token text PRIMARY KEY, written_on text, "
-                    + "for_node text, created_at timestamptz NOT NULL DEFAULT now())");
-            for (ClusterUser u : users) {
-                st.execute("SET password_encryption = " + LocalNode.sqlLiteral(u.method().pgName()));
-                String ident = "\"" + u.name() + "\"";
-                if (u.name().equals(SUPERUSER)) {
-                    st.execute("ALTER ROLE " + ident + " PASSWORD " + LocalNode.sqlLiteral(u.password()));
-                } else {
-                    st.execute("CREATE ROLE " + ident + " LOGIN " + (u.superuser() ? "SUPERUSER" : "NOSUPERUSER")
-                            + " PASSWORD " + LocalNode.sqlLiteral(u.password()));
-                }
-            }
-            st.execute("RESET password_encryption");
-            for (Map.Entry<String, String> db : databases.entrySet()) {
-                st.execute("CREATE DATABASE \"" + db.getKey() + "\" OWNER \"" + db.getValue() + "\"");
-            }
-        } catch (SQLException e) {
-            throw new LocalClusterException(primary.name() + ": creating roles and databases failed: "
-                    + e.getMessage(), e);
-        }
-        for (Map.Entry<String, String> db : databases.entrySet()) {
-            try (Connection c = primary.adminConnection(db.getKey()); Statement st = c.createStatement()) {
-                Set<String> grantees = new java.util.LinkedHashSet<>();
-                grantees.add(db.getValue());
-                users.stream().filter(u -> !u.superuser()).forEach(u -> grantees.add(u.name()));
-                for (String grantee : grantees) {
-                    st.execute("GRANT CREATE, USAGE ON SCHEMA public TO \"" + grantee + "\"");
-                }
-            } catch (SQLException e) {
-                throw new LocalClusterException(primary.name() + ": granting on " + db.getKey() + " failed: "
-                        + e.getMessage(), e);
-            }
-        }
     }
 
     // ------------------------------------------------------------------ shutdown
@@ -571,231 +432,5 @@ public final class LocalCluster implements AutoCloseable {
         int major = Integer.parseInt(m.group(1));
         int minor = m.group(2) == null ? 0 : Integer.parseInt(m.group(2));
         return major >= 10 ? major * 10000 + minor : major * 10000 + minor * 100;
-    }
-
-    /** Configures and starts a {@link LocalCluster}. */
-    public static final class Builder {
-        private int replicas = 2;
-        private Path baseDir;
-        private boolean keepData;
-        private boolean closeOnJvmExit = true;
-        private int[] ports;
-        private int basePort;
-        private Path binDir;
-        private String osUser = "postgres";
-        private final Map<String, ClusterUser> users = new LinkedHashMap<>();
-        private final Map<String, String> databases = new LinkedHashMap<>();
-        private final Map<String, String> settings = new LinkedHashMap<>();
-        private ServerTls serverTls;
-
-        private Builder() {
-            user(new ClusterUser(SUPERUSER, "postgres", ClusterUser.AuthMethod.SCRAM, true));
-            user(ClusterUser.scram("app", "app"));
-            user(ClusterUser.md5("app_md5", "app_md5"));
-            database("app", "app");
-        }
-
-        /** Number of streaming replicas (0-9, default 2). */
-        public Builder replicas(int replicas) {
-            if (replicas < 0 || replicas > 9) {
-                throw new IllegalArgumentException("replicas must be between 0 and 9: " + replicas);
-            }
-            this.replicas = replicas;
-            return this;
-        }
-
-        /**
-         * Directory for the nodes' data (must be empty or absent; deleted on close unless
-         * {@link #keepData}). Default: a fresh {@code Files.createTempDirectory("pgrelay-cluster")}.
-         */
-        public Builder baseDir(Path baseDir) {
-            this.baseDir = baseDir;
-            return this;
-        }
-
-        /** Keep the base directory on close (default false). */
-        public Builder keepData(boolean keepData) {
-            this.keepData = keepData;
-            return this;
-        }
-
-        /**
-         * Whether a JVM shutdown hook closes the cluster if {@link #close()} was not called
-         * (default true). An owner whose own shutdown hook must stop other things first (a proxy in
-         * front of the cluster) turns it off and closes the cluster itself.
-         */
-        public Builder closeOnJvmExit(boolean closeOnJvmExit) {
-            this.closeOnJvmExit = closeOnJvmExit;
-            return this;
-        }
-
-        /** Fixed ports for pg1, pg2, ... (one per node). Default: free ephemeral ports. */
-        public Builder ports(int... ports) {
-            this.ports = ports.clone();
-            this.basePort = 0;
-            return this;
-        }
-
-        /** Fixed ports basePort, basePort+1, ... for pg1, pg2, ... */
-        public Builder basePort(int basePort) {
-            if (basePort <= 0 || basePort > 65525) {
-                throw new IllegalArgumentException("bad base port " + basePort);
-            }
-            this.basePort = basePort;
-            this.ports = null;
-            return this;
-        }
-
-        /** Directory with initdb, postgres, pg_ctl and pg_basebackup (default: {@link #findBinDir()}). */
-        public Builder pgBin(Path binDir) {
-            this.binDir = binDir;
-            return this;
-        }
-
-        /** OS user the servers run as when the JVM is root (default "postgres"). */
-        public Builder osUser(String osUser) {
-            this.osUser = osUser;
-            return this;
-        }
-
-        /** Adds a role, replacing a configured role of the same name. */
-        public Builder user(ClusterUser user) {
-            users.put(user.name(), user);
-            return this;
-        }
-
-        /** Adds a role, replacing a configured role of the same name. */
-        public Builder user(String name, String password, ClusterUser.AuthMethod method, boolean superuser) {
-            return user(new ClusterUser(name, password, method, superuser));
-        }
-
-        /**
-         * Removes all roles except the superuser {@code postgres}, which the cluster needs (its
-         * password and method may be changed with {@link #user}).
-         */
-        public Builder clearUsers() {
-            users.keySet().removeIf(n -> !n.equals(SUPERUSER));
-            return this;
-        }
-
-        /** Adds a database owned by {@code owner} (default: database app owned by app). */
-        public Builder database(String name, String owner) {
-            if (!name.matches("[a-z_][a-z0-9_]{0,62}")) {
-                throw new IllegalArgumentException("database name must match [a-z_][a-z0-9_]*: " + name);
-            }
-            databases.put(name, owner);
-            return this;
-        }
-
-        public Builder clearDatabases() {
-            databases.clear();
-            return this;
-        }
-
-        /** An extra postgresql.conf setting for every node (value is quoted as a string). */
-        public Builder setting(String key, String value) {
-            if (!key.matches("[A-Za-z_][A-Za-z0-9_.]*")) {
-                throw new IllegalArgumentException("not a configuration parameter name: " + key);
-            }
-            settings.put(key, value);
-            return this;
-        }
-
-        /** TLS on every node, optionally with roles that log in with a client certificate (default: none). */
-        public Builder serverTls(ServerTls serverTls) {
-            this.serverTls = serverTls;
-            return this;
-        }
-
-        /** Starts the cluster; on failure everything started so far is stopped and deleted. */
-        public LocalCluster start() {
-            int count = replicas + 1;
-            if (ports != null && ports.length != count) {
-                throw new IllegalArgumentException("ports: expected " + count + " ports, got " + ports.length);
-            }
-            ClusterUser su = users.get(SUPERUSER);
-            if (su == null || !su.superuser()) {
-                throw new IllegalArgumentException("user " + SUPERUSER + " must be a superuser");
-            }
-            if (serverTls != null) {
-                for (String user : serverTls.certificateUsers()) {
-                    if (!users.containsKey(user)) {
-                        throw new IllegalArgumentException("certificate user " + user + " is not a configured user");
-                    }
-                }
-            }
-            for (Map.Entry<String, String> db : databases.entrySet()) {
-                if (!users.containsKey(db.getValue())) {
-                    throw new IllegalArgumentException("owner " + db.getValue() + " of database " + db.getKey()
-                            + " is not a configured user");
-                }
-            }
-            Path bin = binDir != null ? PgBinaries.requireUsable(binDir) : PgBinaries.require();
-            OsSupport os = OsSupport.create(osUser);
-            OsSupport.CommandResult version = os.runAsServer(List.of(bin.resolve("postgres").toString(), "--version"),
-                    Map.of(), Path.of("/"), Duration.ofSeconds(30));
-            if (!version.ok()) {
-                throw new LocalClusterException("cannot run " + bin.resolve("postgres") + ": " + version.describe());
-            }
-            String versionText = version.output().strip().replaceFirst("^postgres \\(PostgreSQL\\) ", "");
-            Path base = prepareBaseDir(os);
-            LocalCluster cluster = new LocalCluster(this, bin, os, base, versionText);
-            try {
-                cluster.bootstrap(this);
-                return cluster;
-            } catch (RuntimeException | Error e) {
-                log.error("cluster start failed: {}", e.getMessage());
-                try {
-                    cluster.close();
-                } catch (RuntimeException suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-                throw e;
-            }
-        }
-
-        private Path prepareBaseDir(OsSupport os) {
-            try {
-                Path base;
-                boolean defaulted = baseDir == null;
-                if (defaulted) {
-                    base = Files.createTempDirectory("pgrelay-cluster");
-                } else {
-                    base = baseDir.toAbsolutePath().normalize();
-                    if (Files.exists(base)) {
-                        try (Stream<Path> entries = Files.list(base)) {
-                            if (entries.findAny().isPresent()) {
-                                throw new LocalClusterException("base dir " + base + " is not empty; "
-                                        + "remove it or choose another");
-                            }
-                        }
-                    }
-                    Files.createDirectories(base);
-                }
-                if (os.serverUser().isEmpty()) {
-                    return base;
-                }
-                OsSupport.makeTraversable(base);
-                if (os.serverCanTraverse(base)) {
-                    return base;
-                }
-                String user = os.serverUser().get();
-                if (defaulted) {
-                    Files.delete(base);
-                    Path fallback = Files.createTempDirectory(Path.of("/tmp"), "pgrelay-cluster");
-                    OsSupport.makeTraversable(fallback);
-                    if (os.serverCanTraverse(fallback)) {
-                        log.info("OS user {} cannot reach {}; using {}", user, base.getParent(), fallback);
-                        return fallback;
-                    }
-                    base = fallback;
-                }
-                throw new LocalClusterException("OS user " + user + " cannot reach base dir " + base
-                        + ": every parent directory must be searchable by it (chmod o+x), or choose a base dir "
-                        + "under /tmp");
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot prepare the base dir", e);
-            }
-        }
     }
 }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Driver;
@@ -13,13 +12,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,9 +28,6 @@ import org.slf4j.LoggerFactory;
 public final class LocalNode {
     private static final Logger log = LoggerFactory.getLogger(LocalNode.class);
     private static final Driver DRIVER = new org.postgresql.Driver();
-    private static final Pattern CONF_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_.]*");
-    private static final int LOG_TAIL_LINES = 40;
-    private static final Duration PG_CTL_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration STREAMING_TIMEOUT = Duration.ofSeconds(60);
 
     static final String ADMIN_DB = "postgres";
@@ -50,12 +41,11 @@ public final class LocalNode {
     private final Path dataDir;
     private final Path logFile;
     private final Path socketDir;
-    private final boolean fixedPort;
     private volatile int port;
-    private volatile boolean suspended;
-    private final Set<String> confOverrides = ConcurrentHashMap.newKeySet();
     private final NodeFiles files;
     private final NodeReplication replication;
+    private final NodeProcess process;
+    private final NodeSettings settings;
 
     LocalNode(LocalCluster cluster, String name, Path nodeDir, Path socketDir, int port, boolean fixedPort) {
         this.cluster = cluster;
@@ -65,9 +55,10 @@ public final class LocalNode {
         this.logFile = nodeDir.resolve("server.log");
         this.socketDir = socketDir;
         this.port = port;
-        this.fixedPort = fixedPort;
         this.files = new NodeFiles(this);
         this.replication = new NodeReplication(this);
+        this.process = new NodeProcess(this, fixedPort);
+        this.settings = new NodeSettings(this);
     }
 
     // ------------------------------------------------------------------ identity
@@ -148,7 +139,7 @@ public final class LocalNode {
 
     /** A superuser connection with short timeouts, for the cluster's own bookkeeping. */
     Connection adminConnection(String db) throws SQLException {
-        if (suspended) {
+        if (process.isSuspended()) {
             throw new SQLException(name + " is suspended (SIGSTOP); call sigcont() first", "08006");
         }
         Properties props = new Properties();
@@ -188,17 +179,12 @@ public final class LocalNode {
 
     /** Whether the postmaster recorded in {@code postmaster.pid} is alive (not a zombie). */
     public boolean isRunning() {
-        long pid = readPid();
-        return pid > 0 && OsSupport.isAlive(pid) && isOurPostmaster(pid);
+        return process.isRunning();
     }
 
     /** The postmaster's PID from {@code postmaster.pid}; fails when the node is not running. */
     public int serverPid() {
-        long pid = readPid();
-        if (pid <= 0 || !OsSupport.isAlive(pid) || !isOurPostmaster(pid)) {
-            throw new IllegalStateException(name + " is not running");
-        }
-        return (int) pid;
+        return process.serverPid();
     }
 
     /** Whether the data directory holds standby.signal, i.e. the node starts as a standby. */
@@ -208,7 +194,7 @@ public final class LocalNode {
 
     /** Whether the node is currently suspended by {@link #sigstop()}. */
     public boolean isSuspended() {
-        return suspended;
+        return process.isSuspended();
     }
 
     /** {@code SELECT pg_is_in_recovery()}: true for a standby. */
@@ -223,24 +209,7 @@ public final class LocalNode {
     }
 
     long readPid() {
-        try {
-            List<String> lines = Files.readAllLines(dataDir.resolve("postmaster.pid"), StandardCharsets.UTF_8);
-            return lines.isEmpty() ? -1 : Long.parseLong(lines.get(0).strip());
-        } catch (NoSuchFileException e) {
-            return -1;
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        }
-    }
-
-    /** Guards against a stale postmaster.pid whose PID was reused: the postmaster's cwd is its data dir. */
-    private boolean isOurPostmaster(long pid) {
-        try {
-            Path cwd = Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "cwd"));
-            return cwd.equals(dataDir.toRealPath());
-        } catch (IOException | UnsupportedOperationException e) {
-            return true;
-        }
+        return process.readPid();
     }
 
     /** "primary", "replica of pg1 (streaming)", "stopped", ... for {@link LocalCluster#describe()}. */
@@ -248,7 +217,7 @@ public final class LocalNode {
         if (!isRunning()) {
             return "stopped";
         }
-        if (suspended) {
+        if (process.isSuspended()) {
             return "suspended (SIGSTOP)";
         }
         try (Connection c = adminConnection(ADMIN_DB)) {
@@ -278,14 +247,6 @@ public final class LocalNode {
 
     // ------------------------------------------------------------------ files
 
-    private String pg(String executable) {
-        return cluster.binDir().resolve(executable).toString();
-    }
-
-    private OsSupport os() {
-        return cluster.os();
-    }
-
     NodeFiles files() {
         return files;
     }
@@ -293,11 +254,11 @@ public final class LocalNode {
     /**
      * Serves another certificate and key (PEM) from the next connection on: rewrites the files and
      * reloads, as an operator renewing a certificate would. Only on a cluster built with
-     * {@link LocalCluster.Builder#serverTls}.
+     * {@link LocalClusterBuilder#serverTls(ServerTls)}.
      */
     public void serveCertificate(String certificatePem, String keyPem) {
         if (cluster.serverTls() == null) {
-            throw new IllegalStateException(name + ": the cluster runs without TLS (LocalCluster.Builder.serverTls)");
+            throw new IllegalStateException(name + ": the cluster runs without TLS (LocalClusterBuilder.serverTls)");
         }
         files.serve(certificatePem, keyPem);
         reloadAndWait();
@@ -316,137 +277,27 @@ public final class LocalNode {
      *                      (only before the node was first started and only for non-fixed ports)
      */
     synchronized void start(boolean mayChangePort) {
-        if (isRunning()) {
-            log.info("{}: already running on {}:{}", name, host(), port);
-            return;
-        }
-        if (!Files.isRegularFile(dataDir.resolve("PG_VERSION"))) {
-            throw new LocalClusterException(name + ": no data directory at " + dataDir
-                    + " (use rebuildAsReplicaOf to recreate it)");
-        }
-        removeStaleLockFiles();
-        boolean allowRetry = mayChangePort && !fixedPort;
-        for (int attempt = 1; ; attempt++) {
-            if (allowRetry && !OsSupport.isPortFree(port)) {
-                int old = port;
-                port = OsSupport.pickFreePort(cluster.portsInUse());
-                log.info("{}: port {} was taken meanwhile, using {}", name, old, port);
-                files.writeNodeConf();
-            }
-            long logOffset = OsSupport.sizeOrZero(logFile);
-            log.info("{}: starting on {}:{}", name, host(), port);
-            long t0 = System.nanoTime();
-            OsSupport.CommandResult result = os().runAsServer(List.of(pg("pg_ctl"), "-D", dataDir.toString(),
-                            "-l", logFile.toString(), "-w", "-t", Long.toString(PG_CTL_TIMEOUT.toSeconds()), "start"),
-                    Map.of(), nodeDir, PG_CTL_TIMEOUT.plusSeconds(30));
-            if (result.ok() && isRunning()) {
-                suspended = false;
-                log.info("{}: running on {}:{} (pid {}) after {} ms", name, host(), port, readPid(),
-                        (System.nanoTime() - t0) / 1_000_000);
-                return;
-            }
-            String newLog;
-            try {
-                newLog = OsSupport.readFrom(logFile, logOffset);
-            } catch (IOException e) {
-                newLog = "";
-            }
-            stopAfterFailedStart();
-            boolean portClash = newLog.contains("Address already in use")
-                    || newLog.contains("could not create any TCP/IP sockets");
-            if (portClash && allowRetry && attempt < 5) {
-                int old = port;
-                port = OsSupport.pickFreePort(cluster.portsInUse());
-                log.warn("{}: port {} clashed with another process, retrying on {}", name, old, port);
-                files.writeNodeConf();
-                continue;
-            }
-            throw new LocalClusterException(name + ": server failed to start on " + host() + ":" + port
-                    + (portClash ? " (port already in use)" : "") + ": " + result.describe()
-                    + logTailForMessage());
-        }
+        process.start(mayChangePort);
     }
 
-    /**
-     * Removes postmaster.pid and the socket lock file when the PID they name is not a live
-     * postmaster of this node. PostgreSQL treats a lock file as stale only when its PID does not
-     * exist; after {@link #kill9()} the postmaster may linger as an unreaped zombie (PID 1 in
-     * containers often does not reap orphans), which would block the next start.
-     */
-    private void removeStaleLockFiles() {
-        List<Path> lockFiles = new ArrayList<>();
-        lockFiles.add(dataDir.resolve("postmaster.pid"));
-        lockFiles.add(socketDir.resolve(".s.PGSQL." + port + ".lock"));
-        for (Path lock : lockFiles) {
-            long pid;
-            try {
-                List<String> lines = Files.readAllLines(lock, StandardCharsets.UTF_8);
-                pid = lines.isEmpty() ? -1 : Long.parseLong(lines.get(0).strip());
-            } catch (NoSuchFileException e) {
-                continue;
-            } catch (IOException | NumberFormatException e) {
-                pid = -1;
-            }
-            if (pid > 0 && OsSupport.isAlive(pid) && isOurPostmaster(pid)) {
-                continue;
-            }
-            try {
-                log.info("{}: removing stale {} (postmaster {} is gone)", name, lock.getFileName(), pid);
-                Files.deleteIfExists(lock);
-                if (lock.getFileName().toString().endsWith(".lock")) {
-                    String socket = lock.getFileName().toString();
-                    Files.deleteIfExists(lock.resolveSibling(socket.substring(0, socket.length() - ".lock".length())));
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(name + ": cannot remove stale " + lock, e);
-            }
-        }
-    }
-
-    private void stopAfterFailedStart() {
-        try {
-            if (isRunning()) {
-                os().runAsServer(List.of(pg("pg_ctl"), "-D", dataDir.toString(), "-m", "immediate", "-w", "stop"),
-                        Map.of(), nodeDir, PG_CTL_TIMEOUT);
-            }
-        } catch (RuntimeException e) {
-            log.debug("{}: cleanup after failed start failed", name, e);
-        }
+    /** Moves the node to another port; only {@link NodeProcess} does, when a start found its port taken. */
+    void movePort(int newPort) {
+        port = newPort;
     }
 
     /** The last 40 lines of the server log, formatted for an exception message. */
     String logTailForMessage() {
-        return "\n--- last " + LOG_TAIL_LINES + " lines of " + logFile + " ---\n"
-                + OsSupport.tail(logFile, LOG_TAIL_LINES) + "\n--- end of log ---";
+        return process.logTailForMessage();
     }
 
     /** Fast shutdown ({@code pg_ctl stop -m fast -w}); a no-op when not running. */
     public synchronized void stop() {
-        shutdown("fast");
+        process.shutdown("fast");
     }
 
     /** Immediate shutdown ({@code pg_ctl stop -m immediate -w}): no checkpoint, crash recovery on start. */
     public synchronized void stopImmediate() {
-        shutdown("immediate");
-    }
-
-    private void shutdown(String mode) {
-        if (!isRunning()) {
-            suspended = false;
-            return;
-        }
-        if (suspended) {
-            sigcont();
-        }
-        log.info("{}: stopping ({} mode)", name, mode);
-        OsSupport.CommandResult result = os().runAsServer(List.of(pg("pg_ctl"), "-D", dataDir.toString(),
-                "-m", mode, "-w", "-t", Long.toString(PG_CTL_TIMEOUT.toSeconds()), "stop"),
-                Map.of(), nodeDir, PG_CTL_TIMEOUT.plusSeconds(30));
-        if (!result.ok() && isRunning()) {
-            log.warn("{}: pg_ctl stop -m {} failed, killing: {}", name, mode, result.describe());
-            kill9();
-        }
-        log.info("{}: stopped", name);
+        process.shutdown("immediate");
     }
 
     /**
@@ -455,31 +306,7 @@ public final class LocalNode {
      * a suspended server, tries {@code pg_ctl stop -m immediate}, and SIGKILLs what is left.
      */
     void emergencyStop() {
-        long pid = readPid();
-        if (pid <= 0 || !OsSupport.isAlive(pid) || !isOurPostmaster(pid)) {
-            return;
-        }
-        OsSupport.signal("CONT", OsSupport.descendants(pid));
-        OsSupport.signal("CONT", List.of(pid));
-        suspended = false;
-        try {
-            os().runAsServer(List.of(pg("pg_ctl"), "-D", dataDir.toString(), "-m", "immediate", "-w", "-t", "30",
-                    "stop"), Map.of(), nodeDir, Duration.ofSeconds(40));
-        } catch (RuntimeException e) {
-            log.warn("{}: pg_ctl stop failed: {}", name, e.getMessage());
-        }
-        if (OsSupport.isAlive(pid)) {
-            log.warn("{}: still running after pg_ctl stop; killing", name);
-            OsSupport.signal("STOP", List.of(pid));
-            List<Long> all = new ArrayList<>(OsSupport.descendants(pid));
-            all.add(pid);
-            OsSupport.signal("KILL", all);
-            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-            while (all.stream().anyMatch(OsSupport::isAlive) && System.nanoTime() < deadline) {
-                sleep(10);
-            }
-        }
-        log.info("{}: stopped", name);
+        process.emergencyStop();
     }
 
     /** {@link #stop()} then {@link #start()}. */
@@ -494,35 +321,7 @@ public final class LocalNode {
      * {@link #start()} runs crash recovery.
      */
     public synchronized void kill9() {
-        long pid = readPid();
-        if (pid <= 0 || !OsSupport.isAlive(pid) || !isOurPostmaster(pid)) {
-            log.info("{}: kill9: not running", name);
-            suspended = false;
-            return;
-        }
-        log.info("{}: SIGKILL postmaster {} and its children", name, pid);
-        OsSupport.signal("STOP", List.of(pid));
-        List<Long> all = new ArrayList<>();
-        all.add(pid);
-        all.addAll(OsSupport.descendants(pid));
-        OsSupport.signal("KILL", all);
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (all.stream().anyMatch(OsSupport::isAlive)) {
-            if (System.nanoTime() > deadline) {
-                throw new LocalClusterException(name + ": processes survived SIGKILL: "
-                        + all.stream().filter(OsSupport::isAlive).toList());
-            }
-            sleep(10);
-            OsSupport.signal("KILL", all.stream().filter(OsSupport::isAlive).toList());
-        }
-        while (OsSupport.isListening(port)) {
-            if (System.nanoTime() > deadline) {
-                throw new LocalClusterException(name + ": port " + port + " still accepts connections after SIGKILL");
-            }
-            sleep(10);
-        }
-        suspended = false;
-        log.info("{}: killed", name);
+        process.kill9();
     }
 
     /**
@@ -530,51 +329,17 @@ public final class LocalNode {
      * hung or partitioned server. Undo with {@link #sigcont()}.
      */
     public synchronized void sigstop() {
-        long pid = serverPid();
-        log.info("{}: SIGSTOP postmaster {} and its children", name, pid);
-        OsSupport.signal("STOP", List.of(pid));
-        List<Long> children = OsSupport.descendants(pid);
-        OsSupport.signal("STOP", children);
-        // a child forked just before the postmaster stopped
-        List<Long> late = new ArrayList<>(OsSupport.descendants(pid));
-        late.removeAll(children);
-        OsSupport.signal("STOP", late);
-        suspended = true;
+        process.sigstop();
     }
 
     /** SIGCONTs the postmaster and all its children. Safe to call when not suspended. */
     public synchronized void sigcont() {
-        long pid = readPid();
-        if (pid > 0 && OsSupport.isAlive(pid) && isOurPostmaster(pid)) {
-            if (suspended) {
-                log.info("{}: SIGCONT postmaster {} and its children", name, pid);
-            }
-            OsSupport.signal("CONT", OsSupport.descendants(pid));
-            OsSupport.signal("CONT", List.of(pid));
-        }
-        suspended = false;
+        process.sigcont();
     }
 
     /** Promotes a standby ({@code pg_ctl promote -w}) and waits until it accepts writes. */
     public synchronized void promote() {
-        if (!isInRecovery()) {
-            throw new IllegalStateException(name + " is not a standby");
-        }
-        log.info("{}: promoting", name);
-        OsSupport.CommandResult result = os().runAsServer(List.of(pg("pg_ctl"), "-D", dataDir.toString(),
-                "-w", "-t", Long.toString(PG_CTL_TIMEOUT.toSeconds()), "promote"),
-                Map.of(), nodeDir, PG_CTL_TIMEOUT.plusSeconds(30));
-        if (!result.ok()) {
-            throw new LocalClusterException(name + ": promote failed: " + result.describe() + logTailForMessage());
-        }
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (isInRecovery()) {
-            if (System.nanoTime() > deadline) {
-                throw new LocalClusterException(name + ": still in recovery 30 s after promote" + logTailForMessage());
-            }
-            sleep(20);
-        }
-        log.info("{}: promoted, now a primary on {}:{}", name, host(), port);
+        process.promote();
     }
 
     // ------------------------------------------------------------------ replication control
@@ -592,74 +357,33 @@ public final class LocalNode {
         replication.resumeReplay();
     }
 
+    // ------------------------------------------------------------------ settings
+
     /**
      * {@code ALTER SYSTEM SET key = 'value'} plus {@code pg_reload_conf()}; returns once new
      * sessions see the reloaded configuration. Settings that need a restart log a warning (call
      * {@link #restart()}). {@link LocalCluster#resetToInitialTopology()} resets them.
      */
     public void setConf(String key, String value) {
-        requireConfKey(key);
-        String context = withAdmin("ALTER SYSTEM SET " + key, c -> {
-            try (Statement st = c.createStatement()) {
-                st.execute("ALTER SYSTEM SET " + key + " = " + sqlLiteral(value));
-            }
-            return queryString(c, "SELECT context FROM pg_settings WHERE name = lower(?)", key);
-        });
-        confOverrides.add(key);
-        reloadAndWait();
-        if ("postmaster".equals(context)) {
-            log.warn("{}: {} = {} takes effect only after restart()", name, key, value);
-        } else {
-            log.info("{}: {} = {}", name, key, value);
-        }
+        settings.set(key, value);
     }
 
     /** {@code ALTER SYSTEM RESET key} plus reload. */
     public void resetConf(String key) {
-        requireConfKey(key);
-        withAdmin("ALTER SYSTEM RESET " + key, c -> {
-            try (Statement st = c.createStatement()) {
-                st.execute("ALTER SYSTEM RESET " + key);
-            }
-            return null;
-        });
-        confOverrides.remove(key);
-        reloadAndWait();
-        log.info("{}: {} reset", name, key);
+        settings.reset(key);
     }
 
     /** Keys changed through {@link #setConf}; reset by {@link LocalCluster#resetToInitialTopology()}. */
     Set<String> confOverrides() {
-        return Set.copyOf(confOverrides);
-    }
-
-    private static void requireConfKey(String key) {
-        if (key == null || !CONF_KEY.matcher(key).matches()) {
-            throw new IllegalArgumentException("not a configuration parameter name: " + key);
-        }
+        return settings.overrides();
     }
 
     /** pg_reload_conf(), then waits until a new session's pg_conf_load_time() moved on. */
     void reloadAndWait() {
-        String before = withAdmin("pg_reload_conf()", c -> {
-            String t = queryString(c, "SELECT pg_conf_load_time()::text");
-            queryString(c, "SELECT pg_reload_conf()");
-            return t;
-        });
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (true) {
-            boolean reloaded = withAdmin("pg_conf_load_time()",
-                    c -> "t".equals(queryString(c, "SELECT pg_conf_load_time() > ?::timestamptz", before)));
-            if (reloaded) {
-                return;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new LocalClusterException(name + ": configuration reload not observed within 10 s"
-                        + logTailForMessage());
-            }
-            sleep(10);
-        }
+        settings.reloadAndWait();
     }
+
+    // ------------------------------------------------------------------ replication topology
 
     /**
      * Makes this standby stream from {@code newPrimary} (typically after a promotion): creates
@@ -692,7 +416,7 @@ public final class LocalNode {
         }
         appendLogMarker("rebuilding as a replica of " + primary.name());
         files.baseBackupFrom(primary);
-        confOverrides.clear();
+        settings.forgetOverrides();
         start();
         replication.waitUntilStreamingFrom(primary, STREAMING_TIMEOUT);
     }

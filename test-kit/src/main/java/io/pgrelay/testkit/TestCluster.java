@@ -48,7 +48,7 @@ public final class TestCluster {
                     + startFailure.getMessage(), startFailure);
         }
         try {
-            LocalCluster.Builder builder = LocalCluster.builder().replicas(2)
+            LocalClusterBuilder builder = LocalCluster.builder().replicas(2)
                     .baseDir(baseDir())
                     .keepData(Boolean.getBoolean("pgrelay.test.keepCluster"));
             cluster = builder.start();
@@ -72,7 +72,7 @@ public final class TestCluster {
      * A cluster of its own built as {@code customize} says (fewer replicas, TLS, extra roles) on
      * top of the defaults of {@link #startDedicated()}; the caller closes it in {@code @AfterAll}.
      */
-    public static LocalCluster startDedicated(UnaryOperator<LocalCluster.Builder> customize) {
+    public static LocalCluster startDedicated(UnaryOperator<LocalClusterBuilder> customize) {
         LocalCluster dedicated = customize.apply(LocalCluster.builder().replicas(2).baseDir(baseDir())
                 .keepData(Boolean.getBoolean("pgrelay.test.keepCluster"))).start();
         log.info("dedicated test cluster up in {} ms", dedicated.startupTime().toMillis());
