@@ -5,11 +5,9 @@ import io.pgrelay.core.config.ProxyConfig.NodeConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -42,8 +40,8 @@ public final class ClusterMonitor implements NodeProbes, AutoCloseable {
                    CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END,
                    pg_last_wal_receive_lsn()::text,
                    pg_last_wal_replay_lsn()::text,
-                   pg_last_xact_replay_timestamp(),
-                   clock_timestamp(),
+                   COALESCE(GREATEST(0, (extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())
+                                          * 1000)::bigint), 0),
                    CASE WHEN pg_is_in_recovery()
                         THEN (SELECT received_tli FROM pg_stat_wal_receiver)
                         ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END
@@ -192,24 +190,22 @@ public final class ClusterMonitor implements NodeProbes, AutoCloseable {
         AtomicBoolean timedOut = new AtomicBoolean();
         ScheduledFuture<?> deadline = null;
         try {
-            Connection connection = pool.get();
+            PreparedStatement statement = pool.statement(PROBE_SQL);
             long timeoutMillis = config.queryTimeout().toMillis();
             deadline = deadlines.schedule(() -> {
                 timedOut.set(true);
                 pool.abort();
                 applyTimeout(index, node, timeoutMillis);
             }, timeoutMillis, TimeUnit.MILLISECONDS);
-            try (Statement statement = connection.createStatement();
-                 ResultSet rs = statement.executeQuery(PROBE_SQL)) {
+            try (ResultSet rs = statement.executeQuery()) {
                 rs.next();
                 boolean inRecovery = rs.getBoolean(1);
                 long currentLsn = Lsn.parse(rs.getString(2));
                 long receiveLsn = Lsn.parse(rs.getString(3));
                 long replayLsn = Lsn.parse(rs.getString(4));
-                Timestamp replayTimestamp = rs.getTimestamp(5);
-                Timestamp now = rs.getTimestamp(6);
-                int timeline = rs.getInt(7);
-                long lagMillis = inRecovery ? replayDelayMillis(receiveLsn, replayLsn, replayTimestamp, now) : 0;
+                long replayAgeMillis = rs.getLong(5);
+                int timeline = rs.getInt(6);
+                long lagMillis = inRecovery ? replayDelayMillis(receiveLsn, replayLsn, replayAgeMillis) : 0;
                 deadline.cancel(false);
                 if (!timedOut.get()) {
                     applySuccess(index, inRecovery ? Role.REPLICA : Role.PRIMARY, timeline, currentLsn, receiveLsn,
@@ -243,12 +239,12 @@ public final class ClusterMonitor implements NodeProbes, AutoCloseable {
         }
     }
 
-    /** 0 when all received WAL is replayed: an idle primary must not look like lag. */
-    static long replayDelayMillis(long receiveLsn, long replayLsn, Timestamp replayTimestamp, Timestamp now) {
-        if (Lsn.compare(replayLsn, receiveLsn) >= 0 || replayTimestamp == null || now == null) {
-            return 0;
-        }
-        return Math.max(0, now.getTime() - replayTimestamp.getTime());
+    /**
+     * 0 when all received WAL is replayed (an idle primary must not look like lag); otherwise the
+     * age of the last replayed commit, which the probe computes on the node's own clock.
+     */
+    static long replayDelayMillis(long receiveLsn, long replayLsn, long replayAgeMillis) {
+        return Lsn.compare(replayLsn, receiveLsn) >= 0 ? 0 : replayAgeMillis;
     }
 
     private void applySuccess(int index, Role role, int timeline, long currentLsn, long receiveLsn, long replayLsn,

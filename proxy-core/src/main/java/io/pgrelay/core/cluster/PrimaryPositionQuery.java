@@ -4,7 +4,6 @@ import io.pgrelay.core.config.ProxyConfig.MonitorConfig;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 
 /**
  * Reads the primary's WAL insert position over a connection of its own (the monitor's
@@ -45,8 +44,7 @@ public final class PrimaryPositionQuery implements PrimaryPositions.Query, AutoC
             throw new SQLException("no primary is known");
         }
         ProbeConnection pool = connectionTo(primary);
-        try (Statement statement = pool.get().createStatement();
-             ResultSet rs = statement.executeQuery(SQL)) {
+        try (ResultSet rs = pool.statement(SQL).executeQuery()) {
             rs.next();
             if (rs.getBoolean(1)) {
                 throw new SQLException("node " + primary.name() + " is in recovery");

@@ -7,6 +7,7 @@ import io.pgrelay.core.config.ProxyConfig.NodeConfig;
 import io.pgrelay.core.net.InternalConnections;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 
 /**
@@ -17,6 +18,10 @@ import java.sql.SQLException;
  * minimum of 250 ms): a dead node costs a probe at most that long, and failover is not delayed
  * by seconds. {@code monitor.connect-timeout} still bounds each physical connection attempt,
  * which the pool keeps making in the background. Callers serialize on the instance.
+ *
+ * <p>The probe's statement stays open across probes: a probe runs once per interval, so its
+ * code stays interpreted for many minutes, and parsing the query text again each time was a
+ * large part of its cost.
  */
 final class ProbeConnection implements AutoCloseable {
     private static final long HIKARI_MIN_TIMEOUT_MILLIS = 250;
@@ -24,6 +29,8 @@ final class ProbeConnection implements AutoCloseable {
     private final HikariDataSource pool;
     /** Volatile: {@link #abort()} reads it without the lock the stuck probe holds. */
     private volatile Connection connection;
+    private PreparedStatement statement;
+    private String statementSql;
     private boolean closed;
 
     ProbeConnection(NodeConfig node, MonitorConfig config) {
@@ -63,6 +70,29 @@ final class ProbeConnection implements AutoCloseable {
         return connection;
     }
 
+    /** The connection's statement for {@code sql}, prepared once per connection. */
+    synchronized PreparedStatement statement(String sql) throws SQLException {
+        Connection current = get();
+        if (statement == null || !sql.equals(statementSql)) {
+            closeStatement();
+            statement = current.prepareStatement(sql);
+            statementSql = sql;
+        }
+        return statement;
+    }
+
+    private void closeStatement() {
+        if (statement != null) {
+            try {
+                statement.close();
+            } catch (SQLException e) {
+                // The connection is gone already; the statement goes with it.
+            }
+            statement = null;
+            statementSql = null;
+        }
+    }
+
     /**
      * Closes the connection's socket now, from any thread: a probe stuck on a frozen node (whose
      * TCP stays open, so no socket timeout of the driver's own is reliable) returns with an error.
@@ -80,6 +110,7 @@ final class ProbeConnection implements AutoCloseable {
 
     /** Drops the connection after an error: the pool connects afresh for the next probe. */
     synchronized void discard() {
+        closeStatement();
         if (connection != null) {
             pool.evictConnection(connection);
             connection = null;

@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Routing on the monitor's figures: lagging and failed replicas take no reads, recovered
@@ -69,6 +70,12 @@ class LagRoutingIT {
         }
     }
 
+    private static long lagMillisOf(LocalNode node) {
+        return proxy.relay().proxy().view().topology().nodes().stream()
+                .filter(status -> status.config().port() == node.port())
+                .findFirst().orElseThrow().lagMillis();
+    }
+
     private static Set<Integer> readPorts(int reads) throws SQLException {
         Set<Integer> seen = new HashSet<>();
         for (int i = 0; i < reads; i++) {
@@ -93,6 +100,13 @@ class LagRoutingIT {
         Set<Integer> seen = readPorts(40);
         assertThat(seen).as("reads after two monitor intervals").doesNotContain(paused.port())
                 .contains(other.port());
+        // The probe's replay delay: the age of the last replayed commit while WAL waits unreplayed.
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(lagMillisOf(paused)).as("replay delay of the paused replica").isGreaterThan(500));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(lagMillisOf(other)).as("replay delay of a replica that replays").isZero());
+        assertThat(lagMillisOf(paused)).as("replay delay in milliseconds, not in another unit")
+                .isLessThan(Duration.ofHours(1).toMillis());
 
         paused.resumeReplay();
         long deadline = System.currentTimeMillis() + 15_000;
@@ -101,6 +115,8 @@ class LagRoutingIT {
             back = readPorts(10).contains(paused.port());
         }
         assertThat(back).as("the replica takes reads again once it caught up").isTrue();
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(lagMillisOf(paused)).as("replay delay once all received WAL is replayed").isZero());
     }
 
     @Test
