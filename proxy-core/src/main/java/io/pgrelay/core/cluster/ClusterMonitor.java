@@ -77,7 +77,7 @@ public final class ClusterMonitor implements NodeProbes, AutoCloseable {
     }
 
     private ProbeConnection newPool(NodeConfig node) {
-        return new ProbeConnection(node, config);
+        return new ProbeConnection(node, config, PROBE_SQL);
     }
 
     /** Probes every node once, waiting at most about a connect plus query timeout; then starts the schedule. */
@@ -190,7 +190,7 @@ public final class ClusterMonitor implements NodeProbes, AutoCloseable {
         AtomicBoolean timedOut = new AtomicBoolean();
         ScheduledFuture<?> deadline = null;
         try {
-            PreparedStatement statement = pool.statement(PROBE_SQL);
+            PreparedStatement statement = pool.statement();
             long timeoutMillis = config.queryTimeout().toMillis();
             deadline = deadlines.schedule(() -> {
                 timedOut.set(true);

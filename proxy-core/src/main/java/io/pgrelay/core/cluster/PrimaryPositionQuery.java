@@ -44,7 +44,7 @@ public final class PrimaryPositionQuery implements PrimaryPositions.Query, AutoC
             throw new SQLException("no primary is known");
         }
         ProbeConnection pool = connectionTo(primary);
-        try (ResultSet rs = pool.statement(SQL).executeQuery()) {
+        try (ResultSet rs = pool.statement().executeQuery()) {
             rs.next();
             if (rs.getBoolean(1)) {
                 throw new SQLException("node " + primary.name() + " is in recovery");
@@ -59,7 +59,7 @@ public final class PrimaryPositionQuery implements PrimaryPositions.Query, AutoC
     private ProbeConnection connectionTo(NodeStatus primary) {
         if (connection == null || connectedNode != primary.index()) {
             close();
-            connection = new ProbeConnection(primary.config(), config);
+            connection = new ProbeConnection(primary.config(), config, SQL);
             connectedNode = primary.index();
         }
         return connection;

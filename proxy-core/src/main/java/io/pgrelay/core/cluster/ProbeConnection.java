@@ -29,11 +29,13 @@ final class ProbeConnection implements AutoCloseable {
     private final HikariDataSource pool;
     /** Volatile: {@link #abort()} reads it without the lock the stuck probe holds. */
     private volatile Connection connection;
+    /** The one query this connection runs. */
+    private final String sql;
     private PreparedStatement statement;
-    private String statementSql;
     private boolean closed;
 
-    ProbeConnection(NodeConfig node, MonitorConfig config) {
+    ProbeConnection(NodeConfig node, MonitorConfig config, String sql) {
+        this.sql = sql;
         HikariConfig hikari = new HikariConfig();
         hikari.setPoolName("monitor-" + node.name());
         hikari.setJdbcUrl("jdbc:postgresql://" + node.host() + ":" + node.port() + "/" + config.database());
@@ -60,7 +62,7 @@ final class ProbeConnection implements AutoCloseable {
         this.pool = new HikariDataSource(hikari);
     }
 
-    synchronized Connection get() throws SQLException {
+    private Connection connection() throws SQLException {
         if (closed) {
             throw new SQLException("the monitor stopped watching this node");
         }
@@ -70,13 +72,10 @@ final class ProbeConnection implements AutoCloseable {
         return connection;
     }
 
-    /** The connection's statement for {@code sql}, prepared once per connection. */
-    synchronized PreparedStatement statement(String sql) throws SQLException {
-        Connection current = get();
-        if (statement == null || !sql.equals(statementSql)) {
-            closeStatement();
-            statement = current.prepareStatement(sql);
-            statementSql = sql;
+    /** The connection's statement for its query, prepared once per connection. */
+    synchronized PreparedStatement statement() throws SQLException {
+        if (statement == null) {
+            statement = connection().prepareStatement(sql);
         }
         return statement;
     }
@@ -89,7 +88,6 @@ final class ProbeConnection implements AutoCloseable {
                 // The connection is gone already; the statement goes with it.
             }
             statement = null;
-            statementSql = null;
         }
     }
 
